@@ -1,0 +1,65 @@
+"""The one model of conversations and messages that every source produces and the store keeps.
+
+Exports and the web backend both turn into these; nothing downstream looks at raw ChatGPT JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["user", "assistant", "system", "tool"]
+Source = Literal["export", "api"]
+
+
+class Message(BaseModel):
+    """One node of a conversation tree that carries a message."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    parent_id: str | None = None
+    role: Role
+    author_name: str | None = None
+    create_time: datetime | None = None
+    content_type: str
+    text: str
+    hidden: bool = Field(description="Not shown in the transcript by default (system, tool calls, reasoning…)")
+    model: str | None = None
+    recipient: str | None = None
+
+
+class Conversation(BaseModel):
+    """A conversation with every message of every branch, and which path is the current one."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str | None = None
+    create_time: datetime | None = None
+    update_time: datetime | None = None
+    model: str | None = Field(default=None, description="The default model slug")
+    project_id: str | None = Field(default=None, description="A project (g-p-…) or custom GPT (g-…) id")
+    is_archived: bool = False
+    is_starred: bool = False
+    source: Source = "export"
+    messages: list[Message] = Field(description="All messages of all branches, parents before children")
+    current_path: list[str] = Field(description="Message ids from the root to the current leaf")
+
+    @property
+    def display_title(self) -> str:
+        return self.title or "Untitled conversation"
+
+    def transcript(self, include_hidden: bool = False) -> list[Message]:
+        """The messages a person sees: the current branch, hidden ones left out unless asked for."""
+        by_id = {m.id: m for m in self.messages}
+        path = [by_id[i] for i in self.current_path if i in by_id]
+        return path if include_hidden else [m for m in path if not m.hidden]
+
+    def models(self) -> set[str]:
+        found = {m.model for m in self.messages if m.model}
+        if self.model:
+            found.add(self.model)
+        return found

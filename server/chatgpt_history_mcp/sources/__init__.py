@@ -1,0 +1,1 @@
+"""Sources turn raw ChatGPT data (exports, the web backend) into the normalized model."""

@@ -1,0 +1,153 @@
+"""Render a raw ChatGPT message ``content`` object to readable text.
+
+Every content type seen in real data has a rendering; an unknown one never crashes and keeps whatever
+text it carries. Citation markers (private-use characters U+E200…U+E206) never reach the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+#: Content types that are never part of the visible transcript.
+HIDDEN_TYPES = frozenset(
+    {
+        "thoughts",
+        "reasoning_recap",
+        "user_editable_context",
+        "model_editable_context",
+        "tether_browsing_display",
+        "tether_browsing_code",
+        "sonic_webpage",
+        "system_error",
+    }
+)
+
+_CITATION = re.compile("\ue200[^\ue200\ue201]*\ue201")
+_PRIVATE_USE = re.compile("[\ue200-\ue206]")
+_MAX_UNKNOWN_STRINGS = 50
+
+
+def _s(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _lines(*values: Any) -> str:
+    return "\n".join(v for v in (_s(x).strip() for x in values) if v)
+
+
+def _part_text(part: Any) -> str:
+    if isinstance(part, str):
+        return part
+    if not isinstance(part, Mapping):
+        return ""
+    kind = _s(part.get("content_type"))
+    if kind == "audio_transcription":
+        return _s(part.get("text"))
+    if kind == "image_asset_pointer":
+        pointer = _s(part.get("asset_pointer")).rsplit("/", 1)[-1]
+        width, height = part.get("width"), part.get("height")
+        size = f" {width}×{height}" if isinstance(width, int) and isinstance(height, int) else ""
+        return f"[image: {pointer or 'attachment'}{size}]"
+    if kind in ("audio_asset_pointer", "real_time_user_audio_video_asset_pointer"):
+        return "[audio]"
+    if "text" in part:
+        return _s(part.get("text"))
+    return f"[{kind}]" if kind else ""
+
+
+def _parts(content: Mapping[str, Any]) -> str:
+    parts = content.get("parts")
+    if not isinstance(parts, list):
+        return _s(content.get("text"))
+    return "\n".join(t for t in (_part_text(p) for p in parts) if t.strip())
+
+
+def _code(content: Mapping[str, Any]) -> str:
+    language = _s(content.get("language"))
+    if language == "unknown":
+        language = ""
+    text = _s(content.get("text"))
+    return f"```{language}\n{text}\n```" if text.strip() else ""
+
+
+def _execution_output(content: Mapping[str, Any]) -> str:
+    text = _s(content.get("text"))
+    return f"```\n{text}\n```" if text.strip() else ""
+
+
+def _tether_quote(content: Mapping[str, Any]) -> str:
+    quote = "\n".join(f"> {line}" for line in _s(content.get("text")).strip().splitlines())
+    source = _s(content.get("title")) or _s(content.get("domain"))
+    url = _s(content.get("url"))
+    cite = f"— {source} ({url})" if url else (f"— {source}" if source else "")
+    return _lines(quote, cite)
+
+
+def _thoughts(content: Mapping[str, Any]) -> str:
+    thoughts = content.get("thoughts")
+    if not isinstance(thoughts, list):
+        return ""
+    return "\n\n".join(_lines(t.get("summary"), t.get("content")) for t in thoughts if isinstance(t, Mapping)).strip()
+
+
+def _unknown(content: Mapping[str, Any]) -> str:
+    """Collect the strings an unfamiliar content object carries, depth-first and bounded."""
+    found: list[str] = []
+    stack: list[Any] = [content]
+    while stack and len(found) < _MAX_UNKNOWN_STRINGS:
+        value = stack.pop()
+        if isinstance(value, str):
+            if value.strip():
+                found.append(value)
+        elif isinstance(value, Mapping):
+            stack.extend(v for k, v in reversed(list(value.items())) if k not in ("content_type", "language"))
+        elif isinstance(value, list):
+            stack.extend(reversed(value))
+    return "\n".join(found)
+
+
+_RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "text": _parts,
+    "multimodal_text": _parts,
+    "code": _code,
+    "execution_output": _execution_output,
+    "tether_quote": _tether_quote,
+    "tether_browsing_display": lambda c: _lines(c.get("result"), c.get("summary")),
+    "sonic_webpage": lambda c: _lines(c.get("title"), c.get("url"), c.get("text") or c.get("snippet")),
+    "system_error": lambda c: _lines(c.get("name"), c.get("text")),
+    "thoughts": _thoughts,
+    "reasoning_recap": lambda c: _s(c.get("content")),
+    "user_editable_context": lambda c: _lines(c.get("user_profile"), c.get("user_instructions")),
+    "model_editable_context": lambda c: _lines(c.get("model_set_context")),
+}
+
+
+def render_content(content: Any, metadata: Any = None) -> tuple[str, str]:
+    """Return ``(content_type, text)`` for a raw message content object."""
+    if not isinstance(content, Mapping):
+        return "unknown", _s(content)
+    kind = _s(content.get("content_type")) or "text"
+    renderer = _RENDERERS.get(kind, _unknown)
+    try:
+        text = renderer(content)
+    except (AttributeError, TypeError, ValueError):  # a known type in an unexpected shape
+        text = _unknown(content)
+    return kind, strip_citations(text, metadata)
+
+
+def strip_citations(text: str, metadata: Any = None) -> str:
+    """Replace citation markers with their readable form where known, else drop them."""
+    if "\ue200" not in text and not _PRIVATE_USE.search(text):
+        return text
+    refs = metadata.get("content_references") if isinstance(metadata, Mapping) else None
+    if isinstance(refs, list):
+        for ref in refs:
+            if not isinstance(ref, Mapping):
+                continue
+            marker, alt = _s(ref.get("matched_text")), _s(ref.get("alt"))
+            if marker and "\ue200" in marker:
+                text = text.replace(marker, alt.strip() and f" {alt.strip()}")
+    text = _CITATION.sub("", text)
+    return _PRIVATE_USE.sub("", text)

@@ -1,0 +1,224 @@
+"""Read ChatGPT's official data export: a ZIP, a ``conversations.json``, or an unpacked export folder.
+
+Conversations stream one at a time (exports reach gigabytes), from a single ``conversations.json`` or the
+split ``conversations-000.json`` … files. The ZIP is never extracted to disk; entries are still checked
+(paths, symlinks, sizes, compression ratio) so a hostile file is refused before anything is read.
+Every failure is an :class:`ExportError` naming the file and what to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import stat
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from types import TracebackType
+from typing import IO, Any
+
+import ijson
+
+_CONVERSATION_FILE = re.compile(r"(?:^|/)conversations(?:-(\d+))?\.json$", re.IGNORECASE)
+#: Refuse archives whose entries claim more than this in total (zip bombs).
+MAX_TOTAL_BYTES = 64 * 1024**3
+#: Refuse an entry that inflates more than this ratio (JSON compresses 5–20×; bombs 1000×).
+MAX_RATIO = 250
+_RATIO_MIN_BYTES = 16 * 1024**2
+
+
+class ExportError(Exception):
+    """An export that cannot be read; the message says which file and what to do."""
+
+
+@dataclass(frozen=True)
+class _Entry:
+    name: str
+    size: int
+    open: Callable[[], IO[bytes]]
+
+
+class _CountingReader:
+    """A read-only stream wrapper that reports bytes consumed (for progress)."""
+
+    def __init__(self, raw: IO[bytes], on_read: Callable[[int], None] | None) -> None:
+        self._raw = raw
+        self._on_read = on_read
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n)
+        if self._on_read is not None and data:
+            self._on_read(len(data))
+        return data
+
+
+class Export(AbstractContextManager["Export"]):
+    """An opened export. Use as a context manager; iterate :meth:`conversations`."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path).expanduser()
+        self._zip: zipfile.ZipFile | None = None
+        self.entries: list[_Entry] = self._open()
+
+    # -- opening -------------------------------------------------------------------------------------
+
+    def _open(self) -> list[_Entry]:
+        path = self.path
+        if not path.exists():
+            raise ExportError(f"{path}: no such file or folder")
+        if path.is_dir():
+            files = [p for p in path.rglob("*.json") if _CONVERSATION_FILE.search(p.as_posix())]
+            if not files:
+                raise ExportError(f"{path}: no conversations.json in this folder; point to the unpacked ChatGPT export")
+            return sorted((self._file_entry(p) for p in files), key=lambda e: _order(e.name))
+        if zipfile.is_zipfile(path):
+            return self._open_zip(path)
+        if path.suffix.lower() == ".json":
+            return [self._file_entry(path)]
+        with path.open("rb") as f:
+            head = f.read(4)
+        if head.startswith(b"PK"):
+            raise ExportError(f"{path}: this ZIP is damaged or truncated; download the export again")
+        raise ExportError(
+            f"{path}: not a ChatGPT export; expected the export .zip, its conversations.json, or the unpacked folder"
+        )
+
+    def _file_entry(self, p: Path) -> _Entry:
+        return _Entry(name=str(p), size=p.stat().st_size, open=lambda: p.open("rb"))
+
+    def _open_zip(self, path: Path) -> list[_Entry]:
+        try:
+            archive = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise ExportError(f"{path}: this ZIP is damaged or truncated ({exc}); download the export again") from exc
+        self._zip = archive
+        total = 0
+        entries: list[_Entry] = []
+        for info in archive.infolist():
+            _check_entry(path, info)
+            total += info.file_size
+            if _CONVERSATION_FILE.search(info.filename) and not info.is_dir():
+                entries.append(_Entry(info.filename, info.file_size, lambda i=info: archive.open(i)))  # type: ignore[misc]
+        if total > MAX_TOTAL_BYTES:
+            self.close()
+            raise ExportError(f"{path}: the ZIP claims {total / 1024**3:.0f} GiB uncompressed; refusing (zip bomb?)")
+        if not entries:
+            self.close()
+            raise ExportError(f"{path}: no conversations.json inside; is this the ChatGPT data export ZIP?")
+        return sorted(entries, key=lambda e: _order(e.name))
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(e.size for e in self.entries)
+
+    def fingerprint(self) -> str:
+        """A cheap content identity: the ZIP's CRCs, or a hash of the JSON files."""
+        digest = hashlib.sha256()
+        if self._zip is not None:
+            for info in sorted(self._zip.infolist(), key=lambda i: i.filename):
+                if _CONVERSATION_FILE.search(info.filename):
+                    digest.update(f"{info.filename}\0{info.CRC}\0{info.file_size}\n".encode())
+            return digest.hexdigest()
+        for entry in self.entries:
+            digest.update(entry.name.encode() + b"\0")
+            with entry.open() as f:
+                for block in iter(lambda f=f: f.read(1 << 20), b""):  # type: ignore[misc]
+                    digest.update(block)
+        return digest.hexdigest()
+
+    def conversations(self, on_read: Callable[[int], None] | None = None) -> Iterator[Any]:
+        """Yield raw conversation objects, one at a time, from every conversation file in order."""
+        for entry in self.entries:
+            yield from self._read_entry(entry, on_read)
+
+    def _read_entry(self, entry: _Entry, on_read: Callable[[int], None] | None) -> Iterator[Any]:
+        label = f"{self.path}: {entry.name}" if self._zip is not None else entry.name
+        try:
+            with entry.open() as raw:
+                stream = _CountingReader(raw, on_read)
+                first = _first_byte(stream)
+                if first == b"":
+                    return
+                prefix = {b"[": "item", b"{": "conversations.item"}.get(first)
+                if prefix is None:
+                    raise ExportError(f"{label}: not a JSON array of conversations")
+                yield from ijson.items(_Prepend(first, stream), prefix, use_float=True)
+        except ExportError:
+            raise
+        except ijson.IncompleteJSONError as exc:
+            raise ExportError(
+                f"{label}: the JSON is truncated or invalid ({_short(exc)}); download the export again"
+            ) from exc
+        except ijson.JSONError as exc:
+            raise ExportError(f"{label}: invalid JSON ({_short(exc)})") from exc
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise ExportError(
+                f"{label}: the ZIP is damaged or truncated ({_short(exc)}); download the export again"
+            ) from exc
+        except OSError as exc:
+            raise ExportError(f"{label}: could not be read ({_short(exc)})") from exc
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+            self._zip = None
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class _Prepend:
+    """Put back the byte consumed while sniffing the top-level JSON type."""
+
+    def __init__(self, first: bytes, stream: _CountingReader) -> None:
+        self._first = first
+        self._stream = stream
+
+    def read(self, n: int = -1) -> bytes:
+        if n == 0:
+            return b""
+        if self._first:
+            head, self._first = self._first, b""
+            return head + self._stream.read(n - 1 if n > 1 else n)
+        return self._stream.read(n)
+
+
+def _first_byte(stream: _CountingReader) -> bytes:
+    """The first non-whitespace byte (BOM skipped)."""
+    while True:
+        b = stream.read(1)
+        if b in (b"", b"[", b"{"):
+            return b
+        if b in (b" ", b"\t", b"\r", b"\n", b"\xef", b"\xbb", b"\xbf"):
+            continue
+        return b
+
+
+def _check_entry(path: Path, info: zipfile.ZipInfo) -> None:
+    name = info.filename
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts:
+        raise ExportError(f"{path}: unsafe path {name!r} inside the ZIP; refusing this archive")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise ExportError(f"{path}: the ZIP holds a symbolic link ({name!r}); refusing this archive")
+    if info.file_size > _RATIO_MIN_BYTES and info.compress_size > 0 and info.file_size / info.compress_size > MAX_RATIO:
+        raise ExportError(f"{path}: {name!r} inflates {info.file_size // info.compress_size}×; refusing (zip bomb?)")
+
+
+def _order(name: str) -> tuple[int, str]:
+    match = _CONVERSATION_FILE.search(name)
+    number = match.group(1) if match else None
+    return (int(number) if number is not None else -1, name)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."

@@ -1,0 +1,218 @@
+"""Turn one raw ChatGPT conversation (export entry or backend body, same shape) into the model.
+
+Every rule here is a bug someone shipped (see ``chatgpt-data.md`` §1.3): the transcript is the path from
+``current_node`` to the root (the newest leaf when it is missing), never the first child nor every child;
+hidden messages stay hidden; cycles and dangling parents never hang or crash.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from chatgpt_history_mcp.model import Conversation, Message, Role, Source
+from chatgpt_history_mcp.sources.content import HIDDEN_TYPES, render_content
+
+#: Bumped when normalization changes, so a re-import rebuilds conversations made by an older version.
+NORMALIZER_VERSION = 1
+
+_ROLES: frozenset[str] = frozenset({"user", "assistant", "system", "tool"})
+_VISIBLE_TOOL_TYPES = frozenset({"execution_output", "multimodal_text", "tether_quote"})
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b\u2028\u2029\ufeff]")
+# Times outside this range are corrupt (0, negative, milliseconds mistaken for seconds).
+_MIN_EPOCH, _MAX_EPOCH = 946_684_800.0, 4_102_444_800.0  # 2000-01-01 .. 2100-01-01
+
+
+class InvalidConversation(ValueError):
+    """A conversation too broken to keep (not an object, or no id)."""
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Epoch seconds (float, int or numeric string) or ISO-8601, as an aware UTC datetime."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            value = float(text)
+        except ValueError:
+            try:
+                parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            except ValueError:
+                return None
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    if isinstance(value, int | float):
+        seconds = float(value)
+        if not math.isfinite(seconds) or not _MIN_EPOCH <= seconds <= _MAX_EPOCH:
+            return None
+        return datetime.fromtimestamp(seconds, UTC)
+    return None
+
+
+def clean_title(title: Any) -> str | None:
+    if not isinstance(title, str):
+        return None
+    cleaned = " ".join(_CONTROL.sub("", title).split())
+    return cleaned or None
+
+
+def _dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _is_hidden(role: str, content_type: str, text: str, raw: Mapping[str, Any], meta: Mapping[str, Any]) -> bool:
+    if meta.get("is_visually_hidden_from_conversation"):
+        return True
+    if role == "system":
+        return not meta.get("is_user_system_message")
+    if content_type in HIDDEN_TYPES:
+        return True
+    if raw.get("recipient") not in (None, "all"):
+        return True
+    if raw.get("weight") == 0 or raw.get("channel") in ("analysis", "commentary"):
+        return True
+    if role == "tool" and content_type not in _VISIBLE_TOOL_TYPES:
+        return True
+    return not text.strip()
+
+
+def _message(node_id: str, parent_id: str | None, raw: Mapping[str, Any]) -> Message:
+    author = _dict(raw.get("author"))
+    meta = _dict(raw.get("metadata"))
+    role_name = author.get("role")
+    role: Role = role_name if role_name in _ROLES else "tool"  # type: ignore[assignment]
+    content_type, text = render_content(raw.get("content"), meta)
+    return Message(
+        id=node_id,
+        parent_id=parent_id,
+        role=role,
+        author_name=_str(author.get("name")),
+        create_time=parse_time(raw.get("create_time")),
+        content_type=content_type,
+        text=text,
+        hidden=_is_hidden(role, content_type, text, raw, meta),
+        model=_str(meta.get("model_slug")),
+        recipient=_str(raw.get("recipient")),
+    )
+
+
+class _Tree:
+    """The ``mapping`` of a conversation, tolerant of missing keys, cycles and dangling parents."""
+
+    def __init__(self, mapping: Mapping[str, Any]) -> None:
+        self.nodes: dict[str, Mapping[str, Any]] = {str(k): v for k, v in mapping.items() if isinstance(v, Mapping)}
+        self.parent: dict[str, str | None] = {}
+        for node_id, node in self.nodes.items():
+            parent = node.get("parent")
+            self.parent[node_id] = parent if isinstance(parent, str) and parent in self.nodes else None
+        self.children: dict[str, list[str]] = {node_id: [] for node_id in self.nodes}
+        for node_id, parent in self.parent.items():
+            if parent is not None:
+                self.children[parent].append(node_id)
+
+    def message(self, node_id: str) -> Mapping[str, Any] | None:
+        message = self.nodes[node_id].get("message")
+        return message if isinstance(message, Mapping) else None
+
+    def path_to_root(self, node_id: str) -> list[str]:
+        path: list[str] = []
+        seen: set[str] = set()
+        current: str | None = node_id
+        while current is not None and current not in seen:
+            seen.add(current)
+            path.append(current)
+            current = self.parent[current]
+        path.reverse()
+        return path
+
+    def order(self, times: Mapping[str, float]) -> list[str]:
+        """Every node, parents before children, siblings oldest first; nodes caught in cycles last."""
+        roots = [n for n, p in self.parent.items() if p is None]
+        ordered: list[str] = []
+        seen: set[str] = set()
+        stack = sorted(roots, key=lambda n: times.get(n, 0.0), reverse=True)
+        while stack:
+            node_id = stack.pop()
+            if node_id in seen:
+                continue
+            seen.add(node_id)
+            ordered.append(node_id)
+            kids = sorted(self.children[node_id], key=lambda n: times.get(n, 0.0), reverse=True)
+            stack.extend(kids)
+        ordered.extend(n for n in self.nodes if n not in seen)
+        return ordered
+
+
+def normalize_conversation(raw: Any, source: Source = "export") -> Conversation:
+    """Build the model of one raw conversation; raises :class:`InvalidConversation` if it has no id."""
+    if not isinstance(raw, Mapping):
+        raise InvalidConversation(f"expected a conversation object, found {type(raw).__name__}")
+    conv_id = _str(raw.get("id")) or _str(raw.get("conversation_id"))
+    if conv_id is None:
+        raise InvalidConversation("conversation without an id")
+    tree = _Tree(_dict(raw.get("mapping")))
+
+    times: dict[str, float] = {}
+    for node_id in tree.nodes:
+        message = tree.message(node_id)
+        when = parse_time(message.get("create_time")) if message else None
+        if when is not None:
+            times[node_id] = when.timestamp()
+
+    current = raw.get("current_node")
+    if not (isinstance(current, str) and current in tree.nodes):
+        current = _newest_leaf(tree, times)
+    path = tree.path_to_root(current) if current is not None else []
+
+    messages: list[Message] = []
+    for node_id in tree.order(times):
+        raw_message = tree.message(node_id)
+        if raw_message is None:
+            continue
+        parent = tree.parent[node_id]
+        parent_id = parent if parent is not None and tree.message(parent) is not None else None
+        messages.append(_message(node_id, parent_id, raw_message))
+    with_message = {m.id for m in messages}
+
+    create_time = parse_time(raw.get("create_time"))
+    update_time = parse_time(raw.get("update_time"))
+    if times:
+        create_time = create_time or datetime.fromtimestamp(min(times.values()), UTC)
+        update_time = update_time or datetime.fromtimestamp(max(times.values()), UTC)
+    update_time = update_time or create_time
+
+    project = _str(raw.get("gizmo_id")) or _str(raw.get("conversation_template_id"))
+    return Conversation(
+        id=conv_id,
+        title=clean_title(raw.get("title")),
+        create_time=create_time,
+        update_time=update_time,
+        model=_str(raw.get("default_model_slug")) or _last_model(messages),
+        project_id=project if project and project.startswith("g-") else None,
+        is_archived=bool(raw.get("is_archived")),
+        is_starred=bool(raw.get("is_starred")),
+        source=source,
+        messages=messages,
+        current_path=[n for n in path if n in with_message],
+    )
+
+
+def _newest_leaf(tree: _Tree, times: Mapping[str, float]) -> str | None:
+    leaves = [n for n, kids in tree.children.items() if not kids]
+    if not leaves:
+        return None
+    depth = {n: len(tree.path_to_root(n)) for n in leaves}
+    return max(leaves, key=lambda n: (times.get(n, float("-inf")), depth[n]))
+
+
+def _last_model(messages: list[Message]) -> str | None:
+    return next((m.model for m in reversed(messages) if m.model and m.role == "assistant"), None)

@@ -1,0 +1,1 @@
+"""The store: the conversation archive (SQLite) and the full-text index (Whoosh)."""

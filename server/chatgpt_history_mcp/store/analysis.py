@@ -1,0 +1,208 @@
+"""Text analysis shared by the index and the snippet matcher.
+
+One tokenizer serves indexing, query parsing and match highlighting, so a word is found exactly when it
+is shown as found. It is engine-agnostic (no Whoosh here) and tuned for speed: the work per token is a
+couple of C-level calls, because an export holds tens of millions of tokens.
+
+Rules:
+- Case and Latin accents fold (``Café`` -> ``cafe``).
+- Code identifiers are findable whole and by their parts: ``parse_config``, ``obj.method``, ``v1.2.3``
+  and ``getUserProfile`` index the whole token plus each part at consecutive positions, so the parts also
+  match as a phrase.
+- Chinese, Japanese and Korean runs (no spaces) index as overlapping character bigrams, so any two or more
+  characters from the middle of a sentence find it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+#: Scripts written without spaces between words (Han, kana, Hangul and their compatibility blocks).
+_CJK = (
+    "\u1100-\u11ff\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3040-\u30ff\u3130-\u318f"
+    "\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff66-\uff9f"
+)
+_CONNECTORS = ".\\-'’/:@"
+_WORD = rf"[^\W{_CJK}]+(?:[{_CONNECTORS}]+[^\W{_CJK}]+)*"
+_TOKEN = re.compile(rf"{_WORD}|[{_CJK}]+")
+_ASCII_TOKEN = re.compile(r"[A-Za-z0-9_]+(?:[.\-'/:@]+[A-Za-z0-9_]+)*")
+_PART = re.compile(r"[^\W_]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_MARKS = re.compile("[\u0300-\u036f]")
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+
+#: Positions left between two messages of one field, so a phrase never spans a message boundary.
+MESSAGE_GAP = 10
+#: Longest term kept; longer runs (base64 blobs, minified code) are noise and bloat the index.
+MAX_TERM_LENGTH = 64
+
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "will",
+        "with",
+        "you",
+        "your",
+        "how",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "should",
+        "would",
+    ]
+)
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip Latin diacritics; other scripts pass through unchanged."""
+    text = text.lower()
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFC", _MARKS.sub("", unicodedata.normalize("NFKD", text)))
+
+
+def _tokens(text: str) -> list[str]:
+    """Raw tokens in original case: words and compounds, and CJK runs as single tokens."""
+    return (_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text)
+
+
+def _is_plain(word: str) -> bool:
+    # "hello", "Hello", "API", "42": one term. "getUser", "iPhone", "HTTPServer": camelCase compounds.
+    return word.islower() or word.isupper() or word.isdigit() or word[1:].islower()
+
+
+def is_cjk(text: str) -> bool:
+    return _CJK_CHAR.search(text) is not None
+
+
+def bigrams(run: str) -> list[str]:
+    """Overlapping bigrams of a CJK run; a single character stands alone."""
+    if len(run) < 2:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def split_token(word: str) -> tuple[str | None, list[str]]:
+    """The whole form (None for a plain word) and the terms of one raw token.
+
+    ``Hello`` -> (None, ["hello"]); ``parse_config`` -> ("parse_config", ["parse", "config"]);
+    ``getUserProfile`` -> ("getuserprofile", ["get", "user", "profile"]); a CJK run -> (None, bigrams).
+    """
+    if word.isalnum():
+        if not word.isascii() and _CJK_CHAR.match(word):
+            return None, bigrams(word)
+        if _is_plain(word):
+            return None, [fold(word)]
+    parts = _PART.findall(fold(_CAMEL.sub(" ", word)))
+    whole = fold(word)
+    if len(parts) == 1 and parts[0] == whole:
+        return None, parts
+    return whole, parts
+
+
+def index_terms(texts: Iterable[str]) -> dict[str, list[int]]:
+    """Map each term of ``texts`` to its positions, texts separated by :data:`MESSAGE_GAP`.
+
+    The hot loop of an import: plain lowercase words (most tokens) take the first branch.
+    """
+    positions: dict[str, list[int]] = {}
+    get = positions.get
+    pos = 0
+    for text in texts:
+        ascii_text = text.isascii()
+        for word in _tokens(text):
+            if word.islower() and word.isalnum() and (ascii_text or word.isascii()):
+                plist = get(word)
+                if plist is None:
+                    if len(word) <= MAX_TERM_LENGTH:
+                        positions[word] = [pos]
+                else:
+                    plist.append(pos)
+                pos += 1
+                continue
+            whole, terms = split_token(word)
+            if whole is not None and len(whole) <= MAX_TERM_LENGTH:
+                positions.setdefault(whole, []).append(pos)
+            for term in terms:
+                if len(term) <= MAX_TERM_LENGTH:
+                    positions.setdefault(term, []).append(pos)
+                pos += 1
+        pos += MESSAGE_GAP
+    return positions
+
+
+def query_units(text: str) -> list[tuple[str, ...]]:
+    """Analyze one query word into alternatives, each a sequence of terms (a phrase when longer than 1).
+
+    ``parse_config`` -> ``[("parse_config",), ("parse", "config")]``: the whole identifier, or its parts in
+    order (which also matches ``parseConfig`` and ``parse config``). A CJK word becomes its bigram phrase.
+    """
+    tokens = _tokens(text)
+    sequence: list[str] = []
+    whole = None
+    for word in tokens:
+        whole, terms = split_token(word)
+        sequence.extend(terms)
+    if not sequence:
+        return []
+    alternatives: list[tuple[str, ...]] = []
+    if whole is not None and len(tokens) == 1:
+        alternatives.append((whole,))
+    alternatives.append(tuple(sequence))
+    return alternatives
+
+
+def phrase_terms(text: str) -> tuple[str, ...]:
+    """The term sequence of a quoted phrase: parts and bigrams, the positions the index gives them."""
+    return tuple(term for word in _tokens(text) for term in split_token(word)[1])

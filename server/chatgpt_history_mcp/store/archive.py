@@ -1,0 +1,280 @@
+"""The conversation archive: normalized conversations in SQLite, the store's source of truth.
+
+SQLite gives atomic, crash-safe writes and consistent reads while a writer works (WAL). The full-text
+index is derived from it: every write also queues the conversation in ``pending_index`` in the same
+transaction, and the queue is emptied only once the index has committed, so a crash between the two is
+repaired on the next start.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from chatgpt_history_mcp.model import Conversation
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    title TEXT,
+    create_time REAL,
+    update_time REAL,
+    model TEXT,
+    project_id TEXT,
+    is_archived INTEGER NOT NULL DEFAULT 0,
+    is_starred INTEGER NOT NULL DEFAULT 0,
+    source TEXT NOT NULL,
+    message_count INTEGER NOT NULL,
+    change_key TEXT,
+    body BLOB NOT NULL,
+    stored_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conversations_update ON conversations(update_time);
+CREATE INDEX IF NOT EXISTS conversations_create ON conversations(create_time);
+CREATE INDEX IF NOT EXISTS conversations_project ON conversations(project_id);
+CREATE TABLE IF NOT EXISTS pending_index (id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS sources (
+    path TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    fingerprint TEXT,
+    imported_at REAL,
+    outcome TEXT,
+    detail TEXT,
+    conversations INTEGER
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+Order = Literal["updated", "created", "oldest"]
+_ORDER_SQL = {
+    "updated": "update_time DESC, id",
+    "created": "create_time DESC, id",
+    "oldest": "create_time ASC, id",
+}
+
+
+def _epoch(value: datetime | None) -> float | None:
+    return value.timestamp() if value is not None else None
+
+
+@dataclass(frozen=True)
+class ConversationRow:
+    """A conversation's listing facts, read without its body."""
+
+    id: str
+    title: str | None
+    create_time: float | None
+    update_time: float | None
+    model: str | None
+    project_id: str | None
+    is_archived: bool
+    message_count: int
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    path: str
+    kind: str
+    fingerprint: str | None
+    imported_at: float | None
+    outcome: str | None
+    detail: str | None
+    conversations: int | None
+
+
+class Archive:
+    """SQLite archive. Reads use a connection per thread; writes go through :meth:`transaction`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=30000")
+        return db
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = self._connect()
+        return db
+
+    # -- writing -------------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[ArchiveWriter]:
+        """One atomic write: committed when the block ends, rolled back entirely if it raises."""
+        db = self._connect()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            yield ArchiveWriter(db)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        finally:
+            db.close()
+
+    def requeue_all(self) -> None:
+        """Queue every conversation for indexing (the index was rebuilt empty)."""
+        with self.transaction() as w:
+            w.db.execute("INSERT OR IGNORE INTO pending_index (id) SELECT id FROM conversations")
+
+    def clear_pending(self, ids: Iterable[str]) -> None:
+        with self.transaction() as w:
+            w.db.executemany("DELETE FROM pending_index WHERE id = ?", ((i,) for i in ids))
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    def change_keys(self) -> dict[str, tuple[str | None, float | None]]:
+        rows = self._db.execute("SELECT id, change_key, update_time FROM conversations")
+        return {cid: (key, updated) for cid, key, updated in rows}
+
+    def get(self, conversation_id: str) -> Conversation | None:
+        row = self._db.execute("SELECT body FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        return Conversation.model_validate_json(zlib.decompress(row[0])) if row else None
+
+    def get_many(self, ids: list[str]) -> dict[str, Conversation]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(f"SELECT id, body FROM conversations WHERE id IN ({marks})", ids)
+        return {cid: Conversation.model_validate_json(zlib.decompress(body)) for cid, body in rows}
+
+    def iter_ids(self, ids: Iterable[str] | None = None) -> Iterator[Conversation]:
+        """Every conversation (or those of ``ids``), one at a time."""
+        if ids is None:
+            for (body,) in self._connect().execute("SELECT body FROM conversations"):
+                yield Conversation.model_validate_json(zlib.decompress(body))
+            return
+        for cid in ids:
+            conv = self.get(cid)
+            if conv is not None:
+                yield conv
+
+    def pending(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT id FROM pending_index")]
+
+    def list(
+        self,
+        *,
+        limit: int,
+        offset: int = 0,
+        order: Order = "updated",
+        project: str | None = None,
+        archived: bool | None = None,
+        after: float | None = None,
+        before: float | None = None,
+    ) -> tuple[list[ConversationRow], int]:
+        where, args = [], []
+        if project is not None:
+            where.append("project_id = ?")
+            args.append(project)
+        if archived is not None:
+            where.append("is_archived = ?")
+            args.append(int(archived))
+        if after is not None:
+            where.append("update_time >= ?")
+            args.append(after)
+        if before is not None:
+            where.append("create_time <= ?")
+            args.append(before)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        total = self._db.execute(f"SELECT count(*) FROM conversations {clause}", args).fetchone()[0]
+        rows = self._db.execute(
+            "SELECT id, title, create_time, update_time, model, project_id, is_archived, message_count "
+            f"FROM conversations {clause} ORDER BY {_ORDER_SQL[order]} LIMIT ? OFFSET ?",
+            [*args, limit, offset],
+        ).fetchall()
+        return [ConversationRow(*r[:6], bool(r[6]), r[7]) for r in rows], int(total)
+
+    def counts(self) -> dict[str, int]:
+        conversations, messages = self._db.execute(
+            "SELECT count(*), coalesce(sum(message_count), 0) FROM conversations"
+        ).fetchone()
+        projects = self._db.execute(
+            "SELECT count(DISTINCT project_id) FROM conversations WHERE project_id IS NOT NULL"
+        ).fetchone()[0]
+        return {"conversations": conversations, "messages": messages, "projects": projects}
+
+    def sources(self) -> list[SourceRow]:
+        rows = self._db.execute(
+            "SELECT path, kind, fingerprint, imported_at, outcome, detail, conversations FROM sources ORDER BY path"
+        )
+        return [SourceRow(*r) for r in rows]
+
+    def source(self, path: str) -> SourceRow | None:
+        row = self._db.execute(
+            "SELECT path, kind, fingerprint, imported_at, outcome, detail, conversations FROM sources WHERE path = ?",
+            (path,),
+        ).fetchone()
+        return SourceRow(*row) if row else None
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+
+class ArchiveWriter:
+    """Writes inside one open transaction."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def put(self, conv: Conversation, change_key: str | None) -> None:
+        body = zlib.compress(conv.model_dump_json(exclude_defaults=True).encode(), 1)
+        self.db.execute(
+            "INSERT OR REPLACE INTO conversations (id, title, create_time, update_time, model, project_id, "
+            "is_archived, is_starred, source, message_count, change_key, body, stored_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                conv.id,
+                conv.title,
+                _epoch(conv.create_time),
+                _epoch(conv.update_time),
+                conv.model,
+                conv.project_id,
+                int(conv.is_archived),
+                int(conv.is_starred),
+                conv.source,
+                len(conv.transcript()),
+                change_key,
+                body,
+                time.time(),
+            ),
+        )
+        self.db.execute("INSERT OR IGNORE INTO pending_index (id) VALUES (?)", (conv.id,))
+
+    def record_source(
+        self, path: str, kind: str, fingerprint: str | None, outcome: str, detail: str, conversations: int | None
+    ) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO sources (path, kind, fingerprint, imported_at, outcome, detail, conversations) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (path, kind, fingerprint, time.time(), outcome, detail, conversations),
+        )
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))

@@ -1,0 +1,328 @@
+"""The history store: the one object the faces (MCP server, CLI) talk to.
+
+It owns the archive (source of truth) and the index (derived, rebuilt when missing or of another version),
+answers queries, and is written by :mod:`chatgpt_history_mcp.store.importer`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Literal
+
+from chatgpt_history_mcp import __version__
+from chatgpt_history_mcp.model import Conversation, Message
+from chatgpt_history_mcp.store.archive import Archive, Order
+from chatgpt_history_mcp.store.index import ROLE_FIELDS, Filters, IndexBroken, IndexDocument, SearchIndex
+from chatgpt_history_mcp.store.locking import WriteLock
+from chatgpt_history_mcp.store.query import parse_query
+from chatgpt_history_mcp.store.results import (
+    ConversationList,
+    ConversationPage,
+    ConversationSummary,
+    HistoryStatus,
+    ImportState,
+    MessageMatch,
+    MessageView,
+    SearchPage,
+    SearchResult,
+    SourceStatus,
+)
+from chatgpt_history_mcp.store.snippets import best_messages
+
+log = logging.getLogger(__name__)
+
+#: Characters per page of ``get_conversation``: about 15k tokens, under hosts' tool-result limits
+#: (Claude Code truncates near 25k tokens).
+PAGE_CHARS = 60_000
+MAX_MATCHES = 3
+Branch = Literal["current", "all"]
+
+
+class NotFound(LookupError):
+    """No conversation with that id."""
+
+
+class BadArgument(ValueError):
+    """An argument a person can correct (a date that does not parse, …)."""
+
+
+def parse_bound(value: str | None, name: str) -> float | None:
+    """An ISO-8601 date or datetime as epoch seconds (naive means UTC); a date means its midnight."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            parsed = datetime.combine(date.fromisoformat(text), time())
+        except ValueError:
+            raise BadArgument(f"{name}={value!r} is not an ISO-8601 date or datetime, e.g. 2024-03-01") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def index_document(conv: Conversation) -> IndexDocument:
+    """What search sees of a conversation: the title and the visible messages of the current branch."""
+    texts: dict[str, list[str]] = {}
+    for message in conv.transcript():
+        texts.setdefault(ROLE_FIELDS[message.role], []).append(message.text)
+    return IndexDocument(
+        conversation_id=conv.id,
+        title=conv.title or "",
+        texts=texts,
+        project_id=conv.project_id,
+        models=sorted(conv.models()),
+        create_time=conv.create_time.timestamp() if conv.create_time else None,
+        update_time=conv.update_time.timestamp() if conv.update_time else None,
+    )
+
+
+def _in_range(message: Message, after: float | None, before: float | None) -> bool:
+    if message.create_time is None:
+        return True
+    ts = message.create_time.timestamp()
+    return (after is None or ts >= after) and (before is None or ts < before)
+
+
+class HistoryStore:
+    """Everything under one data dir: ``archive.sqlite3``, ``index/``, and the write lock."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.archive = Archive(data_dir / "archive.sqlite3")
+        self.write_lock = WriteLock(data_dir / "write.lock")
+        self.import_state = ImportState(running=False)
+        try:
+            self.index = SearchIndex(data_dir / "index")
+        except IndexBroken as exc:
+            log.warning("rebuilding the search index from the archive: %s", exc)
+            self.index = SearchIndex.recreate(data_dir / "index")
+            self.archive.requeue_all()
+
+    def close(self) -> None:
+        self.index.close()
+        self.archive.close()
+
+    # -- search --------------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        role: str | None = None,
+        after: str | None = None,
+        before: str | None = None,
+        project: str | None = None,
+        model: str | None = None,
+    ) -> SearchPage:
+        parsed = parse_query(query)
+        start, end = parse_bound(after, "after"), parse_bound(before, "before")
+        filters = Filters(
+            roles=frozenset([role]) if role else None, after=start, before=end, project=project, model=model
+        )
+        hits, more = self.index.search(parsed, filters, limit=limit, offset=offset)
+        conversations = self.archive.get_many([cid for cid, _ in hits])
+        results: list[SearchResult] = []
+        for cid, score in hits:
+            conv = conversations.get(cid)
+            if conv is None:
+                continue  # deleted since it was indexed
+            candidates = [m for m in conv.transcript() if (role is None or m.role == role) and _in_range(m, start, end)]
+            matches = [
+                MessageMatch(
+                    message_id=hit.message.id,
+                    role=hit.message.role,
+                    create_time=hit.message.create_time,
+                    snippet=hit.snippet,
+                )
+                for hit in best_messages(candidates, parsed, MAX_MATCHES)
+            ]
+            results.append(
+                SearchResult(
+                    conversation_id=cid,
+                    title=conv.display_title,
+                    update_time=conv.update_time,
+                    score=round(score, 4),
+                    project_id=conv.project_id,
+                    matches=matches,
+                )
+            )
+        return SearchPage(query=query, results=results, next_offset=offset + limit if more else None)
+
+    # -- listing and reading -------------------------------------------------------------------------
+
+    def list_conversations(
+        self,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        order: Order = "updated",
+        project: str | None = None,
+        archived: bool | None = None,
+        after: str | None = None,
+        before: str | None = None,
+    ) -> ConversationList:
+        rows, total = self.archive.list(
+            limit=limit,
+            offset=offset,
+            order=order,
+            project=project,
+            archived=archived,
+            after=parse_bound(after, "after"),
+            before=parse_bound(before, "before"),
+        )
+        items = [
+            ConversationSummary(
+                conversation_id=r.id,
+                title=r.title or "Untitled conversation",
+                create_time=_dt(r.create_time),
+                update_time=_dt(r.update_time),
+                message_count=r.message_count,
+                model=r.model,
+                project_id=r.project_id,
+                is_archived=r.is_archived,
+            )
+            for r in rows
+        ]
+        more = offset + len(items) < total
+        return ConversationList(items=items, total=total, next_offset=offset + len(items) if more else None)
+
+    def conversation(self, conversation_id: str) -> Conversation:
+        conv = self.archive.get(conversation_id)
+        if conv is None:
+            raise NotFound(
+                f"no conversation with id {conversation_id!r}; find ids with search_conversations or list_conversations"
+            )
+        return conv
+
+    def get_conversation(
+        self,
+        conversation_id: str,
+        *,
+        offset: int = 0,
+        limit: int = 50,
+        include_hidden: bool = False,
+        branch: Branch = "current",
+        max_chars_per_message: int = 20_000,
+    ) -> ConversationPage:
+        conv = self.conversation(conversation_id)
+        current = set(conv.current_path)
+        if branch == "current":
+            messages = conv.transcript(include_hidden)
+        else:
+            messages = [m for m in conv.messages if include_hidden or not m.hidden]
+        siblings = Counter(m.parent_id for m in conv.messages if not m.hidden)
+        page: list[MessageView] = []
+        used = 0
+        index = offset
+        while index < len(messages) and len(page) < limit:
+            message = messages[index]
+            text = message.text
+            truncated = len(text) > max_chars_per_message
+            if truncated:
+                text = text[:max_chars_per_message]
+            if page and used + len(text) > PAGE_CHARS:
+                break
+            used += len(text)
+            page.append(
+                MessageView(
+                    message_id=message.id,
+                    parent_id=message.parent_id,
+                    role=message.role,
+                    create_time=message.create_time,
+                    content_type=message.content_type,
+                    text=text,
+                    model=message.model,
+                    hidden=message.hidden,
+                    on_current_branch=message.id in current,
+                    alternatives=max(1, siblings[message.parent_id]) if not message.hidden else 1,
+                    truncated=truncated,
+                    full_length=len(message.text) if truncated else None,
+                )
+            )
+            index += 1
+        next_offset = index if index < len(messages) else None
+        note = None
+        if next_offset is not None:
+            note = f"{len(messages) - index} more messages: call again with offset={index}"
+        if any(m.truncated for m in page):
+            note = (note + "; " if note else "") + "long messages were cut: raise max_chars_per_message to read them"
+        if branch == "current" and any(m.alternatives > 1 for m in page):
+            hint = "some turns have other versions (edits or regenerations): branch='all' shows them"
+            note = (note + "; " if note else "") + hint
+        return ConversationPage(
+            conversation_id=conv.id,
+            title=conv.display_title,
+            create_time=conv.create_time,
+            update_time=conv.update_time,
+            model=conv.model,
+            project_id=conv.project_id,
+            is_archived=conv.is_archived,
+            branch=branch,
+            total_messages=len(messages),
+            offset=offset,
+            messages=page,
+            next_offset=next_offset,
+            note=note,
+        )
+
+    def transcript_markdown(self, conversation_id: str) -> str:
+        """The current branch as Markdown; an answer split by "continue generating" reads as one."""
+        conv = self.conversation(conversation_id)
+        lines = [f"# {conv.display_title}", ""]
+        facts = [f"id: {conv.id}"]
+        if conv.create_time:
+            facts.append(f"created: {conv.create_time.isoformat(timespec='seconds')}")
+        if conv.update_time:
+            facts.append(f"updated: {conv.update_time.isoformat(timespec='seconds')}")
+        if conv.model:
+            facts.append(f"model: {conv.model}")
+        if conv.project_id:
+            facts.append(f"project: {conv.project_id}")
+        lines += [" · ".join(facts), ""]
+        previous_role = None
+        for message in conv.transcript():
+            if not (message.role == "assistant" and previous_role == "assistant"):
+                when = f" ({message.create_time.isoformat(timespec='minutes')})" if message.create_time else ""
+                lines += [f"## {message.role.capitalize()}{when}", ""]
+            lines += [message.text.strip(), ""]
+            previous_role = message.role
+        return "\n".join(lines).rstrip() + "\n"
+
+    # -- status --------------------------------------------------------------------------------------
+
+    def status(self) -> HistoryStatus:
+        counts = self.archive.counts()
+        return HistoryStatus(
+            data_dir=str(self.data_dir),
+            conversations=counts["conversations"],
+            messages=counts["messages"],
+            projects=counts["projects"],
+            indexed=self.index.doc_count(),
+            pending_index=len(self.archive.pending()),
+            sources=[
+                SourceStatus(
+                    path=s.path,
+                    kind=s.kind,
+                    imported_at=_dt(s.imported_at),
+                    outcome=s.outcome,
+                    detail=s.detail,
+                    conversations=s.conversations,
+                )
+                for s in self.archive.sources()
+            ],
+            importing=self.import_state.model_copy(),
+            version=__version__,
+        )
+
+
+def _dt(epoch: float | None) -> datetime | None:
+    return datetime.fromtimestamp(epoch, UTC) if epoch is not None else None

@@ -1,0 +1,198 @@
+"""Import exports into the store: all or nothing, and incremental.
+
+- The archive write is one SQLite transaction: a corrupt or truncated export rolls back entirely and the
+  store stays exactly as it was. The index batch commits only after it, and the ``pending_index`` queue
+  repairs the index if the process dies in between.
+- The same export again is recognized by its fingerprint and costs almost nothing; a newer export
+  rewrites only the conversations whose cheap change key differs, and never replaces a newer stored copy
+  with an older one (the newest wins, whatever the source).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from chatgpt_history_mcp.model import Source
+from chatgpt_history_mcp.sources.export import Export
+from chatgpt_history_mcp.sources.normalize import (
+    NORMALIZER_VERSION,
+    InvalidConversation,
+    normalize_conversation,
+)
+from chatgpt_history_mcp.store.history import HistoryStore, index_document
+
+log = logging.getLogger(__name__)
+
+#: Exports at least this large (uncompressed conversation JSON) are indexed by worker processes.
+PARALLEL_BYTES = 24 * 1024 * 1024
+
+
+class ImportReport(BaseModel):
+    path: str
+    outcome: Literal["imported", "unchanged"]
+    conversations: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    older: int = 0
+    invalid: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        if self.outcome == "unchanged":
+            return f"{self.path}: already imported, nothing changed ({self.seconds:.2f}s)"
+        parts = [f"{self.added} added", f"{self.updated} updated", f"{self.unchanged} unchanged"]
+        if self.older:
+            parts.append(f"{self.older} kept (stored copy is newer)")
+        if self.invalid:
+            parts.append(f"{self.invalid} skipped (unreadable)")
+        return f"{self.path}: {self.conversations} conversations: {', '.join(parts)} ({self.seconds:.1f}s)"
+
+
+@dataclass
+class Progress:
+    path: str
+    bytes_read: int
+    total_bytes: int
+    conversations: int
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.bytes_read / self.total_bytes) if self.total_bytes else 0.0
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+def change_key(raw: Mapping[str, Any]) -> str:
+    """Cheap identity of a raw conversation: what changes whenever its content does."""
+    mapping = raw.get("mapping")
+    nodes = len(mapping) if isinstance(mapping, Mapping) else 0
+    return "|".join(
+        str(x)
+        for x in (
+            NORMALIZER_VERSION,
+            raw.get("update_time"),
+            nodes,
+            raw.get("current_node"),
+            raw.get("title"),
+            raw.get("is_archived"),
+            raw.get("gizmo_id"),
+        )
+    )
+
+
+def _fingerprint_key(fingerprint: str) -> str:
+    return f"{NORMALIZER_VERSION}:{fingerprint}"
+
+
+class _Writer:
+    """Applies raw conversations to an open archive transaction and index batch."""
+
+    def __init__(self, store: HistoryStore, archive_writer: Any, batch: Any, source: Source) -> None:
+        self.keys = store.archive.change_keys()
+        self.archive_writer = archive_writer
+        self.batch = batch
+        self.source: Source = source
+        self.report = ImportReport(path="", outcome="imported")
+        self.written: list[str] = []
+        self._in_batch: set[str] = set()
+
+    def apply(self, raw: Any) -> None:
+        report = self.report
+        report.conversations += 1
+        if not isinstance(raw, Mapping):
+            report.invalid += 1
+            return
+        cid = raw.get("id") or raw.get("conversation_id")
+        key = change_key(raw)
+        known = self.keys.get(cid) if isinstance(cid, str) else None
+        if known is not None and known[0] == key:
+            report.unchanged += 1
+            return
+        try:
+            conv = normalize_conversation(raw, self.source)
+        except InvalidConversation as exc:
+            log.warning("skipping conversation #%d: %s", report.conversations, exc)
+            report.invalid += 1
+            return
+        stamp = conv.update_time.timestamp() if conv.update_time else None
+        if known is not None and known[1] is not None and stamp is not None and stamp < known[1]:
+            report.older += 1
+            return
+        self.archive_writer.put(conv, key)
+        replace = known is not None or conv.id in self._in_batch
+        self.batch.put(index_document(conv), replace=replace)
+        self._in_batch.add(conv.id)
+        self.keys[conv.id] = (key, stamp)
+        self.written.append(conv.id)
+        if known is None:
+            report.added += 1
+        else:
+            report.updated += 1
+
+
+def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | None = None) -> ImportReport:
+    """Import one export (ZIP, conversations.json or folder). Raises ExportError, StoreBusy."""
+    started = time.perf_counter()
+    resolved = str(Path(path).expanduser().resolve())
+    with store.write_lock, Export(path) as export:
+        fingerprint = _fingerprint_key(export.fingerprint())
+        if any(s.fingerprint == fingerprint and s.outcome == "imported" for s in store.archive.sources()):
+            reindex_pending(store)
+            report = ImportReport(path=resolved, outcome="unchanged", seconds=time.perf_counter() - started)
+            return report
+        reindex_pending(store)
+        total = export.total_bytes
+        read = 0
+
+        def on_read(n: int) -> None:
+            nonlocal read
+            read += n
+
+        batch = store.index.writer(parallel=total >= PARALLEL_BYTES)
+        try:
+            with store.archive.transaction() as archive_writer:
+                writer = _Writer(store, archive_writer, batch, "export")
+                writer.report.path = resolved
+                for raw in export.conversations(on_read):
+                    writer.apply(raw)
+                    if progress is not None and writer.report.conversations % 25 == 0:
+                        progress(Progress(resolved, read, total, writer.report.conversations))
+                report = writer.report
+                detail = f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged"
+                archive_writer.record_source(resolved, "export", fingerprint, "imported", detail, report.conversations)
+        except BaseException:
+            batch.cancel()
+            raise
+        if progress is not None:
+            progress(Progress(resolved, total, total, report.conversations))
+        batch.commit()
+        store.archive.clear_pending(writer.written)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def reindex_pending(store: HistoryStore) -> int:
+    """Index what the archive holds but the index may not (a crash between the two commits, a rebuild)."""
+    pending = store.archive.pending()
+    if not pending:
+        return 0
+    log.info("indexing %d conversations left pending", len(pending))
+    batch = store.index.writer()
+    try:
+        for conv in store.archive.iter_ids(pending):
+            batch.put(index_document(conv), replace=True)
+    except BaseException:
+        batch.cancel()
+        raise
+    batch.commit()
+    store.archive.clear_pending(pending)
+    return len(pending)

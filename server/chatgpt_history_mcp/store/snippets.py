@@ -1,0 +1,135 @@
+"""Find which messages of a conversation match a query, and cut readable snippets around the hits.
+
+Runs only on the page of conversations being returned, with the same analysis the index used, so what is
+highlighted is exactly what was found.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from chatgpt_history_mcp.model import Message
+from chatgpt_history_mcp.store.analysis import fold, index_terms
+from chatgpt_history_mcp.store.query import Query, Unit
+
+SNIPPET_CHARS = 220
+_CONTEXT_BEFORE = 70
+
+
+@dataclass(frozen=True)
+class MessageHit:
+    message: Message
+    score: float
+    snippet: str
+
+
+def _unit_matches(unit: Unit, positions: dict[str, list[int]]) -> int:
+    """How many times ``unit`` occurs in a message's term positions (0: not at all)."""
+    if unit.kind == "prefix":
+        stem = unit.alternatives[0][0]
+        return sum(len(p) for t, p in positions.items() if t.startswith(stem))
+    best = 0
+    for alt in unit.alternatives:
+        first = positions.get(alt[0])
+        if not first:
+            continue
+        if len(alt) == 1:
+            best = max(best, len(first))
+            continue
+        rest = [set(positions.get(t, ())) for t in alt[1:]]
+        count = sum(1 for p in first if all(p + i + 1 in s for i, s in enumerate(rest)))
+        best = max(best, count)
+    return best
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(c: str) -> str:
+    folded = fold(c)
+    return folded[0] if folded else c
+
+
+def _fold_aligned(text: str) -> str:
+    """Fold ``text`` keeping every character at its offset, so hits map back onto the original."""
+    if text.isascii():
+        return text.lower()
+    return "".join(_fold_char(c) for c in unicodedata.normalize("NFC", text))
+
+
+def _snippet(text: str, needles: Iterable[str]) -> str:
+    text = unicodedata.normalize("NFC", text) if not text.isascii() else text
+    folded = _fold_aligned(text)
+    spans: list[tuple[int, int]] = []
+    for needle in sorted(set(needles), key=len, reverse=True):
+        if not needle:
+            continue
+        pattern = re.escape(needle)
+        if needle[0].isascii() and needle[0].isalnum():
+            pattern = r"(?<![a-z0-9])" + pattern
+        spans.extend(m.span() for m in re.finditer(pattern, folded))
+    if not spans:
+        return _clip(text, 0)
+    spans.sort()
+    start = max(0, spans[0][0] - _CONTEXT_BEFORE)
+    if start > 0:
+        space = text.rfind(" ", max(0, start - 20), spans[0][0])
+        start = space + 1 if space >= 0 else start
+    end = min(len(text), start + SNIPPET_CHARS)
+    out: list[str] = []
+    cursor = start
+    for s, e in _merge(spans):
+        if s < cursor or s >= end:
+            continue
+        e = min(e, end)
+        out.append(text[cursor:s])
+        out.append(f"**{text[s:e]}**")
+        cursor = e
+    out.append(text[cursor:end])
+    body = " ".join("".join(out).split())
+    return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _clip(text: str, start: int) -> str:
+    body = " ".join(text[start : start + SNIPPET_CHARS].split())
+    return body + ("…" if len(text) > start + SNIPPET_CHARS else "")
+
+
+def _needles(unit: Unit, positions: dict[str, list[int]]) -> list[str]:
+    if unit.kind == "prefix":
+        return [unit.alternatives[0][0]]
+    return [t for alt in unit.alternatives for t in alt if t in positions]
+
+
+def best_messages(messages: Iterable[Message], q: Query, limit: int = 3) -> list[MessageHit]:
+    """The ``limit`` messages matching most of the query (ties: earlier first), with snippets."""
+    scored: list[tuple[float, int, Message, list[str]]] = []
+    units = q.positive
+    for order, message in enumerate(messages):
+        positions = index_terms([message.text])
+        matched = 0
+        occurrences = 0
+        needles: list[str] = []
+        for unit in units:
+            n = _unit_matches(unit, positions)
+            if n:
+                matched += 1
+                occurrences += n
+                needles.extend(_needles(unit, positions))
+        if matched:
+            score = matched + min(occurrences, 20) / 40
+            scored.append((score, order, message, needles))
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return [MessageHit(m, score, _snippet(m.text, needles)) for score, _, m, needles in scored[:limit]]
