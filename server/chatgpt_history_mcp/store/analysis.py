@@ -134,10 +134,11 @@ def bigrams(run: str) -> list[str]:
 
 
 def split_token(word: str) -> tuple[str | None, list[str]]:
-    """The whole form (None for a plain word) and the terms of one raw token.
+    """The joined whole form (None for a plain word) and the terms of one raw token.
 
-    ``Hello`` -> (None, ["hello"]); ``parse_config`` -> ("parse_config", ["parse", "config"]);
+    ``Hello`` -> (None, ["hello"]); ``parse_config`` -> ("parseconfig", ["parse", "config"]);
     ``getUserProfile`` -> ("getuserprofile", ["get", "user", "profile"]); a CJK run -> (None, bigrams).
+    The whole form drops separators, so ``parse_config``, ``parseConfig`` and ``parse-config`` share it.
     """
     if word.isalnum():
         if not word.isascii() and _CJK_CHAR.match(word):
@@ -145,10 +146,9 @@ def split_token(word: str) -> tuple[str | None, list[str]]:
         if _is_plain(word):
             return None, [fold(word)]
     parts = _PART.findall(fold(_CAMEL.sub(" ", word)))
-    whole = fold(word)
-    if len(parts) == 1 and parts[0] == whole:
+    if len(parts) < 2:
         return None, parts
-    return whole, parts
+    return "".join(parts), parts
 
 
 def index_terms(texts: Iterable[str]) -> dict[str, list[int]]:

@@ -117,7 +117,13 @@ def best_messages(messages: Iterable[Message], q: Query, limit: int = 3) -> list
     """The ``limit`` messages matching most of the query (ties: earlier first), with snippets."""
     scored: list[tuple[float, int, Message, list[str]]] = []
     units = q.positive
+    # Cheap substring screen first: every unit's last alternative is a sequence of plain terms, each a
+    # substring of the folded text wherever the unit matches.
+    probes = [unit.alternatives[-1][0] for unit in units]
     for order, message in enumerate(messages):
+        folded = fold(message.text)
+        if not any(p in folded for p in probes):
+            continue
         positions = index_terms([message.text])
         matched = 0
         occurrences = 0
