@@ -196,3 +196,36 @@ def reindex_pending(store: HistoryStore) -> int:
     batch.commit()
     store.archive.clear_pending(pending)
     return len(pending)
+
+
+def import_all(store: HistoryStore, paths: list[Path]) -> list[ImportReport]:
+    """Import each export in turn, recording progress and the last error in ``store.import_state``.
+
+    Meant for a background thread (the server imports configured exports at start while it answers
+    from what is already indexed); failures are kept for ``history_status``, never raised.
+    """
+    reports: list[ImportReport] = []
+    state = store.import_state
+    state.last_error = None
+    try:
+        reindex_pending(store)
+    except Exception as exc:  # the index is repaired on the next run; keep serving
+        log.exception("could not index pending conversations")
+        state.last_error = f"indexing pending conversations failed: {exc}"
+    for path in paths:
+        state.running, state.path, state.progress, state.conversations_read = True, str(path), 0.0, 0
+
+        def progress(p: Progress) -> None:
+            state.progress, state.conversations_read = round(p.fraction, 3), p.conversations
+
+        try:
+            report = import_export(store, path, progress)
+        except Exception as exc:  # ExportError, StoreBusy, … : reported, the store stays as it was
+            log.error("import of %s failed: %s", path, exc)
+            state.last_error = f"{path}: {exc}" if str(path) not in str(exc) else str(exc)
+            continue
+        finally:
+            state.running, state.progress = False, None
+        log.info("%s", report.summary())
+        reports.append(report)
+    return reports

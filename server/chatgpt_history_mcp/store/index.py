@@ -16,16 +16,15 @@ import multiprocessing
 import queue
 import shutil
 import threading
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from array import array
-
 from whoosh import fields, formats, index, query
-from whoosh.codec.whoosh3 import W3Codec
 from whoosh.analysis import Token, Tokenizer
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
 from whoosh.scoring import BM25F, WeightLengthScorer
 from whoosh.writing import PostingPool, SegmentWriter

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from chatgpt_history_mcp.model import Message
-from chatgpt_history_mcp.store.analysis import fold, index_terms
+from chatgpt_history_mcp.store.analysis import fold, index_terms, is_cjk
 from chatgpt_history_mcp.store.query import Query, Unit
 
 SNIPPET_CHARS = 220
@@ -59,17 +59,30 @@ def _fold_aligned(text: str) -> str:
     return "".join(_fold_char(c) for c in unicodedata.normalize("NFC", text))
 
 
-def _snippet(text: str, needles: Iterable[str]) -> str:
+def _pattern(terms: tuple[str, ...], prefix: bool) -> str:
+    """A regex over folded text for a term sequence: parts may be joined by separators (parse_config)."""
+    if len(terms) > 1 and all(_is_cjk_term(t) for t in terms):
+        # Overlapping bigrams: 数据 + 据库 -> 数据库
+        pattern = re.escape(terms[0] + "".join(t[-1] for t in terms[1:]))
+    else:
+        pattern = r"[\W_]{0,3}".join(re.escape(t) for t in terms)
+    if terms[0][:1].isascii() and terms[0][:1].isalnum():
+        pattern = r"(?<![a-z0-9])" + pattern
+    if prefix:
+        pattern += r"\w*"
+    return pattern
+
+
+def _is_cjk_term(term: str) -> bool:
+    return not term.isascii() and is_cjk(term)
+
+
+def _snippet(text: str, patterns: Iterable[str]) -> str:
     text = unicodedata.normalize("NFC", text) if not text.isascii() else text
     folded = _fold_aligned(text)
     spans: list[tuple[int, int]] = []
-    for needle in sorted(set(needles), key=len, reverse=True):
-        if not needle:
-            continue
-        pattern = re.escape(needle)
-        if needle[0].isascii() and needle[0].isalnum():
-            pattern = r"(?<![a-z0-9])" + pattern
-        spans.extend(m.span() for m in re.finditer(pattern, folded))
+    for pattern in set(patterns):
+        spans.extend(m.span() for m in re.finditer(pattern, folded) if m.end() > m.start())
     if not spans:
         return _clip(text, 0)
     spans.sort()
@@ -107,10 +120,14 @@ def _clip(text: str, start: int) -> str:
     return body + ("…" if len(text) > start + SNIPPET_CHARS else "")
 
 
-def _needles(unit: Unit, positions: dict[str, list[int]]) -> list[str]:
+def _patterns(unit: Unit, positions: dict[str, list[int]]) -> list[str]:
+    """Highlight patterns for the alternatives of ``unit`` present in a message."""
     if unit.kind == "prefix":
-        return [unit.alternatives[0][0]]
-    return [t for alt in unit.alternatives for t in alt if t in positions]
+        return [_pattern(unit.alternatives[0], prefix=True)]
+    present = [alt for alt in unit.alternatives if all(t in positions for t in alt)]
+    # The joined whole form of an identifier is not in the text as such; its parts pattern covers it.
+    spelled = [alt for alt in present if len(alt) > 1 or len(unit.alternatives) == 1]
+    return [_pattern(alt, prefix=False) for alt in (spelled or present)]
 
 
 def best_messages(messages: Iterable[Message], q: Query, limit: int = 3) -> list[MessageHit]:
@@ -133,7 +150,7 @@ def best_messages(messages: Iterable[Message], q: Query, limit: int = 3) -> list
             if n:
                 matched += 1
                 occurrences += n
-                needles.extend(_needles(unit, positions))
+                needles.extend(_patterns(unit, positions))
         if matched:
             score = matched + min(occurrences, 20) / 40
             scored.append((score, order, message, needles))

@@ -1,0 +1,194 @@
+"""The command line: ``serve`` (default, MCP over stdio), ``import``, ``search``, ``status``, ``demo``.
+
+Like the MCP server, it only translates arguments into store calls and prints the answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from chatgpt_history_mcp import __version__
+from chatgpt_history_mcp.settings import ENV_DATA_DIR, ENV_EXPORTS, Settings
+from chatgpt_history_mcp.sources.export import ExportError
+from chatgpt_history_mcp.store.history import BadArgument, HistoryStore
+from chatgpt_history_mcp.store.importer import Progress, import_export
+from chatgpt_history_mcp.store.locking import StoreBusy
+from chatgpt_history_mcp.store.query import QueryError
+from chatgpt_history_mcp.store.results import SearchPage
+
+EXPECTED_ERRORS = (ExportError, StoreBusy, QueryError, BadArgument)
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help=f"where the archive and index live (env {ENV_DATA_DIR})")
+    common.add_argument("-v", "--verbose", action="store_true", help="log more to stderr")
+
+    parser = argparse.ArgumentParser(
+        prog="chatgpt-history-mcp",
+        description="Your ChatGPT history, searchable locally and served over MCP.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    serve = sub.add_parser("serve", parents=[common], help="serve MCP over stdio (the default)")
+    serve.add_argument(
+        "--export",
+        action="append",
+        metavar="PATH",
+        help=f"an export to import at start (repeatable; env {ENV_EXPORTS})",
+    )
+
+    imp = sub.add_parser("import", parents=[common], help="import ChatGPT exports (ZIP, conversations.json, folder)")
+    imp.add_argument("paths", nargs="+", metavar="PATH")
+
+    search = sub.add_parser("search", parents=[common], help="search the history")
+    search.add_argument("query")
+    search.add_argument("--limit", type=int, default=10)
+    search.add_argument("--offset", type=int, default=0)
+    search.add_argument("--role", choices=["user", "assistant", "tool", "system"])
+    search.add_argument("--after", help="ISO date or datetime")
+    search.add_argument("--before", help="ISO date or datetime")
+    search.add_argument("--project", help="a project (g-p-…) or custom GPT (g-…) id")
+    search.add_argument("--model", help="a model slug, e.g. gpt-4o")
+    search.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    status = sub.add_parser("status", parents=[common], help="what is stored")
+    status.add_argument("--json", action="store_true")
+
+    sub.add_parser("demo", parents=[common], help="import the bundled sample export and run an MCP session on it")
+    return parser
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr (a line per 10 % when stderr is not a terminal)."""
+
+    def __init__(self, stream: TextIO = sys.stderr, width: int = 30) -> None:
+        self.stream = stream
+        self.width = width
+        self.tty = stream.isatty()
+        self._last_decile = -1
+
+    def __call__(self, p: Progress) -> None:
+        fraction = p.fraction
+        if self.tty:
+            filled = int(fraction * self.width)
+            bar = "#" * filled + "-" * (self.width - filled)
+            self.stream.write(f"\r[{bar}] {fraction:4.0%} {p.conversations:,} conversations")
+            self.stream.flush()
+        elif int(fraction * 10) > self._last_decile:
+            self._last_decile = int(fraction * 10)
+            self.stream.write(f"{fraction:4.0%} {p.conversations:,} conversations\n")
+
+    def done(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+        self._last_decile = -1
+
+
+def print_search(page: SearchPage, out: TextIO = sys.stdout) -> None:
+    if not page.results:
+        out.write(f"No conversations match {page.query!r}.\n")
+        return
+    for result in page.results:
+        when = result.update_time.date().isoformat() if result.update_time else "undated"
+        out.write(f"\n{result.title}  ({when})  {result.conversation_id}\n")
+        for match in result.matches:
+            out.write(f"  {match.role:>9}: {match.snippet}\n")
+    if page.next_offset is not None:
+        out.write(f"\nMore: --offset {page.next_offset}\n")
+
+
+def _import(store: HistoryStore, paths: list[str]) -> int:
+    failed = 0
+    for path in paths:
+        bar = ProgressBar()
+        try:
+            report = import_export(store, path, bar)
+        except EXPECTED_ERRORS as exc:
+            bar.done()
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        bar.done()
+        print(report.summary())
+    return 1 if failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    command = args.command or "serve"
+    settings = Settings.from_env(data_dir=args.data_dir, exports=getattr(args, "export", None))
+
+    if command == "serve":
+        from chatgpt_history_mcp.server import create_server
+
+        create_server(settings).run()
+        return 0
+    if command == "demo":
+        from chatgpt_history_mcp.demo import run_demo
+
+        return run_demo()
+
+    store = HistoryStore(settings.data_dir)
+    try:
+        if command == "import":
+            return _import(store, args.paths)
+        if command == "search":
+            page = store.search(
+                args.query,
+                limit=args.limit,
+                offset=args.offset,
+                role=args.role,
+                after=args.after,
+                before=args.before,
+                project=args.project,
+                model=args.model,
+            )
+            if args.json:
+                print(page.model_dump_json(indent=2))
+            else:
+                print_search(page)
+            return 0
+        if command == "status":
+            status = store.status()
+            if args.json:
+                print(status.model_dump_json(indent=2))
+            else:
+                print(f"data dir:      {status.data_dir}")
+                print(
+                    f"conversations: {status.conversations:,} ({status.messages:,} messages, {status.projects} projects)"
+                )
+                print(
+                    f"indexed:       {status.indexed:,}"
+                    + (f" ({status.pending_index} pending)" if status.pending_index else "")
+                )
+                for source in status.sources:
+                    when = source.imported_at.isoformat(timespec="seconds") if source.imported_at else "never"
+                    print(f"source:        {source.path} ({when}: {source.detail})")
+            return 0
+    except EXPECTED_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    return 2
+
+
+def data_path(name: str) -> Path:
+    """A file shipped with the package (the sample export), or from the source tree in a checkout."""
+    packaged = Path(__file__).parent / "data" / name
+    if packaged.exists():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "examples" / name

@@ -1,0 +1,69 @@
+"""``chatgpt-history-mcp demo``: the bundled sample export, a real server over stdio, a real MCP client.
+
+Prints what an agent would see: the tool list, a listing, searches, and a conversation read.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import anyio
+from mcp import Client, StdioServerParameters
+
+from chatgpt_history_mcp.settings import ENV_DATA_DIR, ENV_EXPORTS
+
+
+def _show(title: str, payload: Any) -> None:
+    print(f"\n=== {title}")
+    print(json.dumps(payload, indent=2, ensure_ascii=False)[:2500])
+
+
+async def _session(export: Path, data_dir: Path) -> None:
+    from chatgpt_history_mcp.store.history import HistoryStore
+    from chatgpt_history_mcp.store.importer import import_export
+
+    store = HistoryStore(data_dir)
+    try:
+        print(import_export(store, export).summary())
+    finally:
+        store.close()
+
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "chatgpt_history_mcp", "serve"],
+        env={ENV_DATA_DIR: str(data_dir), ENV_EXPORTS: ""},
+    )
+    async with Client(params) as client:
+        tools = await client.list_tools()
+        print("\n=== tools/list")
+        for tool in tools.tools:
+            print(f"- {tool.name}: {(tool.description or '').splitlines()[0]}")
+
+        listing = await client.call_tool("list_conversations", {"limit": 5})
+        _show("list_conversations(limit=5)", listing.structured_content)
+
+        for query in ("sourdough starter", "parseConfig", "机器学习"):
+            found = await client.call_tool("search_conversations", {"query": query, "limit": 3})
+            _show(f"search_conversations({query!r})", found.structured_content)
+
+        first = found.structured_content["results"][0]["conversation_id"] if found.structured_content else None
+        if first:
+            page = await client.call_tool("get_conversation", {"conversation_id": first, "limit": 4})
+            _show(f"get_conversation({first!r}, limit=4)", page.structured_content)
+
+
+def run_demo() -> int:
+    from chatgpt_history_mcp.cli import data_path
+
+    export = data_path("sample-export.zip")
+    if not export.exists():
+        print(f"error: the sample export is missing ({export})", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory(prefix="chatgpt-history-demo-") as tmp:
+        anyio.run(_session, export, Path(tmp))
+    print("\nDemo finished: the sample history was imported, listed, searched and read over MCP (stdio).")
+    return 0

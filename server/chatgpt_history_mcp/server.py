@@ -1,0 +1,194 @@
+"""The MCP face: thin tools that translate requests into calls on the history store.
+
+No domain logic here: every tool validates nothing beyond its schema, calls one store method, and maps
+the store's expected failures to ``ToolError`` messages a person (or model) can act on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+import anyio
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
+from pydantic import Field
+
+from chatgpt_history_mcp import __version__
+from chatgpt_history_mcp.settings import Settings
+from chatgpt_history_mcp.store.history import BadArgument, HistoryStore, NotFound
+from chatgpt_history_mcp.store.importer import import_all
+from chatgpt_history_mcp.store.query import QueryError
+from chatgpt_history_mcp.store.results import ConversationList, ConversationPage, HistoryStatus, SearchPage
+
+log = logging.getLogger(__name__)
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+
+INSTRUCTIONS = """\
+This server holds the user's ChatGPT history (imported from their data export), searchable locally.
+Use search_conversations to find past chats by what was said (words, "exact phrases", -exclusions,
+prefix*, code identifiers); it returns conversations with their best matching messages. Use
+get_conversation to read one (paged; follow next_offset). list_conversations browses by date or project.
+Cite conversations by title and date when you use them."""
+
+ISODate = Annotated[str | None, Field(description="ISO-8601 date or datetime, e.g. 2024-03-01 (UTC if no zone)")]
+Role = Literal["user", "assistant", "tool", "system"]
+
+
+@dataclass
+class AppState:
+    store: HistoryStore
+    settings: Settings
+
+
+def _expected(exc: Exception) -> ToolError:
+    return ToolError(str(exc))
+
+
+def _store(ctx: Context) -> HistoryStore:
+    state: AppState = ctx.request_context.lifespan_context
+    return state.store
+
+
+def create_server(settings: Settings) -> MCPServer:
+    """Build the server; the store opens when a session starts, configured exports import in the background."""
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer) -> AsyncIterator[AppState]:
+        store = await anyio.to_thread.run_sync(HistoryStore, settings.data_dir)
+        if settings.exports or store.archive.pending():
+            threading.Thread(
+                target=import_all, args=(store, settings.exports), name="chatgpt-history-import", daemon=True
+            ).start()
+        try:
+            yield AppState(store=store, settings=settings)
+        finally:
+            store.close()
+
+    mcp = MCPServer(
+        "chatgpt-history",
+        title="ChatGPT History",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+    )
+
+    @mcp.tool(title="Search ChatGPT conversations", annotations=READ_ONLY)
+    def search_conversations(
+        ctx: Context,
+        query: Annotated[
+            str,
+            Field(
+                description='Words to find (ranked, not all required), "exact phrase", -excluded, +required, '
+                "prefix*, code identifiers like parse_config or getUserProfile; CJK text works as typed"
+            ),
+        ],
+        limit: Annotated[int, Field(ge=1, le=50, description="Conversations per page")] = 10,
+        offset: Annotated[int, Field(ge=0, description="Skip this many (use next_offset)")] = 0,
+        role: Annotated[Role | None, Field(description="Only match messages by this author")] = None,
+        after: ISODate = None,
+        before: ISODate = None,
+        project: Annotated[
+            str | None, Field(description="A project (g-p-…) or custom GPT (g-…) id, as list_conversations shows")
+        ] = None,
+        model: Annotated[str | None, Field(description="A model slug, e.g. gpt-4o")] = None,
+    ) -> SearchPage:
+        """Search the ChatGPT history; one result per conversation, with its best matching messages and snippets."""
+        try:
+            return _store(ctx).search(
+                query,
+                limit=limit,
+                offset=offset,
+                role=role,
+                after=after,
+                before=before,
+                project=project,
+                model=model,
+            )
+        except (QueryError, BadArgument) as exc:
+            raise _expected(exc) from exc
+
+    @mcp.tool(title="List ChatGPT conversations", annotations=READ_ONLY)
+    def list_conversations(
+        ctx: Context,
+        limit: Annotated[int, Field(ge=1, le=200)] = 20,
+        offset: Annotated[int, Field(ge=0)] = 0,
+        order: Annotated[
+            Literal["updated", "created", "oldest"], Field(description="Newest activity, newest created, or oldest")
+        ] = "updated",
+        project: Annotated[str | None, Field(description="Only this project (g-p-…) or custom GPT (g-…)")] = None,
+        archived: Annotated[bool | None, Field(description="Only archived (true) or only not archived (false)")] = None,
+        after: ISODate = None,
+        before: ISODate = None,
+    ) -> ConversationList:
+        """List conversations with their dates, size, model and project, newest first by default."""
+        try:
+            return _store(ctx).list_conversations(
+                limit=limit, offset=offset, order=order, project=project, archived=archived, after=after, before=before
+            )
+        except BadArgument as exc:
+            raise _expected(exc) from exc
+
+    @mcp.tool(title="Read a ChatGPT conversation", annotations=READ_ONLY)
+    def get_conversation(
+        ctx: Context,
+        conversation_id: Annotated[str, Field(description="From search_conversations or list_conversations")],
+        offset: Annotated[int, Field(ge=0, description="First message to return (use next_offset)")] = 0,
+        limit: Annotated[int, Field(ge=1, le=200, description="Most messages per page")] = 50,
+        include_hidden: Annotated[
+            bool, Field(description="Also system prompts, tool calls, reasoning and custom instructions")
+        ] = False,
+        branch: Annotated[
+            Literal["current", "all"],
+            Field(description="'current': the transcript as shown; 'all': every edit and regeneration too"),
+        ] = "current",
+        max_chars_per_message: Annotated[int, Field(ge=200, le=200_000)] = 20_000,
+    ) -> ConversationPage:
+        """Read a conversation's messages in order, paged to fit a context window."""
+        try:
+            return _store(ctx).get_conversation(
+                conversation_id,
+                offset=offset,
+                limit=limit,
+                include_hidden=include_hidden,
+                branch=branch,
+                max_chars_per_message=max_chars_per_message,
+            )
+        except NotFound as exc:
+            raise _expected(exc) from exc
+
+    @mcp.tool(title="History status", annotations=READ_ONLY)
+    def history_status(ctx: Context) -> HistoryStatus:
+        """Counts, imported sources and when, the data folder, and whether an import is running."""
+        return _store(ctx).status()
+
+    @mcp.resource(
+        "chatgpt://conversations/{conversation_id}",
+        name="conversation",
+        title="ChatGPT conversation transcript",
+        description="The current branch of a conversation as Markdown",
+        mime_type="text/markdown",
+    )
+    def conversation_markdown(conversation_id: str, ctx: Context) -> str:
+        return _store(ctx).transcript_markdown(conversation_id)
+
+    @mcp.prompt(title="Recall past ChatGPT conversations")
+    def recall(topic: Annotated[str, Field(description="What to recall, in the user's words")]) -> str:
+        """Search the ChatGPT history for a topic and summarize what was discussed, with citations."""
+        return (
+            f"Recall what I discussed with ChatGPT about: {topic}\n\n"
+            "1. Call search_conversations with the key words of the topic (try synonyms, exact "
+            '"phrases", code identifiers, and a second search if the first finds little).\n'
+            "2. Read the most relevant conversations with get_conversation (follow next_offset for long ones).\n"
+            "3. Answer with what was concluded, decided or produced, citing each conversation by title and "
+            "date (and id). Say plainly if nothing relevant was found; do not invent past discussions."
+        )
+
+    return mcp

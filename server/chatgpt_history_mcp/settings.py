@@ -1,0 +1,41 @@
+"""Configuration, from the environment and the same as CLI flags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import platformdirs
+from pydantic import BaseModel, Field
+
+APP_NAME = "chatgpt-history-mcp"
+ENV_DATA_DIR = "CHATGPT_HISTORY_DATA_DIR"
+ENV_EXPORTS = "CHATGPT_HISTORY_EXPORTS"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+class Settings(BaseModel):
+    data_dir: Path = Field(default_factory=default_data_dir, description="Where the archive and index live")
+    exports: list[Path] = Field(default_factory=list, description="Exports imported at server start when new")
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        data_dir: str | os.PathLike[str] | None = None,
+        exports: list[str] | None = None,
+    ) -> Settings:
+        """Settings from ``env`` (default: the process environment); explicit arguments win."""
+        env = os.environ if env is None else env
+        chosen_dir = data_dir or env.get(ENV_DATA_DIR) or None
+        if exports is None:
+            exports = [p for p in env.get(ENV_EXPORTS, "").split(os.pathsep) if p.strip()]
+        return cls(
+            data_dir=Path(chosen_dir).expanduser() if chosen_dir else default_data_dir(),
+            exports=[Path(p.strip()).expanduser() for p in exports],
+        )
