@@ -166,14 +166,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.json:
                 print(status.model_dump_json(indent=2))
             else:
+                pending = f" ({status.pending_index} pending)" if status.pending_index else ""
+                counts = f"{status.conversations:,} ({status.messages:,} messages, {status.projects} projects)"
                 print(f"data dir:      {status.data_dir}")
-                print(
-                    f"conversations: {status.conversations:,} ({status.messages:,} messages, {status.projects} projects)"
-                )
-                print(
-                    f"indexed:       {status.indexed:,}"
-                    + (f" ({status.pending_index} pending)" if status.pending_index else "")
-                )
+                print(f"conversations: {counts}")
+                print(f"indexed:       {status.indexed:,}{pending}")
                 for source in status.sources:
                     when = source.imported_at.isoformat(timespec="seconds") if source.imported_at else "never"
                     print(f"source:        {source.path} ({when}: {source.detail})")
