@@ -11,7 +11,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 import anyio
 from mcp.server import MCPServer
@@ -53,7 +53,7 @@ def _expected(exc: Exception) -> ToolError:
 
 
 def _store(ctx: Context) -> HistoryStore:
-    state: AppState = ctx.request_context.lifespan_context
+    state = cast(AppState, ctx.request_context.lifespan_context)
     return state.store
 
 

@@ -171,7 +171,7 @@ class Archive:
     def pending(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT id FROM pending_index")]
 
-    def list(
+    def listing(
         self,
         *,
         limit: int,
@@ -182,7 +182,8 @@ class Archive:
         after: float | None = None,
         before: float | None = None,
     ) -> tuple[list[ConversationRow], int]:
-        where, args = [], []
+        where: list[str] = []
+        args: list[object] = []
         if project is not None:
             where.append("project_id = ?")
             args.append(project)
@@ -202,7 +203,19 @@ class Archive:
             f"FROM conversations {clause} ORDER BY {_ORDER_SQL[order]} LIMIT ? OFFSET ?",
             [*args, limit, offset],
         ).fetchall()
-        return [ConversationRow(*r[:6], bool(r[6]), r[7]) for r in rows], int(total)
+        return [
+            ConversationRow(
+                id=r[0],
+                title=r[1],
+                create_time=r[2],
+                update_time=r[3],
+                model=r[4],
+                project_id=r[5],
+                is_archived=bool(r[6]),
+                message_count=r[7],
+            )
+            for r in rows
+        ], int(total)
 
     def counts(self) -> dict[str, int]:
         conversations, messages = self._db.execute(

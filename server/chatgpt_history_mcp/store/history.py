@@ -170,7 +170,7 @@ class HistoryStore:
         after: str | None = None,
         before: str | None = None,
     ) -> ConversationList:
-        rows, total = self.archive.list(
+        rows, total = self.archive.listing(
             limit=limit,
             offset=offset,
             order=order,

@@ -17,7 +17,7 @@ import queue
 import shutil
 import threading
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,10 +88,10 @@ class _TermsField(fields.TEXT):
     """A text field fed a list of texts (one per message), indexed with our analysis in one pass."""
 
     def __init__(self, field_boost: float = 1.0) -> None:
-        super().__init__(analyzer=_PositionsTokenizer(), phrase=True, field_boost=field_boost)
+        super().__init__(analyzer=_PositionsTokenizer(), phrase=True, field_boost=field_boost)  # type: ignore[arg-type]
         self.format = _ArrayPositions(field_boost=field_boost)
 
-    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+    def index(self, value: Any, **kwargs: Any) -> Generator[tuple[bytes, int, float | int, bytes], Any, None]:
         texts = value if isinstance(value, list | tuple) else [value]
         for term, poslist in index_terms(texts).items():
             freq = len(poslist)
@@ -208,6 +208,16 @@ def _field_lengths(reader: Any, fieldname: str) -> list[int]:
     return lengths
 
 
+def _union(clauses: list[query.Query], scale: float | None = None) -> query.Query:
+    """OR of ``clauses`` as a tree of union matchers, which can skip blocks that cannot reach the top hits
+    (Whoosh's automatic choice preloads every posting on small segments)."""
+    if len(clauses) == 1:
+        return clauses[0]
+    union = query.Or(clauses, scale=scale)
+    union.matcher_type = query.Or.DEFAULT_MATCHER  # type: ignore[misc]
+    return union
+
+
 class IndexBroken(RuntimeError):
     """The index cannot be opened (another version, or damaged); rebuild it from the archive."""
 
@@ -312,14 +322,7 @@ class SearchIndex:
                     clauses.append(query.Term(name, alt[0], boost=boost))
                 else:
                     clauses.append(query.Phrase(name, list(alt), boost=boost))
-        if not clauses:
-            return None
-        if len(clauses) == 1:
-            return clauses[0]
-        union = query.Or(clauses)
-        # Few clauses: a tree of unions that can skip blocks. A prefix's many expansions: preloaded arrays.
-        union.matcher_type = query.Or.DEFAULT_MATCHER
-        return union
+        return _union(clauses) if clauses else None
 
     def _expand_prefix(self, searcher: Any, fieldname: str, prefix: str) -> list[str]:
         reader = searcher.reader()
@@ -337,16 +340,19 @@ class SearchIndex:
         fieldlist = self._fields(filters)
         if not fieldlist:
             return None
-        must = [self._unit(searcher, u, fieldlist) for u in q.must]
-        if any(m is None for m in must):
-            return None  # a required word that cannot match anything
+        must: list[query.Query] = []
+        for unit in q.must:
+            clause = self._unit(searcher, unit, fieldlist)
+            if clause is None:
+                return None  # a required word that cannot match anything
+            must.append(clause)
         should = [s for s in (self._unit(searcher, u, fieldlist) for u in q.should) if s is not None]
+        result: query.Query
         if must:
-            required: query.Query = must[0] if len(must) == 1 else query.And(must)  # type: ignore[arg-type]
-            result: query.Query = query.AndMaybe(required, query.Or(should)) if should else required
+            required = must[0] if len(must) == 1 else query.And(must)
+            result = query.AndMaybe(required, _union(should)) if should else required
         elif should:
-            result = should[0] if len(should) == 1 else query.Or(should, scale=0.9)
-            result.matcher_type = query.Or.DEFAULT_MATCHER
+            result = _union(should, scale=0.9)
         else:
             return None
         excluded = [x for x in (self._unit(searcher, u, list(_FIELD_BOOSTS.items())) for u in q.must_not) if x]

@@ -56,8 +56,8 @@ class MessageView(BaseModel):
     model: str | None = None
     hidden: bool = False
     on_current_branch: bool = True
-    alternatives: int = Field(1, description="Versions of this turn (edits, regenerations); >1 means branches")
-    truncated: bool = Field(False, description="Text cut to max_chars_per_message; full_length tells how long")
+    alternatives: int = Field(default=1, description="Versions of this turn (edits, regenerations); >1 means branches")
+    truncated: bool = Field(default=False, description="Text cut to max_chars_per_message; full_length tells how long")
     full_length: int | None = None
 
 
@@ -89,7 +89,7 @@ class SourceStatus(BaseModel):
 class ImportState(BaseModel):
     running: bool
     path: str | None = None
-    progress: float | None = Field(None, description="0..1 of the current file read")
+    progress: float | None = Field(default=None, description="0..1 of the current file read")
     conversations_read: int = 0
     last_error: str | None = None
 
