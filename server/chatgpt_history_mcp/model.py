@@ -59,7 +59,7 @@ class Conversation(BaseModel):
         return path if include_hidden else [m for m in path if not m.hidden]
 
     def models(self) -> set[str]:
-        found = {m.model for m in self.messages if m.model}
+        found = {m.model for m in self.transcript(include_hidden=True) if m.model}
         if self.model:
             found.add(self.model)
         return found

@@ -33,6 +33,9 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _MARKS = re.compile("[\u0300-\u036f]")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
 
+#: Compounds with more parts than this index only their whole joined form (URLs, long paths).
+MAX_JOINED_PARTS = 6
+
 #: Positions left between two messages of one field, so a phrase never spans a message boundary.
 MESSAGE_GAP = 10
 #: Longest term kept; longer runs (base64 blobs, minified code) are noise and bloat the index.
@@ -148,7 +151,24 @@ def split_token(word: str) -> tuple[str | None, list[str]]:
     parts = _PART.findall(fold(_CAMEL.sub(" ", word)))
     if len(parts) < 2:
         return None, parts
-    return "".join(parts), parts
+    return join_parts(parts), parts
+
+
+def join_parts(parts: list[str]) -> str:
+    """Parts joined into one term; digits keep a dot between them so ``1.2`` never reads as ``12``."""
+    joined = parts[0]
+    for part in parts[1:]:
+        joined += "." + part if joined[-1].isdigit() and part[0].isdigit() else part
+    return joined
+
+
+def joined_runs(parts: list[str]) -> list[tuple[int, str]]:
+    """(offset, joined form) of every contiguous run of two or more parts: ``client.fetch_items`` gives
+    ``clientfetch``, ``fetchitems`` and ``clientfetchitems``, so any sub-identifier is a single term."""
+    n = len(parts)
+    if n > MAX_JOINED_PARTS:
+        return [(0, join_parts(parts))]
+    return [(i, join_parts(parts[i:j])) for i in range(n - 1) for j in range(i + 2, n + 1)]
 
 
 def index_terms(texts: Iterable[str]) -> dict[str, list[int]]:
@@ -172,8 +192,10 @@ def index_terms(texts: Iterable[str]) -> dict[str, list[int]]:
                 pos += 1
                 continue
             whole, terms = split_token(word)
-            if whole is not None and len(whole) <= MAX_TERM_LENGTH:
-                positions.setdefault(whole, []).append(pos)
+            if whole is not None:
+                for offset, joined in joined_runs(terms):
+                    if len(joined) <= MAX_TERM_LENGTH:
+                        positions.setdefault(joined, []).append(pos + offset)
             for term in terms:
                 if len(term) <= MAX_TERM_LENGTH:
                     positions.setdefault(term, []).append(pos)

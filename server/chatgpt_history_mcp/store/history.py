@@ -288,13 +288,18 @@ class HistoryStore:
         if conv.project_id:
             facts.append(f"project: {conv.project_id}")
         lines += [" · ".join(facts), ""]
-        previous_role = None
+        sections: list[tuple[Message, str, str]] = []  # first message, text, id of the last one merged
         for message in conv.transcript():
-            if not (message.role == "assistant" and previous_role == "assistant"):
-                when = f" ({message.create_time.isoformat(timespec='minutes')})" if message.create_time else ""
-                lines += [f"## {message.role.capitalize()}{when}", ""]
-            lines += [message.text.strip(), ""]
-            previous_role = message.role
+            if sections and message.role == "assistant" and sections[-1][0].role == "assistant":
+                first, text, last_id = sections[-1]
+                # "Continue generating" resumes mid-sentence (or mid code block) right under its parent.
+                joiner = "" if message.parent_id == last_id else "\n\n"
+                sections[-1] = (first, text + joiner + message.text, message.id)
+                continue
+            sections.append((message, message.text, message.id))
+        for first, text, _ in sections:
+            when = f" ({first.create_time.isoformat(timespec='minutes')})" if first.create_time else ""
+            lines += [f"## {first.role.capitalize()}{when}", "", text.strip(), ""]
         return "\n".join(lines).rstrip() + "\n"
 
     # -- status --------------------------------------------------------------------------------------

@@ -103,6 +103,9 @@ class _Writer:
         self.source: Source = source
         self.report = ImportReport(path="", outcome="imported")
         self.written: list[str] = []
+        #: Ids met twice in this import: the index batch cannot replace its own uncommitted documents,
+        #: so these are indexed again from the archive once the batch has committed.
+        self.repeated: set[str] = set()
         self._in_batch: set[str] = set()
 
     def apply(self, raw: Any) -> None:
@@ -128,10 +131,12 @@ class _Writer:
             report.older += 1
             return
         self.archive_writer.put(conv, key)
-        replace = known is not None or conv.id in self._in_batch
-        self.batch.put(index_document(conv), replace=replace)
-        self._in_batch.add(conv.id)
         self.keys[conv.id] = (key, stamp)
+        if conv.id in self._in_batch:
+            self.repeated.add(conv.id)
+            return
+        self.batch.put(index_document(conv), replace=known is not None)
+        self._in_batch.add(conv.id)
         self.written.append(conv.id)
         if known is None:
             report.added += 1
@@ -175,7 +180,8 @@ def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | 
         if progress is not None:
             progress(Progress(resolved, total, total, report.conversations))
         batch.commit()
-        store.archive.clear_pending(writer.written)
+        store.archive.clear_pending([cid for cid in writer.written if cid not in writer.repeated])
+        reindex_pending(store)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -35,7 +35,7 @@ from chatgpt_history_mcp.store.query import Query, Unit
 log = logging.getLogger(__name__)
 
 #: Bumped when the schema or analysis changes: an index of another version is rebuilt from the archive.
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 ROLE_FIELDS = {"user": "user", "assistant": "assistant", "tool": "tool", "system": "tool"}
 _FIELD_BOOSTS = {"title": 3.0, "user": 1.0, "assistant": 1.0, "tool": 0.5}
 #: Most terms a prefix expands to; the most frequent are kept.
@@ -235,7 +235,11 @@ class SearchIndex:
         self.path.mkdir(parents=True, exist_ok=True)
         storage = FileStorage(str(self.path))
         marker = self.path / "VERSION"
-        if index.exists_in(str(self.path)):
+        try:
+            exists = index.exists_in(str(self.path))
+        except Exception as exc:  # a torn or foreign table of contents
+            raise IndexBroken(str(exc)) from exc
+        if exists:
             try:
                 if marker.read_text().strip() != str(INDEX_VERSION):
                     raise IndexBroken(f"index version {marker.read_text().strip()!r} != {INDEX_VERSION}")
@@ -269,10 +273,13 @@ class SearchIndex:
         return int(self._ix.doc_count())
 
     def _current_searcher(self) -> Any:
+        # A new searcher whenever a commit happened: Whoosh's refresh() reuses segment readers together with
+        # their old deletion lists (updated conversations would still match by their old words).
+        if self._searcher is not None and not self._searcher.up_to_date():
+            self._searcher.close()
+            self._searcher = None
         if self._searcher is None:
             self._searcher = self._ix.searcher(weighting=_CachedBM25F(B=0.6, K1=1.2))
-        else:
-            self._searcher = self._searcher.refresh()
         return self._searcher
 
     def search(self, q: Query, filters: Filters, limit: int, offset: int = 0) -> tuple[list[tuple[str, float]], bool]:

@@ -66,11 +66,19 @@ def _pattern(terms: tuple[str, ...], prefix: bool) -> str:
         pattern = re.escape(terms[0] + "".join(t[-1] for t in terms[1:]))
     else:
         pattern = r"[\W_]{0,3}".join(re.escape(t) for t in terms)
-    if terms[0][:1].isascii() and terms[0][:1].isalnum():
-        pattern = r"(?<![a-z0-9])" + pattern
     if prefix:
         pattern += r"\w*"
     return pattern
+
+
+def _starts_word(text: str, folded: str, start: int) -> bool:
+    """A hit must start a word, a part of an identifier, or a camelCase hump (``getUser|Profile``)."""
+    if start == 0 or not (folded[start].isascii() and folded[start].isalnum()):
+        return True
+    before = folded[start - 1]
+    if not before.isalnum():
+        return True
+    return text[start].isupper() and (text[start - 1].islower() or text[start - 1].isdigit())
 
 
 def _is_cjk_term(term: str) -> bool:
@@ -82,13 +90,17 @@ def _snippet(text: str, patterns: Iterable[str]) -> str:
     folded = _fold_aligned(text)
     spans: list[tuple[int, int]] = []
     for pattern in set(patterns):
-        spans.extend(m.span() for m in re.finditer(pattern, folded) if m.end() > m.start())
+        spans.extend(
+            m.span()
+            for m in re.finditer(pattern, folded)
+            if m.end() > m.start() and _starts_word(text, folded, m.start())
+        )
     if not spans:
         return _clip(text, 0)
     spans.sort()
     start = max(0, spans[0][0] - _CONTEXT_BEFORE)
     if start > 0:
-        space = text.rfind(" ", max(0, start - 20), spans[0][0])
+        space = text.find(" ", start, spans[0][0])  # begin the snippet on a word boundary
         start = space + 1 if space >= 0 else start
     end = min(len(text), start + SNIPPET_CHARS)
     out: list[str] = []

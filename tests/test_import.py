@@ -1,0 +1,470 @@
+"""Importing: idempotent, incremental, newest-wins, all-or-nothing, self-repairing, parallel, locked."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatgpt_history_mcp.sources.export import ExportError
+from chatgpt_history_mcp.sources.normalize import normalize_conversation
+from chatgpt_history_mcp.store import importer
+from chatgpt_history_mcp.store.history import HistoryStore
+from chatgpt_history_mcp.store.importer import change_key, import_all, import_export, reindex_pending
+from chatgpt_history_mcp.store.index import INDEX_VERSION
+from chatgpt_history_mcp.store.locking import StoreBusy, WriteLock
+
+DAY = 86_400.0
+T0 = 1_714_521_600.0  # 2024-05-01
+
+
+def ids(store: HistoryStore, query: str, **kwargs: Any) -> list[str]:
+    return [r.conversation_id for r in store.search(query, limit=50, **kwargs).results]
+
+
+def peek(store: HistoryStore, query: str) -> list[str]:
+    """Search through a second store object on the same data dir (so ``store`` keeps no searcher open)."""
+    other = HistoryStore(store.data_dir)
+    try:
+        return ids(other, query)
+    finally:
+        other.close()
+
+
+def snapshot(store: HistoryStore) -> dict[str, Any]:
+    """What a person can observe of a store: listing, a few searches, status counts, and the files."""
+    status = store.status()
+    db = sqlite3.connect(store.data_dir / "archive.sqlite3")
+    try:
+        rows = {
+            table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("conversations", "pending_index", "sources")
+        }
+        bodies = db.execute("SELECT id, change_key, update_time FROM conversations ORDER BY id").fetchall()
+    finally:
+        db.close()
+    return {
+        "listing": store.list_conversations(limit=200).model_dump(),
+        "searches": {q: ids(store, q) for q in ("alpha", "bravo", "charlie", "delta", "zulu", "quebec", "common")},
+        "counts": (status.conversations, status.messages, status.projects, status.indexed, status.pending_index),
+        "sources": [(s.path, s.outcome, s.detail, s.conversations) for s in status.sources],
+        "rows": rows,
+        "bodies": bodies,
+        "index_docs": store.index.doc_count(),
+    }
+
+
+@pytest.fixture
+def five(build_conversation: Callable[..., dict[str, Any]]) -> list[dict[str, Any]]:
+    """Five conversations, one a week, each with its own marker word and a shared one."""
+    words = ["alpha", "bravo", "charlie", "delta", "echo"]
+    return [
+        build_conversation(
+            f"conv-{word}",
+            [f"Tell me about {word}, a common word.", f"{word.capitalize()} is a code word."],
+            title=f"About {word}",
+            create_time=T0 + i * 7 * DAY,
+        )
+        for i, word in enumerate(words)
+    ]
+
+
+def newer_copy(build_conversation: Callable[..., dict[str, Any]], conv: dict[str, Any]) -> dict[str, Any]:
+    """The same conversation a day later: its answer says something else now, and one more turn was added."""
+    return build_conversation(
+        conv["id"],
+        [
+            "Tell me about bravo, a common word.",
+            "Quebec replaced the old answer entirely.",
+            "And one more question about zulu?",
+            "Zulu is the last letter of the alphabet.",
+        ],
+        title=conv["title"],
+        create_time=conv["create_time"],
+        update_time=conv["update_time"] + DAY,
+    )
+
+
+# -- idempotent and incremental ----------------------------------------------------------------------------
+
+
+def test_reimporting_the_same_export_changes_nothing(
+    make_store: Callable[..., HistoryStore], sample_export: Path
+) -> None:
+    store = make_store()
+    first = import_export(store, sample_export)
+    assert first.outcome == "imported" and first.added == 16
+    before = snapshot(store)
+    index_files = sorted(p.name for p in (store.data_dir / "index").iterdir())
+    again = import_export(store, sample_export)
+    assert again.outcome == "unchanged"
+    assert (again.added, again.updated) == (0, 0)
+    assert "nothing changed" in again.summary()
+    after = snapshot(store)
+    assert after == before
+    assert after["index_docs"] == 16
+    assert sorted(p.name for p in (store.data_dir / "index").iterdir()) == index_files  # no new index segment
+
+
+def test_same_content_in_a_new_zip_is_all_unchanged(
+    make_store: Callable[..., HistoryStore], make_export: Callable[..., Path], five: list[dict[str, Any]]
+) -> None:
+    store = make_store()
+    import_export(store, make_export(five))
+    before = snapshot(store)
+    # same conversations, written again in another order: not the same file, nothing new in it
+    report = import_export(store, make_export(list(reversed(five))))
+    assert report.outcome == "imported"
+    assert (report.added, report.updated, report.unchanged, report.older) == (0, 0, 5, 0)
+    after = snapshot(store)
+    for key in ("listing", "searches", "counts", "bodies", "index_docs"):
+        assert after[key] == before[key], key
+
+
+def test_newer_export_updates_only_what_changed(
+    make_store: Callable[..., HistoryStore],
+    make_export: Callable[..., Path],
+    build_conversation: Callable[..., dict[str, Any]],
+    five: list[dict[str, Any]],
+) -> None:
+    store = make_store()
+    import_export(store, make_export(five))
+    assert peek(store, "bravo") == ["conv-bravo"]
+    assert "conv-bravo" in peek(store, "code")
+    stored_before = {i.conversation_id: i for i in store.list_conversations().items}
+
+    newer = [newer_copy(build_conversation, c) if c["id"] == "conv-bravo" else c for c in five]
+    fresh = build_conversation("conv-foxtrot", ["What is foxtrot?", "A dance."], create_time=T0 + 60 * DAY)
+    report = import_export(store, make_export([*newer, fresh]))
+
+    assert report.outcome == "imported"
+    assert (report.conversations, report.added, report.updated, report.unchanged) == (6, 1, 1, 4)
+    assert report.older == 0 and report.invalid == 0
+    assert "1 added, 1 updated, 4 unchanged" in report.summary()
+
+    # the new words are found, the replaced answer's words are gone
+    assert ids(store, "quebec") == ["conv-bravo"]
+    assert ids(store, "zulu") == ["conv-bravo"]
+    assert ids(store, "foxtrot") == ["conv-foxtrot"]
+    assert "conv-bravo" not in ids(store, "code")  # "Bravo is a code word." was replaced
+    assert set(ids(store, "code")) == {"conv-alpha", "conv-charlie", "conv-delta", "conv-echo"}
+    assert store.index.doc_count() == 6 and store.status().indexed == 6
+
+    page = store.get_conversation("conv-bravo")
+    assert [m.text for m in page.messages][-1] == "Zulu is the last letter of the alphabet."
+    assert page.total_messages == 4
+    after = {i.conversation_id: i for i in store.list_conversations().items}
+    assert after["conv-bravo"].update_time > stored_before["conv-bravo"].update_time
+    assert after["conv-bravo"].message_count == 4
+    for cid in ("conv-alpha", "conv-charlie", "conv-delta", "conv-echo"):
+        assert after[cid] == stored_before[cid]
+    assert store.list_conversations().total == 6
+
+
+def test_older_copy_never_overwrites_a_newer_one(
+    make_store: Callable[..., HistoryStore],
+    make_export: Callable[..., Path],
+    build_conversation: Callable[..., dict[str, Any]],
+    five: list[dict[str, Any]],
+) -> None:
+    store = make_store()
+    newer = [newer_copy(build_conversation, c) if c["id"] == "conv-bravo" else c for c in five]
+    import_export(store, make_export(newer, "new.zip"))
+    before = snapshot(store)
+
+    report = import_export(store, make_export(five, "old.zip"))
+    assert report.outcome == "imported"
+    assert (report.added, report.updated, report.unchanged, report.older) == (0, 0, 4, 1)
+    assert "1 kept (stored copy is newer)" in report.summary()
+    assert ids(store, "quebec") == ["conv-bravo"]
+    assert "conv-bravo" not in ids(store, "code")
+    after = snapshot(store)
+    for key in ("listing", "searches", "counts", "bodies", "index_docs"):
+        assert after[key] == before[key], key
+
+
+# -- all or nothing ----------------------------------------------------------------------------------------
+
+
+def truncated_json(conversations: list[dict[str, Any]], keep: int) -> bytes:
+    """The JSON array with ``keep`` whole conversations, then cut halfway through the next one."""
+    whole = json.dumps(conversations).encode()
+    head = json.dumps(conversations[:keep]).encode()[:-1]  # without the closing bracket
+    nxt = json.dumps(conversations[keep]).encode()
+    assert whole.startswith(head)
+    return head + b", " + nxt[: len(nxt) // 2]
+
+
+def test_truncated_export_leaves_the_store_exactly_as_it_was(
+    make_store: Callable[..., HistoryStore],
+    make_export: Callable[..., Path],
+    build_conversation: Callable[..., dict[str, Any]],
+    five: list[dict[str, Any]],
+) -> None:
+    store = make_store()
+    import_export(store, make_export(five, "good.zip"))
+    before = snapshot(store)
+    generation = sorted(p.name for p in (store.data_dir / "index").glob("*.toc"))
+
+    # valid first conversations (one of them a newer version, one new), then the JSON stops mid-object
+    changed = [newer_copy(build_conversation, c) if c["id"] == "conv-bravo" else c for c in five]
+    fresh = build_conversation("conv-foxtrot", ["What is foxtrot?", "A dance."])
+    broken = make_export(name="cut.zip", conversations_json=truncated_json([fresh, *changed], keep=4))
+    with pytest.raises(ExportError, match="truncated"):
+        import_export(store, broken)
+
+    after = snapshot(store)
+    assert after == before
+    assert ids(store, "foxtrot") == [] and ids(store, "quebec") == []
+    assert ids(store, "bravo") == ["conv-bravo"]
+    assert sorted(p.name for p in (store.data_dir / "index").glob("*.toc")) == generation  # nothing committed
+
+    # the store is usable afterwards: the complete export imports normally
+    report = import_export(store, make_export([fresh, *changed], "fixed.zip"))
+    assert (report.added, report.updated) == (1, 1)
+    assert ids(store, "foxtrot") == ["conv-foxtrot"]
+
+
+def test_truncated_export_into_an_empty_store_leaves_it_empty(
+    make_store: Callable[..., HistoryStore], make_export: Callable[..., Path], five: list[dict[str, Any]]
+) -> None:
+    store = make_store()
+    with pytest.raises(ExportError):
+        import_export(store, make_export(conversations_json=truncated_json(five, keep=3)))
+    status = store.status()
+    assert (status.conversations, status.indexed, status.pending_index, status.sources) == (0, 0, 0, [])
+    assert store.list_conversations().total == 0
+    assert ids(store, "common") == []
+
+
+# -- repair ------------------------------------------------------------------------------------------------
+
+
+def write_archive_only(store: HistoryStore, raw: dict[str, Any]) -> None:
+    """What a crash between the archive commit and the index commit leaves behind."""
+    conv = normalize_conversation(raw)
+    with store.archive.transaction() as writer:
+        writer.put(conv, change_key(raw))
+
+
+def test_crash_between_archive_and_index_is_repaired_by_reindex_pending(
+    make_store: Callable[..., HistoryStore],
+    make_export: Callable[..., Path],
+    build_conversation: Callable[..., dict[str, Any]],
+    five: list[dict[str, Any]],
+) -> None:
+    store = make_store()
+    import_export(store, make_export(five))
+    write_archive_only(store, build_conversation("crashed", ["Where is my kumquat?", "In the fridge."]))
+    assert ids(store, "kumquat") == []  # in the archive, not yet in the index
+    assert store.list_conversations().total == 6
+    assert store.status().pending_index == 1
+    assert reindex_pending(store) == 1
+    assert ids(store, "kumquat") == ["crashed"]
+    status = store.status()
+    assert (status.conversations, status.indexed, status.pending_index) == (6, 6, 0)
+    assert reindex_pending(store) == 0
+
+
+def test_search_before_the_first_import_keeps_working_after_it(
+    make_store: Callable[..., HistoryStore], make_export: Callable[..., Path], five: list[dict[str, Any]]
+) -> None:
+    # The server answers while its first background import runs: a search on the still-empty index,
+    # then the import commits, then the next search.
+    store = make_store()
+    assert ids(store, "common") == []
+    import_export(store, make_export(five))
+    assert len(ids(store, "common")) == 5
+
+
+def test_search_sees_an_update_imported_after_an_earlier_search(
+    make_store: Callable[..., HistoryStore],
+    make_export: Callable[..., Path],
+    build_conversation: Callable[..., dict[str, Any]],
+    five: list[dict[str, Any]],
+) -> None:
+    # A long-running server: it searched before a newer export was imported in the background.
+    store = make_store()
+    import_export(store, make_export(five))
+    assert "conv-bravo" in ids(store, "code")
+    newer = [newer_copy(build_conversation, c) if c["id"] == "conv-bravo" else c for c in five]
+    assert import_export(store, make_export(newer)).updated == 1
+    assert ids(store, "quebec") == ["conv-bravo"]
+    assert "conv-bravo" not in ids(store, "code")  # the replaced answer's words are gone
+    assert all(r.matches for r in store.search("code", limit=50).results)
+
+
+def test_crash_is_repaired_when_the_store_is_opened_again(
+    make_store: Callable[..., HistoryStore],
+    make_export: Callable[..., Path],
+    build_conversation: Callable[..., dict[str, Any]],
+    five: list[dict[str, Any]],
+) -> None:
+    store = make_store()
+    import_export(store, make_export(five))
+    # an update of an indexed conversation whose index write was lost
+    write_archive_only(store, newer_copy(build_conversation, five[1]))
+    assert "conv-bravo" in ids(store, "code")  # the index still has the old version
+    store.close()
+
+    reopened = make_store()
+    assert import_all(reopened, []) == []
+    assert reopened.import_state.last_error is None
+    assert ids(reopened, "quebec") == ["conv-bravo"]
+    assert "conv-bravo" not in ids(reopened, "code")
+    status = reopened.status()
+    assert (status.conversations, status.indexed, status.pending_index) == (5, 5, 0)
+
+
+def test_pending_conversations_are_indexed_before_an_unchanged_reimport(
+    make_store: Callable[..., HistoryStore],
+    make_export: Callable[..., Path],
+    build_conversation: Callable[..., dict[str, Any]],
+    five: list[dict[str, Any]],
+) -> None:
+    store = make_store()
+    export = make_export(five)
+    import_export(store, export)
+    write_archive_only(store, build_conversation("crashed", ["Where is my kumquat?", "In the fridge."]))
+    assert import_export(store, export).outcome == "unchanged"
+    assert ids(store, "kumquat") == ["crashed"]
+
+
+def test_index_of_another_version_is_rebuilt_from_the_archive(
+    make_store: Callable[..., HistoryStore], sample_export: Path
+) -> None:
+    store = make_store()
+    import_export(store, sample_export)
+    expected = {q: ids(store, q) for q in ("sourdough", "parse_config", "café", "커피", "tangerine")}
+    store.close()
+    (store.data_dir / "index" / "VERSION").write_text(str(INDEX_VERSION + 41))
+
+    reopened = make_store()
+    assert (reopened.data_dir / "index" / "VERSION").read_text().strip() == str(INDEX_VERSION)
+    status = reopened.status()
+    assert status.conversations == 16 and status.pending_index == 16
+    assert status.indexed == 0  # the old index was dropped, not trusted
+    assert reindex_pending(reopened) == 16
+    assert {q: ids(reopened, q) for q in expected} == expected
+    assert reopened.status().indexed == 16 and reopened.status().pending_index == 0
+
+
+def test_damaged_index_is_rebuilt_from_the_archive(
+    make_store: Callable[..., HistoryStore], make_export: Callable[..., Path], five: list[dict[str, Any]]
+) -> None:
+    store = make_store()
+    import_export(store, make_export(five))
+    store.close()
+    for toc in (store.data_dir / "index").glob("*.toc"):
+        toc.write_bytes(b"garbage")
+
+    reopened = make_store()
+    import_all(reopened, [])
+    assert set(ids(reopened, "common")) == {f"conv-{w}" for w in ("alpha", "bravo", "charlie", "delta", "echo")}
+
+
+# -- parallel indexing -------------------------------------------------------------------------------------
+
+
+def generated(build_conversation: Callable[..., dict[str, Any]], count: int) -> list[dict[str, Any]]:
+    return [
+        build_conversation(
+            f"gen-{i:04d}",
+            [f"Question {i}: explain item{i}x please, a generated question.", f"Answer {i}: item{i}x explained."],
+            title=f"Generated {i}",
+            create_time=T0 + i * 3600,
+        )
+        for i in range(count)
+    ]
+
+
+def test_parallel_workers_index_everything(
+    monkeypatch: pytest.MonkeyPatch,
+    make_store: Callable[..., HistoryStore],
+    make_export: Callable[..., Path],
+    build_conversation: Callable[..., dict[str, Any]],
+) -> None:
+    monkeypatch.setattr(importer, "PARALLEL_BYTES", 0)
+    conversations = generated(build_conversation, 200)
+    store = make_store()
+    report = import_export(store, make_export(conversations))
+    assert report.added == 200
+    assert store.index.doc_count() == 200
+    status = store.status()
+    assert (status.conversations, status.indexed, status.pending_index) == (200, 200, 0)
+    for i in (0, 63, 64, 127, 128, 199):  # both sides of the workers' batch boundaries
+        assert ids(store, f"item{i}x") == [f"gen-{i:04d}"], i
+    everything: set[str] = set()
+    offset: int | None = 0
+    while offset is not None:
+        page = store.search("generated", limit=50, offset=offset)
+        everything.update(r.conversation_id for r in page.results)
+        offset = page.next_offset
+    assert len(everything) == 200
+    store.close()  # a searcher opened before an update has its own test above
+
+    # a parallel re-import that updates one conversation replaces its document, nothing else
+    changed = list(conversations)
+    changed[5] = build_conversation(
+        "gen-0005", ["Question 5 is now about walrus.", "Walruses are big."], update_time=T0 + 400 * DAY
+    )
+    store = make_store()
+    report = import_export(store, make_export(changed))
+    assert (report.updated, report.unchanged) == (1, 199)
+    assert store.index.doc_count() == 200
+    assert ids(store, "walrus") == ["gen-0005"]
+    assert ids(store, "item5x") == []
+
+
+# -- locking and odd exports -------------------------------------------------------------------------------
+
+
+def test_store_busy_while_another_writer_holds_the_lock(
+    make_store: Callable[..., HistoryStore], make_export: Callable[..., Path], five: list[dict[str, Any]]
+) -> None:
+    store = make_store()
+    export = make_export(five)
+    other = WriteLock(store.data_dir / "write.lock")  # another process's lock on the same data dir
+    with other:
+        with pytest.raises(StoreBusy, match="another import"):
+            import_export(store, export)
+        assert store.status().conversations == 0 and ids(store, "common") == []
+        reports = import_all(store, [export])
+        assert reports == []
+        assert store.import_state.last_error and "another import" in store.import_state.last_error
+        assert store.import_state.running is False
+    report = import_export(store, export)  # once released, the import goes through
+    assert report.added == 5
+
+
+def test_duplicate_ids_in_one_export_give_one_result(
+    make_store: Callable[..., HistoryStore], make_export: Callable[..., Path], five: list[dict[str, Any]]
+) -> None:
+    store = make_store()
+    report = import_export(store, make_export([*five, five[2], five[2]]))
+    assert report.conversations == 7
+    assert ids(store, "charlie") == ["conv-charlie"]
+    assert len(ids(store, "common")) == 5
+    assert store.list_conversations().total == 5
+
+
+def test_duplicate_ids_with_different_versions_index_only_the_kept_one(
+    make_store: Callable[..., HistoryStore],
+    make_export: Callable[..., Path],
+    build_conversation: Callable[..., dict[str, Any]],
+    five: list[dict[str, Any]],
+) -> None:
+    # An export listing a conversation twice (old copy first, then the edited one).
+    store = make_store()
+    import_export(store, make_export([*five, newer_copy(build_conversation, five[1])]))
+    assert ids(store, "quebec") == ["conv-bravo"]
+    # The kept version's answer no longer says "code word": search must not find it by the dropped copy's words.
+    found = store.search("code", limit=50).results
+    assert "conv-bravo" not in {r.conversation_id for r in found}
+    assert all(r.matches for r in found)  # every result shows why it matched
+    status = store.status()
+    assert status.indexed == status.conversations == 5
