@@ -24,7 +24,8 @@ HIDDEN_TYPES = frozenset(
     }
 )
 
-_CITATION = re.compile("\ue200[^\ue200\ue201]*\ue201")
+# A marker runs to its closing U+E201, or to the end when an answer was cut off mid-marker.
+_CITATION = re.compile("\ue200[^\ue200\ue201]*(?:\ue201|$|(?=\ue200))")
 _PRIVATE_USE = re.compile("[\ue200-\ue206]")
 _MAX_UNKNOWN_STRINGS = 50
 

@@ -145,10 +145,17 @@ class Export(AbstractContextManager["Export"]):
                 first = _first_byte(stream)
                 if first == b"":
                     return
-                prefix = {b"[": "item", b"{": "conversations.item"}.get(first)
-                if prefix is None:
+                if first == b"[":
+                    yield from ijson.items(_Prepend(first, stream), "item", use_float=True)
+                elif first == b"{":
+                    found = 0
+                    for conversation in ijson.items(_Prepend(first, stream), "conversations.item", use_float=True):
+                        found += 1
+                        yield conversation
+                    if not found:
+                        yield from self._single_object(entry, label)
+                else:
                     raise ExportError(f"{label}: not a JSON array of conversations")
-                yield from ijson.items(_Prepend(first, stream), prefix, use_float=True)
         except ExportError:
             raise
         except ijson.IncompleteJSONError as exc:
@@ -163,6 +170,16 @@ class Export(AbstractContextManager["Export"]):
             ) from exc
         except OSError as exc:
             raise ExportError(f"{label}: could not be read ({_short(exc)})") from exc
+
+    def _single_object(self, entry: _Entry, label: str) -> Iterator[Any]:
+        """A top-level object without a ``conversations`` list: one conversation, or not an export at all."""
+        with entry.open() as raw:
+            obj = next(ijson.items(raw, "", use_float=True), None)
+        if isinstance(obj, dict) and isinstance(obj.get("mapping"), dict):
+            yield obj
+        elif not (isinstance(obj, dict) and isinstance(obj.get("conversations"), list)):
+            keys = ", ".join(sorted(obj)[:6]) if isinstance(obj, dict) else type(obj).__name__
+            raise ExportError(f"{label}: not a list of conversations (an object with {keys}); is this the export?")
 
     def close(self) -> None:
         if self._zip is not None:

@@ -73,7 +73,7 @@ def _is_hidden(role: str, content_type: str, text: str, raw: Mapping[str, Any], 
     if meta.get("is_visually_hidden_from_conversation"):
         return True
     if role == "system":
-        return not meta.get("is_user_system_message")
+        return not meta.get("is_user_system_message") or not text.strip()
     if content_type in HIDDEN_TYPES:
         return True
     if raw.get("recipient") not in (None, "all"):
