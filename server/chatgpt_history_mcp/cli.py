@@ -24,16 +24,31 @@ from chatgpt_history_mcp.store.results import SearchPage
 EXPECTED_ERRORS = (ExportError, StoreBusy, QueryError, BadArgument)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _common(top_level: bool) -> argparse.ArgumentParser:
+    """Options accepted before and after the subcommand; a subcommand's copy never resets the top-level value."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", help=f"where the archive and index live (env {ENV_DATA_DIR})")
-    common.add_argument("-v", "--verbose", action="store_true", help="log more to stderr")
+    common.add_argument(
+        "--data-dir",
+        help=f"where the archive and index live (env {ENV_DATA_DIR})",
+        default=None if top_level else argparse.SUPPRESS,
+    )
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log more to stderr",
+        default=False if top_level else argparse.SUPPRESS,
+    )
+    return common
 
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chatgpt-history-mcp",
         description="Your ChatGPT history, searchable locally and served over MCP.",
-        parents=[common],
+        parents=[_common(top_level=True)],
     )
+    common = _common(top_level=False)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command")
 

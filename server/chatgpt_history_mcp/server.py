@@ -16,7 +16,7 @@ from typing import Annotated, Literal, cast
 import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
@@ -177,7 +177,10 @@ def create_server(settings: Settings) -> MCPServer:
         mime_type="text/markdown",
     )
     def conversation_markdown(conversation_id: str, ctx: Context) -> str:
-        return _store(ctx).transcript_markdown(conversation_id)
+        try:
+            return _store(ctx).transcript_markdown(conversation_id)
+        except NotFound as exc:
+            raise ResourceNotFoundError(str(exc)) from exc
 
     @mcp.prompt(title="Recall past ChatGPT conversations")
     def recall(topic: Annotated[str, Field(description="What to recall, in the user's words")]) -> str:

@@ -110,7 +110,8 @@ def _snippet(text: str, patterns: Iterable[str]) -> str:
             continue
         e = min(e, end)
         out.append(text[cursor:s])
-        out.append(f"**{text[s:e]}**")
+        already_bold = text[s - 2 : s] == "**" and text[e : e + 2] == "**"
+        out.append(text[s:e] if already_bold else f"**{text[s:e]}**")
         cursor = e
     out.append(text[cursor:end])
     body = " ".join("".join(out).split())

@@ -1,0 +1,221 @@
+"""The command line as a person runs it: ``python -m chatgpt_history_mcp ...`` in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SRV_SAMPLE_ZIP = REPO / "examples" / "sample-export.zip"
+SOURDOUGH = "f538df88-7b69-5937-a98d-cc86d3d6878c"
+SOURDOUGH_TITLE = "Sourdough starter not rising"
+TOOLS = ("search_conversations", "list_conversations", "get_conversation", "history_status")
+
+
+def srv_cli(home: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with a private HOME/XDG folders, so nothing can touch the real user data folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATGPT_HISTORY_")}
+    env.update(
+        HOME=str(home),
+        XDG_DATA_HOME=str(home / "xdg-data"),
+        PYTHONIOENCODING="utf-8",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "chatgpt_history_mcp", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def srv_cli_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cli-home")
+
+
+@pytest.fixture(scope="module")
+def srv_cli_data(srv_cli_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with the sample export imported through the CLI (read-only for the tests)."""
+    data = tmp_path_factory.mktemp("cli-data")
+    done = srv_cli(srv_cli_home, "import", "--data-dir", str(data), str(SRV_SAMPLE_ZIP))
+    assert done.returncode == 0, done.stderr
+    return data
+
+
+def test_import_prints_a_summary_and_a_second_import_changes_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = srv_cli(tmp_path, "import", "--data-dir", str(data), str(SRV_SAMPLE_ZIP))
+    assert first.returncode == 0, first.stderr
+    assert "16 conversations" in first.stdout
+    assert "16 added" in first.stdout
+    assert "Traceback" not in first.stderr
+    assert "100%" in first.stderr, "progress goes to stderr"
+
+    again = srv_cli(tmp_path, "import", "--data-dir", str(data), str(SRV_SAMPLE_ZIP))
+    assert again.returncode == 0, again.stderr
+    assert "already imported" in again.stdout
+    assert "added" not in again.stdout
+
+    status = json.loads(srv_cli(tmp_path, "status", "--json", "--data-dir", str(data)).stdout)
+    assert status["conversations"] == 16
+    assert len(status["sources"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [
+        ("truncated-export.zip", lambda p: p.write_bytes(SRV_SAMPLE_ZIP.read_bytes()[:3000])),
+        ("conversations.json", lambda p: p.write_text('[{"id": "x", "mapping": ', encoding="utf-8")),
+        ("not-there.zip", lambda p: None),
+    ],
+    ids=["truncated-zip", "truncated-json", "missing"],
+)
+def test_import_of_a_broken_file_fails_with_a_message(tmp_path: Path, name: str, make) -> None:
+    data = tmp_path / "data"
+    assert srv_cli(tmp_path, "import", "--data-dir", str(data), str(SRV_SAMPLE_ZIP)).returncode == 0
+    broken = tmp_path / "downloads" / name
+    broken.parent.mkdir()
+    make(broken)
+
+    done = srv_cli(tmp_path, "import", "--data-dir", str(data), str(broken))
+    assert done.returncode != 0
+    assert "error:" in done.stderr
+    assert name in done.stderr
+    assert "Traceback" not in done.stderr
+    # The store is left as it was.
+    status = json.loads(srv_cli(tmp_path, "status", "--json", "--data-dir", str(data)).stdout)
+    assert status["conversations"] == 16
+
+
+def test_import_continues_past_a_broken_file_and_still_fails(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    done = srv_cli(tmp_path, "import", "--data-dir", str(data), str(broken), str(SRV_SAMPLE_ZIP))
+    assert done.returncode != 0, "one failed file means a failed command"
+    assert "broken.zip" in done.stderr
+    assert "16 added" in done.stdout, "the good export is still imported"
+
+
+def test_search_prints_titles_and_snippets(srv_cli_home: Path, srv_cli_data: Path) -> None:
+    done = srv_cli(srv_cli_home, "search", "sourdough", "--data-dir", str(srv_cli_data))
+    assert done.returncode == 0, done.stderr
+    assert SOURDOUGH_TITLE in done.stdout
+    assert SOURDOUGH in done.stdout
+    assert "2024-02-11" in done.stdout
+    assert "**sourdough**" in done.stdout
+
+    cjk = srv_cli(srv_cli_home, "search", "机器学习", "--data-dir", str(srv_cli_data))
+    assert cjk.returncode == 0, cjk.stderr
+    assert "机器学习入门问题" in cjk.stdout
+
+
+def test_search_filters_and_paging(srv_cli_home: Path, srv_cli_data: Path) -> None:
+    data = str(srv_cli_data)
+    assert (
+        SOURDOUGH_TITLE
+        not in srv_cli(srv_cli_home, "search", "sourdough", "--role", "assistant", "--data-dir", data).stdout
+    )
+    assert (
+        SOURDOUGH_TITLE
+        not in srv_cli(srv_cli_home, "search", "sourdough", "--after", "2024-03-01", "--data-dir", data).stdout
+    )
+    first = srv_cli(srv_cli_home, "search", "café", "--limit", "1", "--data-dir", data)
+    assert first.returncode == 0, first.stderr
+    assert "--offset 1" in first.stdout, "a partial page tells how to get the next one"
+
+
+def test_search_without_matches_says_so(srv_cli_home: Path, srv_cli_data: Path) -> None:
+    done = srv_cli(srv_cli_home, "search", "xylophonequartz", "--data-dir", str(srv_cli_data))
+    assert done.returncode == 0, done.stderr
+    assert "No conversations match" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (["search", "a*"], "2 characters"),
+        (["search", "sourdough", "--after", "not-a-date"], "not-a-date"),
+    ],
+)
+def test_search_bad_input_is_an_error_message(
+    srv_cli_home: Path, srv_cli_data: Path, args: list[str], hint: str
+) -> None:
+    done = srv_cli(srv_cli_home, *args, "--data-dir", str(srv_cli_data))
+    assert done.returncode != 0
+    assert done.stderr.startswith("error:")
+    assert hint in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_search_json_parses(srv_cli_home: Path, srv_cli_data: Path) -> None:
+    done = srv_cli(srv_cli_home, "search", "parseConfig", "--json", "--data-dir", str(srv_cli_data))
+    assert done.returncode == 0, done.stderr
+    page = json.loads(done.stdout)
+    assert page["query"] == "parseConfig"
+    assert page["results"], page
+    top = page["results"][0]
+    assert top["title"] == "Fixing KeyError in parse_config"
+    assert top["matches"] and {"message_id", "role", "snippet"} <= set(top["matches"][0])
+    assert "next_offset" in page
+
+
+def test_status_text_and_json(srv_cli_home: Path, srv_cli_data: Path) -> None:
+    text = srv_cli(srv_cli_home, "status", "--data-dir", str(srv_cli_data))
+    assert text.returncode == 0, text.stderr
+    assert str(srv_cli_data) in text.stdout
+    assert "conversations: 16" in text.stdout
+    assert str(SRV_SAMPLE_ZIP.resolve()) in text.stdout
+
+    as_json = srv_cli(srv_cli_home, "status", "--json", "--data-dir", str(srv_cli_data))
+    assert as_json.returncode == 0, as_json.stderr
+    status = json.loads(as_json.stdout)
+    assert status["conversations"] == 16
+    assert status["indexed"] == 16
+    assert Path(status["data_dir"]) == srv_cli_data
+    assert [Path(s["path"]) for s in status["sources"]] == [SRV_SAMPLE_ZIP.resolve()]
+    assert status["importing"]["running"] is False
+
+
+def test_data_dir_from_the_environment(srv_cli_home: Path, srv_cli_data: Path) -> None:
+    env_run = subprocess.run(
+        [sys.executable, "-m", "chatgpt_history_mcp", "status", "--json"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, "HOME": str(srv_cli_home), "CHATGPT_HISTORY_DATA_DIR": str(srv_cli_data)},
+        timeout=60,
+        check=False,
+    )
+    assert env_run.returncode == 0, env_run.stderr
+    assert json.loads(env_run.stdout)["conversations"] == 16
+
+
+def test_data_dir_flag_before_the_subcommand(tmp_path: Path) -> None:
+    """``--data-dir`` is in the top-level --help, so ``chatgpt-history-mcp --data-dir D import X`` must use D."""
+    data = tmp_path / "data"
+    done = srv_cli(tmp_path, "--data-dir", str(data), "import", str(SRV_SAMPLE_ZIP))
+    assert done.returncode == 0, done.stderr
+    status = json.loads(srv_cli(tmp_path, "--data-dir", str(data), "status", "--json").stdout)
+    assert Path(status["data_dir"]) == data, f"--data-dir was ignored: the store went to {status['data_dir']}"
+    assert status["conversations"] == 16
+
+
+def test_demo_runs_a_real_session(tmp_path: Path) -> None:
+    done = srv_cli(tmp_path, "demo", timeout=120)
+    assert done.returncode == 0, done.stderr
+    for tool in TOOLS:
+        assert tool in done.stdout
+    assert "16 added" in done.stdout
+    assert SOURDOUGH_TITLE in done.stdout, "the demo shows a search result"
+    assert "机器学习入门问题" in done.stdout
+    assert "Demo finished" in done.stdout
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,109 @@
+"""The server as hosts run it: a real subprocess speaking MCP over stdio."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client, StdioServerParameters
+
+from chatgpt_history_mcp.settings import ENV_DATA_DIR, ENV_EXPORTS
+
+pytestmark = pytest.mark.anyio
+
+REPO = Path(__file__).resolve().parents[1]
+SRV_SAMPLE_ZIP = REPO / "examples" / "sample-export.zip"
+TOOLS = {"search_conversations", "list_conversations", "get_conversation", "history_status"}
+SOURDOUGH = "f538df88-7b69-5937-a98d-cc86d3d6878c"
+#: A sanity bound for spawn -> tools/list (a host gives up far later), not a benchmark.
+STARTUP_BOUND = 10.0
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def srv_text(result: Any) -> str:
+    return "\n".join(getattr(block, "text", "") for block in result.content)
+
+
+async def srv_wait_for_import(client: Client, expected: int, timeout: float = 20.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await client.call_tool("history_status", {})
+        assert not result.is_error, srv_text(result)
+        status = result.structured_content
+        if status["conversations"] == expected and not status["importing"]["running"]:
+            return status
+        assert time.monotonic() < deadline, f"import did not finish in {timeout}s: {status}"
+        await anyio.sleep(0.1)
+
+
+async def test_installed_console_script_serves_over_stdio(tmp_path: Path) -> None:
+    command = shutil.which("chatgpt-history-mcp")
+    if command is None:
+        pytest.skip("the chatgpt-history-mcp console script is not installed")
+    data_dir = tmp_path / "data"
+    params = StdioServerParameters(
+        command=command,
+        args=["serve"],
+        env={ENV_DATA_DIR: str(data_dir), ENV_EXPORTS: str(SRV_SAMPLE_ZIP)},
+    )
+    started = time.monotonic()
+    async with Client(params) as client:
+        tools = (await client.list_tools()).tools
+        elapsed = time.monotonic() - started
+        assert {t.name for t in tools} == TOOLS
+        assert elapsed < STARTUP_BOUND, f"spawn to tools/list took {elapsed:.1f}s"
+
+        status = await srv_wait_for_import(client, 16)
+        assert Path(status["data_dir"]) == data_dir
+        assert [Path(s["path"]) for s in status["sources"]] == [SRV_SAMPLE_ZIP.resolve()]
+        assert (data_dir / "archive.sqlite3").is_file(), "the data folder from the environment is used"
+
+        found = await client.call_tool("search_conversations", {"query": "sourdough starter"})
+        assert not found.is_error, srv_text(found)
+        top = found.structured_content["results"][0]
+        assert top["conversation_id"] == SOURDOUGH
+        assert top["title"] == "Sourdough starter not rising"
+
+        page = await client.call_tool("get_conversation", {"conversation_id": SOURDOUGH, "limit": 2})
+        assert not page.is_error, srv_text(page)
+        assert [m["role"] for m in page.structured_content["messages"]] == ["user", "assistant"]
+        assert "sourdough starter" in page.structured_content["messages"][0]["text"]
+        assert page.structured_content["next_offset"] == 2
+
+        resource = await client.read_resource(f"chatgpt://conversations/{SOURDOUGH}")
+        assert resource.contents[0].text.startswith("# Sourdough starter not rising")
+
+        bad = await client.call_tool("search_conversations", {"query": "a*"})
+        assert bad.is_error
+        assert "2 characters" in srv_text(bad)
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_python_dash_m_answers_tools_list(tmp_path: Path, mode: str) -> None:
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "chatgpt_history_mcp"],  # no subcommand: serve is the default
+        env={ENV_DATA_DIR: str(tmp_path / "data"), ENV_EXPORTS: ""},
+    )
+    started = time.monotonic()
+    async with Client(params, mode=mode) as client:
+        tools = (await client.list_tools()).tools
+        elapsed = time.monotonic() - started
+        assert {t.name for t in tools} == TOOLS
+        assert elapsed < STARTUP_BOUND, f"spawn to tools/list took {elapsed:.1f}s"
+        status = await client.call_tool("history_status", {})
+        assert not status.is_error, srv_text(status)
+        assert status.structured_content["conversations"] == 0
+        assert status.structured_content["sources"] == []
+        empty = await client.call_tool("search_conversations", {"query": "sourdough"})
+        assert not empty.is_error, srv_text(empty)
+        assert empty.structured_content["results"] == []
