@@ -17,9 +17,20 @@ from mcp import Client, StdioServerParameters
 from chatgpt_history_mcp.settings import ENV_DATA_DIR, ENV_EXPORTS
 
 
+def _shorten(value: Any, limit: int = 240) -> Any:
+    """Long strings cut for the screen; the structure stays whole and valid JSON."""
+    if isinstance(value, str) and len(value) > limit:
+        return value[:limit] + f"… [{len(value) - limit} more characters]"
+    if isinstance(value, dict):
+        return {k: _shorten(v, limit) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shorten(v, limit) for v in value]
+    return value
+
+
 def _show(title: str, payload: Any) -> None:
     print(f"\n=== {title}")
-    print(json.dumps(payload, indent=2, ensure_ascii=False)[:2500])
+    print(json.dumps(_shorten(payload), indent=2, ensure_ascii=False))
 
 
 async def _session(export: Path, data_dir: Path) -> None:
