@@ -48,6 +48,8 @@ def run(data_dir: Path, export: str) -> dict[str, object]:
     report = import_export(store, export)
     imported = time.perf_counter()
     status = store.status()
+    ix = store.index._ix  # Whoosh internals, for the shape of the index only
+    segments, deleted = len(ix._segments()), ix.doc_count_all() - ix.doc_count()
     store.close()
     closed = time.perf_counter()
     self_rss = self_peak_bytes()
@@ -68,6 +70,8 @@ def run(data_dir: Path, export: str) -> dict[str, object]:
         "rss_child_max_bytes": child_rss,
         "rss_total_bound_bytes": self_rss + 2 * child_rss,  # two index workers at most
         "index_bytes": tree_bytes(data_dir / "index"),
+        "index_segments": segments,
+        "index_deleted_docs": deleted,
         "archive_bytes": tree_bytes(data_dir / "archive.sqlite3"),
         "archive_wal_bytes": tree_bytes(data_dir / "archive.sqlite3-wal"),
     }

@@ -260,7 +260,8 @@ def print_report(r: Json) -> None:
         f"bound self + 2 x child {imp['rss_total_bound_bytes'] / MB:.0f} MB"
     )
     print(
-        f"  on disk             index {imp['index_bytes'] / MB:.1f} MB, archive {imp['archive_bytes'] / MB:.1f} MB"
+        f"  on disk             index {imp['index_bytes'] / MB:.1f} MB ({imp['index_segments']} segments), "
+        f"archive {imp['archive_bytes'] / MB:.1f} MB"
         + (f" (+ wal {imp['archive_wal_bytes'] / MB:.1f} MB)" if imp["archive_wal_bytes"] else "")
     )
     print(f"re-import unchanged   {re1['import_s']:8.2f} s   outcome {re1['report']['outcome']}")
@@ -274,7 +275,8 @@ def print_report(r: Json) -> None:
     print(
         f"  check               marker found in {chk['marker_found']}/{chk['marker_expected']}, conversations "
         f"{chk['conversations']:,}/{chk['conversations_expected']:,}, indexed {chk['indexed']:,}, "
-        f"pending {chk['pending_index']}"
+        f"pending {chk['pending_index']}; index {re2['index_segments']} segments, "
+        f"{re2['index_deleted_docs']} deleted docs"
     )
 
     print(f"\n-- search latency (ms), warm, {r['repeat']} repeats per query --")

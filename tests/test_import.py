@@ -382,13 +382,16 @@ def generated(build_conversation: Callable[..., dict[str, Any]], count: int) -> 
     ]
 
 
+# 0: every conversation goes to the workers; 50: the first 50 are indexed in process, the rest by workers.
+@pytest.mark.parametrize("parallel_after", [0, 50])
 def test_parallel_workers_index_everything(
     monkeypatch: pytest.MonkeyPatch,
     make_store: Callable[..., HistoryStore],
     make_export: Callable[..., Path],
     build_conversation: Callable[..., dict[str, Any]],
+    parallel_after: int,
 ) -> None:
-    monkeypatch.setattr(importer, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(importer, "PARALLEL_AFTER", parallel_after)
     conversations = generated(build_conversation, 200)
     store = make_store()
     report = import_export(store, make_export(conversations))

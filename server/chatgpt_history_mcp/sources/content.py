@@ -41,7 +41,7 @@ def _lines(*values: Any) -> str:
 def _part_text(part: Any) -> str:
     if isinstance(part, str):
         return part
-    if not isinstance(part, Mapping):
+    if not isinstance(part, dict):
         return ""
     kind = _s(part.get("content_type"))
     if kind == "audio_transcription":
@@ -90,7 +90,7 @@ def _thoughts(content: Mapping[str, Any]) -> str:
     thoughts = content.get("thoughts")
     if not isinstance(thoughts, list):
         return ""
-    return "\n\n".join(_lines(t.get("summary"), t.get("content")) for t in thoughts if isinstance(t, Mapping)).strip()
+    return "\n\n".join(_lines(t.get("summary"), t.get("content")) for t in thoughts if isinstance(t, dict)).strip()
 
 
 def _unknown(content: Mapping[str, Any]) -> str:
@@ -102,7 +102,7 @@ def _unknown(content: Mapping[str, Any]) -> str:
         if isinstance(value, str):
             if value.strip():
                 found.append(value)
-        elif isinstance(value, Mapping):
+        elif isinstance(value, dict):
             stack.extend(v for k, v in reversed(list(value.items())) if k not in ("content_type", "language"))
         elif isinstance(value, list):
             stack.extend(reversed(value))
@@ -127,7 +127,7 @@ _RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
 
 def render_content(content: Any, metadata: Any = None) -> tuple[str, str]:
     """Return ``(content_type, text)`` for a raw message content object."""
-    if not isinstance(content, Mapping):
+    if not isinstance(content, dict):
         return "unknown", _s(content)
     kind = _s(content.get("content_type")) or "text"
     renderer = _RENDERERS.get(kind, _unknown)
@@ -142,10 +142,10 @@ def strip_citations(text: str, metadata: Any = None) -> str:
     """Replace citation markers with their readable form where known, else drop them."""
     if "\ue200" not in text and not _PRIVATE_USE.search(text):
         return text
-    refs = metadata.get("content_references") if isinstance(metadata, Mapping) else None
+    refs = metadata.get("content_references") if isinstance(metadata, dict) else None
     if isinstance(refs, list):
         for ref in refs:
-            if not isinstance(ref, Mapping):
+            if not isinstance(ref, dict):
                 continue
             marker, alt = _s(ref.get("matched_text")), _s(ref.get("alt"))
             if marker and "\ue200" in marker:

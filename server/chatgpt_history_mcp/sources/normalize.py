@@ -62,7 +62,7 @@ def clean_title(title: Any) -> str | None:
 
 
 def _dict(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    return value if isinstance(value, dict) else {}
 
 
 def _str(value: Any) -> str | None:
@@ -85,7 +85,7 @@ def _is_hidden(role: str, content_type: str, text: str, raw: Mapping[str, Any], 
     return not text.strip()
 
 
-def _message(node_id: str, parent_id: str | None, raw: Mapping[str, Any]) -> Message:
+def _message(node_id: str, parent_id: str | None, raw: Mapping[str, Any], created: datetime | None) -> Message:
     author = _dict(raw.get("author"))
     meta = _dict(raw.get("metadata"))
     role_name = author.get("role")
@@ -96,7 +96,7 @@ def _message(node_id: str, parent_id: str | None, raw: Mapping[str, Any]) -> Mes
         parent_id=parent_id,
         role=role,
         author_name=_str(author.get("name")),
-        create_time=parse_time(raw.get("create_time")),
+        create_time=created,
         content_type=content_type,
         text=text,
         hidden=_is_hidden(role, content_type, text, raw, meta),
@@ -109,7 +109,7 @@ class _Tree:
     """The ``mapping`` of a conversation, tolerant of missing keys, cycles and dangling parents."""
 
     def __init__(self, mapping: Mapping[str, Any]) -> None:
-        self.nodes: dict[str, Mapping[str, Any]] = {str(k): v for k, v in mapping.items() if isinstance(v, Mapping)}
+        self.nodes: dict[str, Mapping[str, Any]] = {str(k): v for k, v in mapping.items() if isinstance(v, dict)}
         self.parent: dict[str, str | None] = {}
         for node_id, node in self.nodes.items():
             parent = node.get("parent")
@@ -121,7 +121,7 @@ class _Tree:
 
     def message(self, node_id: str) -> Mapping[str, Any] | None:
         message = self.nodes[node_id].get("message")
-        return message if isinstance(message, Mapping) else None
+        return message if isinstance(message, dict) else None
 
     def path_to_root(self, node_id: str) -> list[str]:
         path: list[str] = []
@@ -154,19 +154,20 @@ class _Tree:
 
 def normalize_conversation(raw: Any, source: Source = "export") -> Conversation:
     """Build the model of one raw conversation; raises :class:`InvalidConversation` if it has no id."""
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, dict):
         raise InvalidConversation(f"expected a conversation object, found {type(raw).__name__}")
     conv_id = _str(raw.get("id")) or _str(raw.get("conversation_id"))
     if conv_id is None:
         raise InvalidConversation("conversation without an id")
     tree = _Tree(_dict(raw.get("mapping")))
 
-    times: dict[str, float] = {}
+    created: dict[str, datetime] = {}
     for node_id in tree.nodes:
         message = tree.message(node_id)
         when = parse_time(message.get("create_time")) if message else None
         if when is not None:
-            times[node_id] = when.timestamp()
+            created[node_id] = when
+    times = {node_id: when.timestamp() for node_id, when in created.items()}
 
     current = raw.get("current_node")
     if not (isinstance(current, str) and current in tree.nodes):
@@ -180,7 +181,7 @@ def normalize_conversation(raw: Any, source: Source = "export") -> Conversation:
             continue
         parent = tree.parent[node_id]
         parent_id = parent if parent is not None and tree.message(parent) is not None else None
-        messages.append(_message(node_id, parent_id, raw_message))
+        messages.append(_message(node_id, parent_id, raw_message, created.get(node_id)))
     with_message = {m.id for m in messages}
 
     create_time = parse_time(raw.get("create_time"))

@@ -163,12 +163,15 @@ def join_parts(parts: list[str]) -> str:
 
 
 def joined_runs(parts: list[str]) -> list[tuple[int, str]]:
-    """(offset, joined form) of every contiguous run of two or more parts: ``client.fetch_items`` gives
-    ``clientfetch``, ``fetchitems`` and ``clientfetchitems``, so any sub-identifier is a single term."""
+    """(offset, joined form) of the leading and trailing runs of two or more parts: ``client.fetch_items``
+    gives ``clientfetch``, ``clientfetchitems`` and ``fetchitems``, so an identifier is found by its own
+    name without the object or module in front of it, as one term."""
     n = len(parts)
     if n > MAX_JOINED_PARTS:
         return [(0, join_parts(parts))]
-    return [(i, join_parts(parts[i:j])) for i in range(n - 1) for j in range(i + 2, n + 1)]
+    leading = [(0, join_parts(parts[:j])) for j in range(2, n + 1)]
+    trailing = [(i, join_parts(parts[i:])) for i in range(1, n - 1)]
+    return leading + trailing
 
 
 def index_terms(texts: Iterable[str]) -> dict[str, list[int]]:

@@ -30,8 +30,9 @@ from chatgpt_history_mcp.store.history import HistoryStore, index_document
 
 log = logging.getLogger(__name__)
 
-#: Exports at least this large (uncompressed conversation JSON) are indexed by worker processes.
-PARALLEL_BYTES = 24 * 1024 * 1024
+#: Once an import has this many new or changed conversations, the rest are indexed by worker processes
+#: (starting them costs about a second; small updates stay in process).
+PARALLEL_AFTER = 400
 
 
 class ImportReport(BaseModel):
@@ -162,7 +163,7 @@ def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | 
             nonlocal read
             read += n
 
-        batch = store.index.writer(parallel=total >= PARALLEL_BYTES)
+        batch = store.index.writer(parallel_after=PARALLEL_AFTER)
         try:
             with store.archive.transaction() as archive_writer:
                 writer = _Writer(store, archive_writer, batch, "export")

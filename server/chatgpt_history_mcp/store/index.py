@@ -24,7 +24,7 @@ from typing import Any
 
 from whoosh import fields, formats, index, query
 from whoosh.analysis import Token, Tokenizer
-from whoosh.codec.whoosh3 import W3Codec
+from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter
 from whoosh.filedb.filestore import FileStorage
 from whoosh.scoring import BM25F, WeightLengthScorer
 from whoosh.writing import PostingPool, SegmentWriter
@@ -35,7 +35,7 @@ from chatgpt_history_mcp.store.query import Query, Unit
 log = logging.getLogger(__name__)
 
 #: Bumped when the schema or analysis changes: an index of another version is rebuilt from the archive.
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 ROLE_FIELDS = {"user": "user", "assistant": "assistant", "tool": "tool", "system": "tool"}
 _FIELD_BOOSTS = {"title": 3.0, "user": 1.0, "assistant": 1.0, "tool": 0.5}
 #: Most terms a prefix expands to; the most frequent are kept.
@@ -123,8 +123,39 @@ class _CachedLengths:
         return int(self._reader.doc_field_length(docnum, fieldname, default))
 
 
+class _LeanPostingsWriter(W3PostingsWriter):
+    """W3's postings writer without its per-posting type assertions (our callers pass the right types):
+    the assertions were a tenth of indexing time. Same on-disk format."""
+
+    def add_posting(self, id_: int, weight: float, vbytes: bytes, length: int | None = None) -> None:
+        if len(self._ids) >= self._blocklimit:
+            self._write_block()
+        self._ids.append(id_)
+        self._weights.append(weight)
+        if weight > self._maxweight:
+            self._maxweight = weight
+        if vbytes:
+            self._values.append(vbytes)
+        if length:
+            if self._minlength is None or length < self._minlength:
+                self._minlength = length
+            if length > self._maxlength:
+                self._maxlength = length
+
+
+class _LeanCodec(W3Codec):
+    def postings_writer(self, dbfile: Any, byteids: bool = False) -> W3PostingsWriter:
+        return _LeanPostingsWriter(
+            dbfile,
+            blocklimit=self._blocklimit,
+            byteids=byteids,
+            compression=self._compression,
+            inlinelimit=self._inlinelimit,
+        )
+
+
 #: Postings blocks are left uncompressed: zlib was a sixth of import time, and reads skip inflating.
-_CODEC = W3Codec(compression=0)
+_CODEC = _LeanCodec(compression=0)
 #: Pool size (Whoosh's estimate, MB) at which a worker seals its segment and starts a new one: bounds memory.
 SEGMENT_POOL_MB = 160
 #: Conversations per message sent to an index worker.
@@ -258,10 +289,11 @@ class SearchIndex:
 
     # -- writing -------------------------------------------------------------------------------------
 
-    def writer(self, parallel: bool = False) -> IndexBatch:
-        """Open a write. ``parallel`` builds segments in worker processes: worth it for large imports."""
+    def writer(self, parallel_after: int | None = None) -> IndexBatch:
+        """Open a write. With ``parallel_after``, once that many documents are in, the rest go to worker
+        processes that build segments in parallel with the caller: worth it only for large writes."""
         writer = _BulkWriter(self._ix, limitmb=256, timeout=30.0, delay=0.25)
-        return IndexBatch(writer, _Workers(self.path) if parallel else None)
+        return IndexBatch(writer, self.path, parallel_after)
 
     def optimize(self) -> None:
         """Merge segments into one; worth it after a large import."""
@@ -283,21 +315,38 @@ class SearchIndex:
         return self._searcher
 
     def search(self, q: Query, filters: Filters, limit: int, offset: int = 0) -> tuple[list[tuple[str, float]], bool]:
-        """The ``limit`` best conversations after ``offset``, and whether more follow."""
+        """The ``limit`` best conversations after ``offset``, and whether more follow.
+
+        Conversations matching every word come first, then those matching some: the conjunction is cheap
+        (driven by the rarest word), so when it fills the page the full ranked union never runs.
+        """
+        wanted = offset + limit + 1
         with self._lock:
             searcher = self._current_searcher()
-            wq = self._build(searcher, q, filters)
-            if wq is None:
-                return [], False
-            results = searcher.search(wq, limit=offset + limit + 1, filter=self._filter(filters))
+            allowed = self._filter(filters)
             hits: list[tuple[str, float]] = []
-            seen: set[str] = set()
-            for hit in results:
-                cid = hit["conversation_id"]
-                if cid not in seen:  # a conversation imported twice in one batch
-                    seen.add(cid)
-                    hits.append((cid, float(hit.score or 0.0)))
+            if len(q.should) > 1:
+                strict = self._build(searcher, q, filters, every_word=True)
+                if strict is not None:
+                    hits = self._run(searcher, strict, wanted, allowed)
+            if len(hits) < wanted:
+                loose = self._build(searcher, q, filters, every_word=False)
+                if loose is not None:
+                    seen = {cid for cid, _ in hits}
+                    more = self._run(searcher, loose, wanted + len(hits), allowed)
+                    hits += [(cid, score) for cid, score in more if cid not in seen]
         return hits[offset : offset + limit], len(hits) > offset + limit
+
+    @staticmethod
+    def _run(searcher: Any, q: query.Query, limit: int, allowed: query.Query | None) -> list[tuple[str, float]]:
+        hits: list[tuple[str, float]] = []
+        seen: set[str] = set()
+        for hit in searcher.search(q, limit=limit, filter=allowed):
+            cid = hit["conversation_id"]
+            if cid not in seen:
+                seen.add(cid)
+                hits.append((cid, float(hit.score or 0.0)))
+        return hits
 
     def close(self) -> None:
         with self._lock:
@@ -332,28 +381,30 @@ class SearchIndex:
         return _union(clauses) if clauses else None
 
     def _expand_prefix(self, searcher: Any, fieldname: str, prefix: str) -> list[str]:
-        reader = searcher.reader()
+        """The terms ``prefix*`` stands for: the shortest ones (word forms such as deploy, deployed,
+        deployment before long joined identifiers), at most :data:`MAX_PREFIX_TERMS`. Choosing by length
+        needs no posting lookups; ranking by document frequency cost more than the search itself."""
         found: list[str] = []
-        for i, term in enumerate(reader.expand_prefix(fieldname, prefix)):
+        for i, term in enumerate(searcher.reader().expand_prefix(fieldname, prefix)):
             if i >= _PREFIX_SCAN_LIMIT:
                 break
             found.append(term.decode("utf-8") if isinstance(term, bytes) else term)
-        if len(found) > MAX_PREFIX_TERMS:
-            found.sort(key=lambda t: reader.doc_frequency(fieldname, t), reverse=True)
-            found = found[:MAX_PREFIX_TERMS]
-        return found
+        found.sort(key=lambda t: (len(t), t))
+        return found[:MAX_PREFIX_TERMS]
 
-    def _build(self, searcher: Any, q: Query, filters: Filters) -> query.Query | None:
+    def _build(self, searcher: Any, q: Query, filters: Filters, every_word: bool) -> query.Query | None:
+        """The Whoosh query for ``q``; ``every_word`` makes the ranked words required too."""
         fieldlist = self._fields(filters)
         if not fieldlist:
             return None
         must: list[query.Query] = []
-        for unit in q.must:
+        for unit in q.must + (q.should if every_word else ()):
             clause = self._unit(searcher, unit, fieldlist)
             if clause is None:
                 return None  # a required word that cannot match anything
             must.append(clause)
-        should = [s for s in (self._unit(searcher, u, fieldlist) for u in q.should) if s is not None]
+        optional = () if every_word else q.should
+        should = [s for s in (self._unit(searcher, u, fieldlist) for u in optional) if s is not None]
         result: query.Query
         if must:
             required = must[0] if len(must) == 1 else query.And(must)
@@ -401,9 +452,11 @@ def _fields(doc: IndexDocument) -> dict[str, Any]:
 class IndexBatch:
     """An open write to the index: nothing is visible until :meth:`commit`; :meth:`cancel` drops it all."""
 
-    def __init__(self, writer: SegmentWriter, workers: _Workers | None = None) -> None:
+    def __init__(self, writer: SegmentWriter, path: Path, parallel_after: int | None = None) -> None:
         self._writer = writer
-        self._workers = workers
+        self._path = path
+        self._parallel_after = parallel_after
+        self._workers: _Workers | None = None
         self._buffer: list[dict[str, Any]] = []
         self.count = 0
 
@@ -411,6 +464,8 @@ class IndexBatch:
         """Add ``doc``; ``replace`` first deletes an indexed copy (skip it for ids known to be new: faster)."""
         if replace:
             self._writer.delete_by_term("conversation_id", doc.conversation_id)
+        if self._workers is None and self._parallel_after is not None and self.count >= self._parallel_after:
+            self._workers = _Workers(self._path)
         if self._workers is not None:
             self._buffer.append(_fields(doc))
             if len(self._buffer) >= _WORKER_BATCH:
@@ -439,7 +494,7 @@ class IndexBatch:
         # What MpWriter(multisegment=True) does: existing segments (with this write's deletions), then
         # the workers' new segments, published together by one TOC write.
         writer = self._writer
-        final = writer._merge_segments(None, False, False)
+        final = writer._merge_segments(None, False, True)  # small segments merge into this writer's own
         if writer._added:
             final.append(writer._finalize_segment())
         else:
