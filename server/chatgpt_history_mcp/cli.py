@@ -10,16 +10,19 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from chatgpt_history_mcp import __version__
 from chatgpt_history_mcp.settings import ENV_DATA_DIR, ENV_EXPORTS, Settings
 from chatgpt_history_mcp.sources.export import ExportError
-from chatgpt_history_mcp.store.history import BadArgument, HistoryStore
-from chatgpt_history_mcp.store.importer import Progress, import_export
+from chatgpt_history_mcp.store.errors import BadArgument
 from chatgpt_history_mcp.store.locking import StoreBusy
 from chatgpt_history_mcp.store.query import QueryError
 from chatgpt_history_mcp.store.results import SearchPage
+
+if TYPE_CHECKING:  # the store loads the index engine: only the commands that use it import it
+    from chatgpt_history_mcp.store.history import HistoryStore
+    from chatgpt_history_mcp.store.importer import Progress
 
 EXPECTED_ERRORS = (ExportError, StoreBusy, QueryError, BadArgument)
 
@@ -121,6 +124,8 @@ def print_search(page: SearchPage, out: TextIO = sys.stdout) -> None:
 
 
 def _import(store: HistoryStore, paths: list[str]) -> int:
+    from chatgpt_history_mcp.store.importer import import_export
+
     failed = 0
     for path in paths:
         bar = ProgressBar()
@@ -155,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from chatgpt_history_mcp.demo import run_demo
 
         return run_demo()
+
+    from chatgpt_history_mcp.store.history import HistoryStore
 
     store = HistoryStore(settings.data_dir)
     try:

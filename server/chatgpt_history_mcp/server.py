@@ -10,10 +10,8 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Annotated, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Literal, cast
 
-import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
@@ -22,10 +20,12 @@ from pydantic import Field
 
 from chatgpt_history_mcp import __version__
 from chatgpt_history_mcp.settings import Settings
-from chatgpt_history_mcp.store.history import BadArgument, HistoryStore, NotFound
-from chatgpt_history_mcp.store.importer import import_all
+from chatgpt_history_mcp.store.errors import BadArgument, NotFound
 from chatgpt_history_mcp.store.query import QueryError
 from chatgpt_history_mcp.store.results import ConversationList, ConversationPage, HistoryStatus, SearchPage
+
+if TYPE_CHECKING:
+    from chatgpt_history_mcp.store.history import HistoryStore
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,48 @@ ISODate = Annotated[str | None, Field(description="ISO-8601 date or datetime, e.
 Role = Literal["user", "assistant", "tool", "system"]
 
 
-@dataclass
+#: How long a tool waits for the store to open before saying so.
+STORE_OPEN_TIMEOUT = 60.0
+
+
 class AppState:
-    store: HistoryStore
-    settings: Settings
+    """The store, opened in a background thread so the server answers initialize and tools/list at once
+    (loading the index engine and opening a large index is not on that path); then configured exports
+    import in the same thread while tools answer from what is indexed."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: HistoryStore | None = None
+        self._error: BaseException | None = None
+        self._ready = threading.Event()
+        threading.Thread(target=self._open, name="chatgpt-history-store", daemon=True).start()
+
+    def _open(self) -> None:
+        try:
+            from chatgpt_history_mcp.store.history import HistoryStore
+            from chatgpt_history_mcp.store.importer import import_all
+
+            store = self._store = HistoryStore(self.settings.data_dir)
+        except BaseException as exc:
+            log.exception("could not open the history store in %s", self.settings.data_dir)
+            self._error = exc
+            return
+        finally:
+            self._ready.set()
+        if self.settings.exports or store.archive.pending():
+            import_all(store, self.settings.exports)
+
+    @property
+    def store(self) -> HistoryStore:
+        if not self._ready.wait(STORE_OPEN_TIMEOUT):
+            raise ToolError("the history store is still opening; try again in a moment")
+        if self._store is None:
+            raise ToolError(f"the history store in {self.settings.data_dir} could not be opened: {self._error}")
+        return self._store
+
+    def close(self) -> None:
+        if self._ready.wait(STORE_OPEN_TIMEOUT) and self._store is not None:
+            self._store.close()
 
 
 def _expected(exc: Exception) -> ToolError:
@@ -62,15 +100,11 @@ def create_server(settings: Settings) -> MCPServer:
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[AppState]:
-        store = await anyio.to_thread.run_sync(HistoryStore, settings.data_dir)
-        if settings.exports or store.archive.pending():
-            threading.Thread(
-                target=import_all, args=(store, settings.exports), name="chatgpt-history-import", daemon=True
-            ).start()
+        state = AppState(settings)
         try:
-            yield AppState(store=store, settings=settings)
+            yield state
         finally:
-            store.close()
+            state.close()
 
     mcp = MCPServer(
         "chatgpt-history",

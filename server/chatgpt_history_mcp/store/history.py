@@ -15,6 +15,7 @@ from typing import Literal
 from chatgpt_history_mcp import __version__
 from chatgpt_history_mcp.model import Conversation, Message
 from chatgpt_history_mcp.store.archive import Archive, Order
+from chatgpt_history_mcp.store.errors import BadArgument, NotFound
 from chatgpt_history_mcp.store.index import ROLE_FIELDS, Filters, IndexBroken, IndexDocument, SearchIndex
 from chatgpt_history_mcp.store.locking import WriteLock
 from chatgpt_history_mcp.store.query import parse_query
@@ -39,14 +40,6 @@ log = logging.getLogger(__name__)
 PAGE_CHARS = 60_000
 MAX_MATCHES = 3
 Branch = Literal["current", "all"]
-
-
-class NotFound(LookupError):
-    """No conversation with that id."""
-
-
-class BadArgument(ValueError):
-    """An argument a person can correct (a date that does not parse, …)."""
 
 
 def parse_bound(value: str | None, name: str) -> float | None:
