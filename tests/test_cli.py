@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from sample import REPO, SOURDOUGH
+
 SRV_SAMPLE_ZIP = REPO / "examples" / "sample-export.zip"
-SOURDOUGH = "f538df88-7b69-5937-a98d-cc86d3d6878c"
 SOURDOUGH_TITLE = "Sourdough starter not rising"
 TOOLS = ("search_conversations", "list_conversations", "get_conversation", "history_status")
 

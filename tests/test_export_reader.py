@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 
 from chatgpt_history_mcp.sources.export import Export, ExportError
-
-SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sample-export.zip"
+from sample import SAMPLE
 
 # The sample's conversations in file order (SAMPLE.md); the ninth has only `conversation_id`.
 SAMPLE_IDS = [

@@ -22,25 +22,26 @@ from mcp.shared.exceptions import MCPError
 
 from chatgpt_history_mcp.server import create_server
 from chatgpt_history_mcp.settings import Settings
+from sample import AGENT as UNTITLED_ARCHIVED
+from sample import ALL_SAMPLE as SRV_TOTAL
+from sample import (
+    CHINESE,
+    COVER_LETTER,
+    CUSTOM_GPT,
+    JAPANESE_KOREAN,
+    LISBON,
+    MEAL_PLAN,
+    PARSE_CONFIG,
+    PROJECT,
+    REPO,
+    SOURDOUGH,
+    SPANISH,
+)
 
 pytestmark = pytest.mark.anyio
 
-REPO = Path(__file__).resolve().parents[1]
 SRV_SAMPLE_ZIP = REPO / "examples" / "sample-export.zip"
-SRV_TOTAL = 16
 TOOLS = {"search_conversations", "list_conversations", "get_conversation", "history_status"}
-
-SOURDOUGH = "f538df88-7b69-5937-a98d-cc86d3d6878c"
-LISBON = "7296ab64-f016-5de2-aa4a-709f7c4a4f9a"
-COVER_LETTER = "2ec425c9-2cf7-5d84-85be-951716a8ab07"
-SPANISH = "2ee43ab6-bf3d-5a2a-8662-6f6122a6da8b"
-PARSE_CONFIG = "d8618855-c6c4-5353-b00c-28f93dd1b043"
-CHINESE = "e91d75cf-24b4-5013-87d6-e9aabd360447"
-JAPANESE_KOREAN = "9d016280-a6ce-5e55-8086-2c47d769ee0e"
-MEAL_PLAN = "6822d6d5-4022-508b-8ca9-49a4dab6d196"
-UNTITLED_ARCHIVED = "44d66067-1dbd-5edf-9ddd-6a210b61ec8a"
-PROJECT = "g-p-f8dd157eba2c5dadb472c59ed4996b8c"  # Lisbon, cover letter, Spanish
-CUSTOM_GPT = "g-Kx7pQ2mZr"  # the Kubernetes chat
 
 
 @pytest.fixture

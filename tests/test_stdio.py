@@ -13,13 +13,12 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from chatgpt_history_mcp.settings import ENV_DATA_DIR, ENV_EXPORTS
+from sample import REPO, SOURDOUGH
 
 pytestmark = pytest.mark.anyio
 
-REPO = Path(__file__).resolve().parents[1]
 SRV_SAMPLE_ZIP = REPO / "examples" / "sample-export.zip"
 TOOLS = {"search_conversations", "list_conversations", "get_conversation", "history_status"}
-SOURDOUGH = "f538df88-7b69-5937-a98d-cc86d3d6878c"
 #: A sanity bound for spawn -> tools/list (a host gives up far later), not a benchmark.
 STARTUP_BOUND = 10.0
 

@@ -13,21 +13,23 @@ import pytest
 from chatgpt_history_mcp.store import history
 from chatgpt_history_mcp.store.history import BadArgument, HistoryStore, NotFound
 from chatgpt_history_mcp.store.importer import import_export
+from sample import (
+    AGENT,
+    ALL_SAMPLE,
+    CHINESE,
+    COVER_LETTER,
+    GIFT,
+    HIKE,
+    LISBON,
+    MEAL_PLAN,
+    PROJECT,
+    SOURDOUGH,
+    SPANISH,
+    SQL,
+    TRAINING,
+)
 
-SOURDOUGH = "f538df88-7b69-5937-a98d-cc86d3d6878c"
-LISBON = "7296ab64-f016-5de2-aa4a-709f7c4a4f9a"
 K8S = "d4add0b2-9779-5567-8ca6-5e1d7c3dcbfc"
-COVER_LETTER = "2ec425c9-2cf7-5d84-85be-951716a8ab07"
-SPANISH = "2ee43ab6-bf3d-5a2a-8662-6f6122a6da8b"
-SQL = "60e1cd8b-67a4-51ad-9832-f23f03decaa0"
-CHINESE = "e91d75cf-24b4-5013-87d6-e9aabd360447"
-MEAL_PLAN = "6822d6d5-4022-508b-8ca9-49a4dab6d196"
-TRAINING = "1d15765c-b757-534d-9f23-e86e3d52dd98"
-HIKE = "eb8060cc-6d1c-58cf-8862-05b81faa8508"
-GIFT = "e119b057-e700-57f0-9100-f8b305a5acbb"
-AGENT = "44d66067-1dbd-5edf-9ddd-6a210b61ec8a"
-PROJECT = "g-p-f8dd157eba2c5dadb472c59ed4996b8c"
-ALL_SAMPLE = 16
 
 EDIT_OLD = "a4143150-853a-59eb-bd2b-aa0bcf2b0dd6"
 EDIT_CURRENT = "ede52e71-75c1-51c3-bde3-118c06069b22"
