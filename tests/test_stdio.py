@@ -106,3 +106,27 @@ async def test_python_dash_m_answers_tools_list(tmp_path: Path, mode: str) -> No
         empty = await client.call_tool("search_conversations", {"query": "sourdough"})
         assert not empty.is_error, srv_text(empty)
         assert empty.structured_content["results"] == []
+
+
+async def test_index_workers_started_by_a_stdio_server_leave_the_protocol_intact(tmp_path: Path) -> None:
+    # 600 conversations pass the importer's threshold, so the server's background import spawns index worker
+    # processes, which inherit the server's stdout: the protocol stream must stay clean while they run.
+    sys.path.insert(0, str(REPO))
+    from bench.synth_export import write_export
+
+    export = tmp_path / "export.zip"
+    write_export(str(export), 600, seed=7)
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "chatgpt_history_mcp", "serve"],
+        env={ENV_DATA_DIR: str(tmp_path / "data"), ENV_EXPORTS: str(export)},
+    )
+    async with Client(params) as client:
+        status = await srv_wait_for_import(client, 600, timeout=120.0)
+        assert status["indexed"] == 600
+        assert status["importing"]["last_error"] is None
+        listing = await client.call_tool("list_conversations", {"limit": 20})
+        item = next(i for i in listing.structured_content["items"] if i["title"] != "Untitled conversation")
+        found = await client.call_tool("search_conversations", {"query": f'"{item["title"]}"', "limit": 50})
+        assert not found.is_error, srv_text(found)
+        assert item["conversation_id"] in {r["conversation_id"] for r in found.structured_content["results"]}

@@ -15,6 +15,7 @@ import logging
 import multiprocessing
 import queue
 import shutil
+import sys
 import threading
 from array import array
 from collections.abc import Generator, Iterable, Iterator, Sequence
@@ -592,6 +593,8 @@ def _seal(writer: _BulkWriter) -> Any:
 
 def _segment_worker(path: str, jobs: Any, results: Any, pool_mb: int) -> None:
     """Worker process body: index what arrives, seal a segment whenever the pool grows past ``pool_mb``."""
+    # The parent may be a stdio MCP server whose stdout is the protocol stream: never write there.
+    sys.stdout = sys.stderr
     try:
         ix = FileStorage(path).open_index()
         writer: _BulkWriter | None = None
