@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import queue
 import shutil
 import sys
@@ -591,10 +593,25 @@ def _seal(writer: _BulkWriter) -> Any:
     return writer._finalize_segment()
 
 
+def _exit_with_parent() -> None:
+    """End this worker as soon as the importing process dies (killed, crashed): a worker may be blocked
+    reading a batch the parent was cut off writing, so polling the queue is not enough."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _segment_worker(path: str, jobs: Any, results: Any, pool_mb: int) -> None:
     """Worker process body: index what arrives, seal a segment whenever the pool grows past ``pool_mb``."""
     # The parent may be a stdio MCP server whose stdout is the protocol stream: never write there.
     sys.stdout = sys.stderr
+    _exit_with_parent()
     try:
         ix = FileStorage(path).open_index()
         writer: _BulkWriter | None = None
