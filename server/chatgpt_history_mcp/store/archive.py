@@ -50,7 +50,6 @@ CREATE TABLE IF NOT EXISTS sources (
     detail TEXT,
     conversations INTEGER
 );
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 
 Order = Literal["updated", "created", "oldest"]
@@ -157,12 +156,8 @@ class Archive:
         rows = self._db.execute(f"SELECT id, body FROM conversations WHERE id IN ({marks})", ids)
         return {cid: Conversation.model_validate_json(zlib.decompress(body)) for cid, body in rows}
 
-    def iter_ids(self, ids: Iterable[str] | None = None) -> Iterator[Conversation]:
-        """Every conversation (or those of ``ids``), one at a time."""
-        if ids is None:
-            for (body,) in self._connect().execute("SELECT body FROM conversations"):
-                yield Conversation.model_validate_json(zlib.decompress(body))
-            return
+    def iter_ids(self, ids: Iterable[str]) -> Iterator[Conversation]:
+        """The conversations of ``ids`` that exist, one at a time (memory stays flat)."""
         for cid in ids:
             conv = self.get(cid)
             if conv is not None:
@@ -232,17 +227,6 @@ class Archive:
         )
         return [SourceRow(*r) for r in rows]
 
-    def source(self, path: str) -> SourceRow | None:
-        row = self._db.execute(
-            "SELECT path, kind, fingerprint, imported_at, outcome, detail, conversations FROM sources WHERE path = ?",
-            (path,),
-        ).fetchone()
-        return SourceRow(*row) if row else None
-
-    def get_meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
-
     def close(self) -> None:
         db = getattr(self._local, "db", None)
         if db is not None:
@@ -288,6 +272,3 @@ class ArchiveWriter:
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (path, kind, fingerprint, time.time(), outcome, detail, conversations),
         )
-
-    def set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))

@@ -298,10 +298,6 @@ class SearchIndex:
         writer = _BulkWriter(self._ix, limitmb=256, timeout=30.0, delay=0.25)
         return IndexBatch(writer, self.path, parallel_after)
 
-    def optimize(self) -> None:
-        """Merge segments into one; worth it after a large import."""
-        self._ix.optimize()
-
     # -- reading -------------------------------------------------------------------------------------
 
     def doc_count(self) -> int:
@@ -477,10 +473,6 @@ class IndexBatch:
         else:
             self._writer.add_document(**_fields(doc))
         self.count += 1
-
-    def delete(self, conversation_ids: Iterable[str]) -> None:
-        for cid in conversation_ids:
-            self._writer.delete_by_term("conversation_id", cid)
 
     def commit(self) -> None:
         if self._workers is None:
