@@ -41,7 +41,10 @@ from sample import (
 pytestmark = pytest.mark.anyio
 
 SRV_SAMPLE_ZIP = REPO / "examples" / "sample-export.zip"
-TOOLS = {"search_conversations", "list_conversations", "get_conversation", "history_status"}
+#: Local, read-only history tools; then the live ones, which reach ChatGPT (open world).
+LOCAL_TOOLS = {"search_conversations", "list_conversations", "get_conversation", "history_status"}
+LIVE_TOOLS = {"sync_history", "list_memories", "list_automations"}
+TOOLS = LOCAL_TOOLS | LIVE_TOOLS
 
 
 @pytest.fixture
@@ -114,15 +117,17 @@ async def srv_error(client: Client, tool: str, arguments: dict[str, Any]) -> str
 # -- tools/list ---------------------------------------------------------------------------------------
 
 
-async def test_tools_list_is_exactly_the_four_read_only_tools(srv_client: Client) -> None:
+async def test_tools_list_names_every_tool_with_honest_annotations(srv_client: Client) -> None:
     tools = (await srv_client.list_tools()).tools
     assert {t.name for t in tools} == TOOLS
     assert len(tools) == len(TOOLS)
     for tool in tools:
         assert tool.description, tool.name
         assert tool.annotations is not None, tool.name
-        assert tool.annotations.read_only_hint is True, tool.name
+        # Only the sync writes (to the local store); nothing destroys; only the live tools leave the machine.
+        assert tool.annotations.read_only_hint is (tool.name != "sync_history"), tool.name
         assert tool.annotations.destructive_hint is False, tool.name
+        assert tool.annotations.open_world_hint is (tool.name in LIVE_TOOLS), tool.name
         assert tool.output_schema and tool.output_schema.get("type") == "object", tool.name
         assert tool.input_schema.get("type") == "object", tool.name
     search = next(t for t in tools if t.name == "search_conversations")

@@ -6,11 +6,14 @@ Like the MCP server, it only translates arguments into store calls and prints th
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
+
+import anyio
 
 from chatgpt_history_mcp import __version__
 from chatgpt_history_mcp.settings import ENV_DATA_DIR, ENV_EXPORTS, Settings
@@ -81,6 +84,16 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true")
 
     sub.add_parser("demo", parents=[common], help="import the bundled sample export and run an MCP session on it")
+
+    sync = sub.add_parser("sync", parents=[common], help="fetch new and changed conversations from ChatGPT")
+    sync.add_argument("--full", action="store_true", help="fetch every conversation again")
+    for name, what in (("memories", "ChatGPT's memories"), ("automations", "scheduled tasks")):
+        listing = sub.add_parser(name, parents=[common], help=f"list {what} (live, else the stored copy)")
+        listing.add_argument("--json", action="store_true")
+    sub.add_parser(
+        "login", parents=[common], help="store the __Secure-next-auth.session-token cookie (read from stdin)"
+    )
+    sub.add_parser("logout", parents=[common], help="forget the stored session token")
     return parser
 
 
@@ -94,15 +107,17 @@ class ProgressBar:
         self._last_decile = -1
 
     def __call__(self, p: Progress) -> None:
-        fraction = p.fraction
+        self.show(p.fraction, f"{p.conversations:,} conversations")
+
+    def show(self, fraction: float, label: str) -> None:
         if self.tty:
             filled = int(fraction * self.width)
             bar = "#" * filled + "-" * (self.width - filled)
-            self.stream.write(f"\r[{bar}] {fraction:4.0%} {p.conversations:,} conversations")
+            self.stream.write(f"\r[{bar}] {fraction:4.0%} {label}\033[K")
             self.stream.flush()
         elif int(fraction * 10) > self._last_decile:
             self._last_decile = int(fraction * 10)
-            self.stream.write(f"{fraction:4.0%} {p.conversations:,} conversations\n")
+            self.stream.write(f"{fraction:4.0%} {label}\n")
 
     def done(self) -> None:
         if self.tty:
@@ -160,6 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from chatgpt_history_mcp.demo import run_demo
 
         return run_demo()
+    if command in ("login", "logout"):
+        return _login(settings) if command == "login" else _logout(settings)
 
     from chatgpt_history_mcp.store.history import HistoryStore
 
@@ -183,6 +200,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 print_search(page)
             return 0
+        if command in ("sync", "memories", "automations"):
+            from chatgpt_history_mcp.sources.backend import BackendError
+
+            try:
+                return anyio.run(_live, command, settings, store, args)
+            except BackendError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
         if command == "status":
             status = store.status()
             if args.json:
@@ -203,6 +228,56 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         store.close()
     return 2
+
+
+async def _live(command: str, settings: Settings, store: HistoryStore, args: argparse.Namespace) -> int:
+    from chatgpt_history_mcp import live
+
+    if command == "sync":
+        bar = ProgressBar()
+        report = await live.sync(
+            settings,
+            store,
+            full=args.full,
+            progress=lambda done, total, label: bar.show(done / total if total else 1, label),
+        )
+        bar.done()
+        print(report.summary())
+        return 0 if report.outcome == "complete" else 1
+    result = await (live.memories if command == "memories" else live.automations)(settings, store)
+    if args.json:
+        print(result.model_dump_json(indent=2))
+        return 0
+    if result.note:
+        print(f"({result.note})", file=sys.stderr)
+    for item in result.memories if isinstance(result, live.MemoryList) else result.automations:
+        if isinstance(item, live.Memory):
+            print(f"- {item.content}")
+        else:
+            state = "on" if item.is_enabled else "off" if item.is_enabled is False else "?"
+            nxt = f", next {item.next_run_times[0]}" if item.next_run_times else ""
+            print(f"- [{state}] {item.title or item.id} ({item.schedule or 'no schedule'}{nxt})")
+    return 0
+
+
+def _login(settings: Settings) -> int:
+    from chatgpt_history_mcp.credentials import save_session_token
+
+    prompt = "Paste the value of the __Secure-next-auth.session-token cookie (input hidden): "
+    token = (getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.read()).strip()
+    if not token:
+        print("error: no token given; nothing stored", file=sys.stderr)
+        return 2
+    where = save_session_token(settings.config_dir, token)
+    print(f"Session token stored in {where}. Run `chatgpt-history-mcp sync` to fetch your history.")
+    return 0
+
+
+def _logout(settings: Settings) -> int:
+    from chatgpt_history_mcp.credentials import delete_session_token
+
+    print("Stored session token removed." if delete_session_token(settings.config_dir) else "No stored token.")
+    return 0
 
 
 def data_path(name: str) -> Path:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Literal, cast
 
+import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
@@ -21,8 +22,17 @@ from pydantic import Field
 from chatgpt_history_mcp import __version__
 from chatgpt_history_mcp.settings import Settings
 from chatgpt_history_mcp.store.errors import BadArgument, NotFound
+from chatgpt_history_mcp.store.locking import StoreBusy
 from chatgpt_history_mcp.store.query import QueryError
-from chatgpt_history_mcp.store.results import ConversationList, ConversationPage, HistoryStatus, SearchPage
+from chatgpt_history_mcp.store.results import (
+    AutomationList,
+    ConversationList,
+    ConversationPage,
+    HistoryStatus,
+    MemoryList,
+    SearchPage,
+    SyncReport,
+)
 
 if TYPE_CHECKING:
     from chatgpt_history_mcp.store.history import HistoryStore
@@ -90,21 +100,44 @@ def _expected(exc: Exception) -> ToolError:
     return ToolError(str(exc))
 
 
+def _state(ctx: Context) -> AppState:
+    return cast(AppState, ctx.request_context.lifespan_context)
+
+
 def _store(ctx: Context) -> HistoryStore:
-    state = cast(AppState, ctx.request_context.lifespan_context)
-    return state.store
+    return _state(ctx).store
+
+
+async def _store_async(ctx: Context) -> HistoryStore:
+    state = _state(ctx)
+    return await anyio.to_thread.run_sync(lambda: state.store)
+
+
+LIVE = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+SYNC = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 
 
 def create_server(settings: Settings) -> MCPServer:
     """Build the server; the store opens when a session starts, configured exports import in the background."""
 
+    # Static resources get no Context: they reach the session's state through this holder.
+    current: list[AppState] = []
+
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[AppState]:
         state = AppState(settings)
+        current.append(state)
         try:
             yield state
         finally:
+            current.remove(state)
             state.close()
+
+    async def opened_store() -> HistoryStore:
+        if not current:
+            raise ResourceNotFoundError("the history store is not open")
+        state = current[-1]
+        return await anyio.to_thread.run_sync(lambda: state.store)
 
     mcp = MCPServer(
         "chatgpt-history",
@@ -200,8 +233,47 @@ def create_server(settings: Settings) -> MCPServer:
 
     @mcp.tool(title="History status", annotations=READ_ONLY)
     def history_status(ctx: Context) -> HistoryStatus:
-        """Counts, imported sources and when, the data folder, and whether an import is running."""
-        return _store(ctx).status()
+        """Counts, imported sources and when, the data folder, whether an import runs, the last sync."""
+        from chatgpt_history_mcp.credentials import resolve_credentials
+
+        configured = resolve_credentials(settings.config_dir).configured
+        return _store(ctx).status().model_copy(update={"credentials_configured": configured})
+
+    @mcp.tool(title="Sync from ChatGPT", annotations=SYNC)
+    async def sync_history(
+        ctx: Context,
+        full: Annotated[bool, Field(description="Fetch every conversation again, not only new and changed")] = False,
+    ) -> SyncReport:
+        """Fetch new and changed conversations, memories and scheduled tasks from ChatGPT into the local history
+        (needs a ChatGPT session: CHATGPT_SESSION_TOKEN or `chatgpt-history-mcp login`)."""
+        from chatgpt_history_mcp import live
+        from chatgpt_history_mcp.sources.backend import BackendError
+
+        store = await _store_async(ctx)
+
+        async def progress(done: int, total: int, message: str) -> None:
+            await ctx.report_progress(done, total or None, message)
+
+        try:
+            return await live.sync(settings, store, full=full, progress=progress)
+        except (BackendError, StoreBusy) as exc:
+            raise _expected(exc) from exc
+
+    @mcp.tool(title="List ChatGPT memories", annotations=LIVE)
+    async def list_memories(ctx: Context) -> MemoryList:
+        """What ChatGPT remembers about the user: live when a session is configured, else the stored copy
+        (the result says which, and when it was fetched)."""
+        from chatgpt_history_mcp import live
+
+        return await live.memories(settings, await _store_async(ctx))
+
+    @mcp.tool(title="List ChatGPT scheduled tasks", annotations=LIVE)
+    async def list_automations(ctx: Context) -> AutomationList:
+        """ChatGPT's scheduled tasks (automations) with their schedules: live when a session is configured,
+        else the stored copy (the result says which, and when it was fetched)."""
+        from chatgpt_history_mcp import live
+
+        return await live.automations(settings, await _store_async(ctx))
 
     @mcp.resource(
         "chatgpt://conversations/{conversation_id}",
@@ -215,6 +287,30 @@ def create_server(settings: Settings) -> MCPServer:
             return _store(ctx).transcript_markdown(conversation_id)
         except NotFound as exc:
             raise ResourceNotFoundError(str(exc)) from exc
+
+    @mcp.resource(
+        "chatgpt://memories",
+        name="memories",
+        title="ChatGPT memories",
+        description="What ChatGPT remembers about the user, as last fetched",
+        mime_type="application/json",
+    )
+    async def memories_resource() -> str:
+        from chatgpt_history_mcp import live
+
+        return (await live.memories(settings, await opened_store())).model_dump_json(indent=2)
+
+    @mcp.resource(
+        "chatgpt://automations",
+        name="automations",
+        title="ChatGPT scheduled tasks",
+        description="ChatGPT's scheduled tasks (automations), as last fetched",
+        mime_type="application/json",
+    )
+    async def automations_resource() -> str:
+        from chatgpt_history_mcp import live
+
+        return (await live.automations(settings, await opened_store())).model_dump_json(indent=2)
 
     @mcp.prompt(title="Recall past ChatGPT conversations")
     def recall(topic: Annotated[str, Field(description="What to recall, in the user's words")]) -> str:

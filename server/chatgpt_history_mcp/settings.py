@@ -12,15 +12,21 @@ from pydantic import BaseModel, Field
 APP_NAME = "chatgpt-history-mcp"
 ENV_DATA_DIR = "CHATGPT_HISTORY_DATA_DIR"
 ENV_EXPORTS = "CHATGPT_HISTORY_EXPORTS"
+ENV_CONFIG_DIR = "CHATGPT_HISTORY_CONFIG_DIR"
 
 
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def default_config_dir() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
 class Settings(BaseModel):
     data_dir: Path = Field(default_factory=default_data_dir, description="Where the archive and index live")
     exports: list[Path] = Field(default_factory=list, description="Exports imported at server start when new")
+    config_dir: Path = Field(default_factory=default_config_dir, description="Where a stored session token lives")
 
     @classmethod
     def from_env(
@@ -35,7 +41,9 @@ class Settings(BaseModel):
         chosen_dir = data_dir or env.get(ENV_DATA_DIR) or None
         if exports is None:
             exports = [p for p in env.get(ENV_EXPORTS, "").split(os.pathsep) if p.strip()]
+        config = env.get(ENV_CONFIG_DIR)
         return cls(
             data_dir=Path(chosen_dir).expanduser() if chosen_dir else default_data_dir(),
             exports=[Path(p.strip()).expanduser() for p in exports],
+            config_dir=Path(config).expanduser() if config else default_config_dir(),
         )

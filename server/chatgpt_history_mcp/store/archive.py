@@ -8,6 +8,7 @@ repaired on the next start.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from chatgpt_history_mcp.model import Conversation
 
@@ -41,6 +42,14 @@ CREATE INDEX IF NOT EXISTS conversations_update ON conversations(update_time);
 CREATE INDEX IF NOT EXISTS conversations_create ON conversations(create_time);
 CREATE INDEX IF NOT EXISTS conversations_project ON conversations(project_id);
 CREATE TABLE IF NOT EXISTS pending_index (id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS sync_queue (id TEXT PRIMARY KEY, listed_update REAL);
+CREATE TABLE IF NOT EXISTS memories (
+    id TEXT PRIMARY KEY, position INTEGER, content TEXT, created_at TEXT, updated_at TEXT, fetched_at REAL
+);
+CREATE TABLE IF NOT EXISTS automations (
+    id TEXT PRIMARY KEY, position INTEGER, title TEXT, body TEXT NOT NULL, fetched_at REAL
+);
+CREATE TABLE IF NOT EXISTS sync_state (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS sources (
     path TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -221,6 +230,28 @@ class Archive:
         ).fetchone()[0]
         return {"conversations": conversations, "messages": messages, "projects": projects}
 
+    def queued(self) -> list[str]:
+        """Conversations a sync listed as newer but has not fetched yet (a sync that stopped early)."""
+        return [r[0] for r in self._db.execute("SELECT id FROM sync_queue ORDER BY listed_update DESC")]
+
+    def memories(self) -> tuple[list[dict[str, Any]], float | None]:
+        rows = self._db.execute(
+            "SELECT id, content, created_at, updated_at, fetched_at FROM memories ORDER BY position"
+        ).fetchall()
+        fetched = self.sync_value("memories_fetched_at")
+        return [{"id": r[0], "content": r[1], "created_at": r[2], "updated_at": r[3]} for r in rows], (
+            float(fetched) if fetched else None
+        )
+
+    def automations(self) -> tuple[list[dict[str, Any]], float | None]:
+        rows = self._db.execute("SELECT body FROM automations ORDER BY position").fetchall()
+        fetched = self.sync_value("automations_fetched_at")
+        return [json.loads(r[0]) for r in rows], float(fetched) if fetched else None
+
+    def sync_value(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM sync_state WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
     def sources(self) -> list[SourceRow]:
         rows = self._db.execute(
             "SELECT path, kind, fingerprint, imported_at, outcome, detail, conversations FROM sources ORDER BY path"
@@ -264,6 +295,45 @@ class ArchiveWriter:
         )
         self.db.execute("INSERT OR IGNORE INTO pending_index (id) VALUES (?)", (conv.id,))
 
+    def enqueue(self, items: list[tuple[str, float | None]]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO sync_queue (id, listed_update) VALUES (?, ?)", items)
+
+    def dequeue(self, ids: Iterable[str]) -> None:
+        self.db.executemany("DELETE FROM sync_queue WHERE id = ?", ((i,) for i in ids))
+
+    def replace_memories(self, memories: list[dict[str, Any]], fetched_at: float) -> None:
+        self.db.execute("DELETE FROM memories")
+        self.db.executemany(
+            "INSERT OR REPLACE INTO memories (id, position, content, created_at, updated_at, fetched_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    str(m.get("id") or f"memory-{i}"),
+                    i,
+                    str(m.get("content") or ""),
+                    _text(m.get("created_timestamp") or m.get("created_at")),
+                    _text(m.get("updated_at") or m.get("updated_timestamp")),
+                    fetched_at,
+                )
+                for i, m in enumerate(memories)
+            ],
+        )
+        self.set_sync_value("memories_fetched_at", str(fetched_at))
+
+    def replace_automations(self, automations: list[dict[str, Any]], fetched_at: float) -> None:
+        self.db.execute("DELETE FROM automations")
+        self.db.executemany(
+            "INSERT OR REPLACE INTO automations (id, position, title, body, fetched_at) VALUES (?, ?, ?, ?, ?)",
+            [
+                (str(a.get("id") or f"automation-{i}"), i, _text(a.get("title")), json.dumps(a), fetched_at)
+                for i, a in enumerate(automations)
+            ],
+        )
+        self.set_sync_value("automations_fetched_at", str(fetched_at))
+
+    def set_sync_value(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)", (key, value))
+
     def record_source(
         self, path: str, kind: str, fingerprint: str | None, outcome: str, detail: str, conversations: int | None
     ) -> None:
@@ -272,3 +342,7 @@ class ArchiveWriter:
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (path, kind, fingerprint, time.time(), outcome, detail, conversations),
         )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

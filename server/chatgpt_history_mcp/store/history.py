@@ -30,6 +30,7 @@ from chatgpt_history_mcp.store.results import (
     SearchPage,
     SearchResult,
     SourceStatus,
+    SyncReport,
 )
 from chatgpt_history_mcp.store.snippets import best_messages
 
@@ -318,8 +319,13 @@ class HistoryStore:
                 for s in self.archive.sources()
             ],
             importing=self.import_state.model_copy(),
+            last_sync=_last_sync(self.archive.sync_value("last_sync")),
             version=__version__,
         )
+
+
+def _last_sync(raw: str | None) -> SyncReport | None:
+    return SyncReport.model_validate_json(raw) if raw else None
 
 
 def _dt(epoch: float | None) -> datetime | None:

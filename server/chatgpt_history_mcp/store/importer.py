@@ -94,7 +94,7 @@ def _fingerprint_key(fingerprint: str) -> str:
     return f"{NORMALIZER_VERSION}:{fingerprint}"
 
 
-class _Writer:
+class Writer:
     """Applies raw conversations to an open archive transaction and index batch."""
 
     def __init__(self, store: HistoryStore, archive_writer: Any, batch: Any, source: Source) -> None:
@@ -166,7 +166,7 @@ def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | 
         batch = store.index.writer(parallel_after=PARALLEL_AFTER)
         try:
             with store.archive.transaction() as archive_writer:
-                writer = _Writer(store, archive_writer, batch, "export")
+                writer = Writer(store, archive_writer, batch, "export")
                 writer.report.path = resolved
                 for raw in export.conversations(on_read):
                     writer.apply(raw)

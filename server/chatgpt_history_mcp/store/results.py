@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -77,6 +78,32 @@ class ConversationPage(BaseModel):
     note: str | None = None
 
 
+class SyncReport(BaseModel):
+    outcome: Literal["complete", "incomplete"] = "complete"
+    listed: int = 0
+    fetched: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    remaining: int = 0
+    memories: int | None = None
+    automations: int | None = None
+    seconds: float = 0.0
+    error: str | None = None
+
+    def summary(self) -> str:
+        parts = [f"{self.listed} listed", f"{self.fetched} fetched", f"{self.unchanged} unchanged"]
+        if self.failed:
+            parts.append(f"{self.failed} failed")
+        if self.memories is not None:
+            parts.append(f"{self.memories} memories")
+        if self.automations is not None:
+            parts.append(f"{self.automations} automations")
+        text = f"sync {self.outcome}: {', '.join(parts)} ({self.seconds:.1f}s)"
+        if self.outcome == "incomplete":
+            text += f"; {self.remaining} left for the next sync: {self.error}"
+        return text
+
+
 class SourceStatus(BaseModel):
     path: str
     kind: str
@@ -103,4 +130,36 @@ class HistoryStatus(BaseModel):
     pending_index: int
     sources: list[SourceStatus]
     importing: ImportState
+    last_sync: SyncReport | None = Field(default=None, description="The last sync from ChatGPT, if any")
+    credentials_configured: bool | None = Field(default=None, description="Whether a ChatGPT session is set up")
     version: str
+
+
+class Memory(BaseModel):
+    id: str
+    content: str
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class Automation(BaseModel):
+    id: str
+    title: str | None = None
+    prompt: str | None = None
+    is_enabled: bool | None = None
+    schedule: str | None = Field(default=None, description="An RRULE or the backend's timing description")
+    next_run_times: list[str] = Field(default_factory=list)
+
+
+class MemoryList(BaseModel):
+    source: Literal["live", "stored"]
+    fetched_at: datetime | None = Field(description="When this copy was fetched from ChatGPT")
+    memories: list[Memory]
+    note: str | None = None
+
+
+class AutomationList(BaseModel):
+    source: Literal["live", "stored"]
+    fetched_at: datetime | None
+    automations: list[Automation]
+    note: str | None = None

@@ -1,0 +1,403 @@
+"""A client for ChatGPT's private web backend (``chatgpt-data.md`` §2), over httpx.
+
+Read-only: it lists conversations (main list, archive, every project), fetches bodies, memories and
+automations. It is gentle (bounded concurrency, honours ``Retry-After``, bounded retries with jitter) and
+every failure is a typed :class:`BackendError` whose message a person can act on. No message, log line or
+exception it produces contains the session cookie or the access token.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import anyio
+import httpx
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://chatgpt.com"
+ENV_BASE_URL = "CHATGPT_BASE_URL"
+ENV_SESSION_TOKEN = "CHATGPT_SESSION_TOKEN"
+ENV_ACCESS_TOKEN = "CHATGPT_ACCESS_TOKEN"
+ENV_ACCOUNT_ID = "CHATGPT_ACCOUNT_ID"
+SESSION_COOKIE = "__Secure-next-auth.session-token"
+#: Browsers split cookies longer than this into ``.0``, ``.1``, …
+COOKIE_CHUNK = 3936
+PAGE_LIMIT = 100  # the list endpoints answer 422 above 100
+USER_AGENT = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+EXPORT_HINT = "the data export (Settings → Data controls → Export) works without the web backend"
+
+
+class BackendError(Exception):
+    """A backend failure; the message says what happened and what to do."""
+
+
+class CredentialsMissing(BackendError):
+    pass
+
+
+class SessionExpired(BackendError):
+    pass
+
+
+class Blocked(BackendError):
+    pass
+
+
+class BackendNotFound(BackendError):
+    pass
+
+
+class RequestRejected(BackendError):
+    pass
+
+
+class RateLimited(BackendError):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Unavailable(BackendError):
+    pass
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What authenticates us: the session cookie (exchanged for a bearer token) or a bearer token."""
+
+    session_token: str | None = field(default=None, repr=False)
+    access_token: str | None = field(default=None, repr=False)
+    account_id: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, session_token: str | None = None) -> Credentials:
+        env = os.environ if env is None else env
+        token = session_token or env.get(ENV_SESSION_TOKEN) or ""
+        if not token:  # the split cookie form, as copied from the browser: .0, .1, …
+            parts = [env.get(f"{ENV_SESSION_TOKEN}_{i}", "") for i in range(8)]
+            token = "".join(p.strip() for p in parts)
+        return cls(
+            session_token=token.strip() or None,
+            access_token=(env.get(ENV_ACCESS_TOKEN) or "").strip() or None,
+            account_id=(env.get(ENV_ACCOUNT_ID) or "").strip() or None,
+        )
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.session_token or self.access_token)
+
+    def __repr__(self) -> str:  # never print a secret, even by accident
+        return f"Credentials(session_token={'set' if self.session_token else None}, access_token=" + (
+            f"{'set' if self.access_token else None}, account_id={self.account_id!r})"
+        )
+
+
+def token_expiry(jwt: str) -> float | None:
+    """The ``exp`` claim of a JWT (no signature check: we only want to know when to refresh)."""
+    try:
+        payload = jwt.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        exp = claims.get("exp")
+        return float(exp) if isinstance(exp, int | float) else None
+    except (IndexError, ValueError, TypeError):
+        return None
+
+
+def device_id(path: Path) -> str:
+    """A stable per-installation ``oai-device-id``, kept beside the store."""
+    try:
+        value = path.read_text().strip()
+        uuid.UUID(value)
+        return value
+    except (OSError, ValueError):
+        value = str(uuid.uuid4())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(value)
+        return value
+
+
+def session_cookies(token: str) -> dict[str, str]:
+    if len(token) <= COOKIE_CHUNK:
+        return {SESSION_COOKIE: token}
+    chunks = [token[i : i + COOKIE_CHUNK] for i in range(0, len(token), COOKIE_CHUNK)]
+    return {f"{SESSION_COOKIE}.{i}": chunk for i, chunk in enumerate(chunks)}
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 5  # tries per request for 429, 5xx, resets and timeouts
+    base_delay: float = 1.0
+    max_delay: float = 30.0
+    max_retry_after: float = 120.0  # longer waits are reported instead of slept through
+
+    def delay(self, attempt: int) -> float:
+        return min(self.max_delay, self.base_delay * 2**attempt) * (0.5 + random.random() / 2)
+
+
+class BackendClient:
+    """Use as ``async with BackendClient(credentials) as client``."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        base_url: str | None = None,
+        device: str | None = None,
+        concurrency: int = 2,
+        pacing: float = 0.0,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if not credentials.configured:
+            raise CredentialsMissing(
+                f"no ChatGPT credentials: set {ENV_SESSION_TOKEN} (the {SESSION_COOKIE} cookie) or "
+                f"run `chatgpt-history-mcp login`; or import an export instead: {EXPORT_HINT}"
+            )
+        self.credentials = credentials
+        self.base_url = (base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/")
+        self._session_token = credentials.session_token
+        self._access_token = credentials.access_token
+        self._expires = token_expiry(credentials.access_token) if credentials.access_token else None
+        self._device = device or str(uuid.uuid4())
+        self._limiter = anyio.Semaphore(concurrency)
+        self._pacing = pacing
+        self._retry = retry or RetryPolicy()
+        self._refresh_lock = anyio.Lock()
+        self.requests = 0
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            follow_redirects=False,
+            headers={
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+                "Origin": self.base_url,
+                "Referer": self.base_url + "/",
+                "oai-language": "en-US",
+                "oai-device-id": self._device,
+            },
+        )
+
+    async def __aenter__(self) -> BackendClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._http.aclose()
+
+    @property
+    def session_token(self) -> str | None:
+        """The current session cookie (the backend may rotate it): persist it to stay signed in."""
+        return self._session_token
+
+    # -- auth ----------------------------------------------------------------------------------------
+
+    async def _bearer(self, force_refresh: bool = False) -> str:
+        async with self._refresh_lock:
+            fresh = self._access_token and (self._expires is None or self._expires - time.time() > 60)
+            if fresh and not force_refresh:
+                return self._access_token  # type: ignore[return-value]
+            if not self._session_token:
+                raise SessionExpired(
+                    "the access token expired and no session token is configured: "
+                    f"sign in to ChatGPT and update {ENV_SESSION_TOKEN}"
+                )
+            response = await self._send("GET", "/api/auth/session", cookies=session_cookies(self._session_token))
+            self._keep_rotated_cookie(response)
+            body = _json(response)
+            token = body.get("accessToken") if isinstance(body, dict) else None
+            if not isinstance(token, str) or not token:
+                raise SessionExpired("session expired: sign in to ChatGPT and update the token")
+            self._access_token, self._expires = token, token_expiry(token)
+            return token
+
+    def _keep_rotated_cookie(self, response: httpx.Response) -> None:
+        parts: dict[int, str] = {}
+        for name, value in response.cookies.items():
+            if name == SESSION_COOKIE and value:
+                self._session_token = value
+                return
+            if name.startswith(SESSION_COOKIE + ".") and name.rsplit(".", 1)[1].isdigit() and value:
+                parts[int(name.rsplit(".", 1)[1])] = value
+        if parts:
+            self._session_token = "".join(parts[i] for i in sorted(parts))
+
+    # -- requests ------------------------------------------------------------------------------------
+
+    async def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET a backend path; retries what is worth retrying, refreshes the token once on 401."""
+        refreshed = False
+        for attempt in range(self._retry.attempts):
+            try:
+                headers = {"Authorization": f"Bearer {await self._bearer()}"}
+                if self.credentials.account_id:
+                    headers["chatgpt-account-id"] = self.credentials.account_id
+                response = await self._send("GET", path, params=params, headers=headers)
+            except (Unavailable, RateLimited) as exc:
+                wait = exc.retry_after if isinstance(exc, RateLimited) and exc.retry_after else None
+                if attempt + 1 >= self._retry.attempts or (wait or 0) > self._retry.max_retry_after:
+                    raise
+                await anyio.sleep(wait if wait is not None else self._retry.delay(attempt))
+                continue
+            if response.status_code == 401:
+                if refreshed or not self._session_token:
+                    raise SessionExpired("session expired: sign in to ChatGPT and update the token")
+                refreshed = True
+                await self._bearer(force_refresh=True)
+                continue
+            return _json(response)
+        raise Unavailable(f"{path}: gave up after {self._retry.attempts} attempts")  # pragma: no cover
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One HTTP exchange, with failures mapped to typed errors (401 is returned for the caller)."""
+        async with self._limiter:
+            if self._pacing:
+                await anyio.sleep(self._pacing)
+            self.requests += 1
+            try:
+                response = await self._http.request(method, path, **kwargs)
+            except httpx.TimeoutException as exc:
+                raise Unavailable(f"{path}: ChatGPT did not answer in time") from _plain(exc)
+            except httpx.TransportError as exc:
+                raise Unavailable(f"{path}: connection failed ({type(exc).__name__})") from _plain(exc)
+        status = response.status_code
+        if status < 400 or status == 401:
+            return response
+        if status == 403:
+            if "text/html" in response.headers.get("content-type", ""):
+                raise Blocked(
+                    "ChatGPT blocked this request (a Cloudflare browser check, not a sign-in problem); "
+                    f"try again later, or use {EXPORT_HINT}"
+                )
+            raise Blocked(f"{path}: access denied (403){_detail(response)}; a workspace needs {ENV_ACCOUNT_ID}")
+        if status == 404:
+            raise BackendNotFound(f"{path}: not found (deleted, or not visible to this account)")
+        if status == 422:
+            raise RequestRejected(f"{path}: the request was rejected (422){_detail(response)}")
+        if status == 429:
+            raise RateLimited(f"{path}: rate limited by ChatGPT; try again later", _retry_after(response))
+        raise Unavailable(f"{path}: ChatGPT answered {status}")
+
+    # -- endpoints -----------------------------------------------------------------------------------
+
+    async def conversation_summaries(self, archived: bool = False) -> AsyncIterator[dict[str, Any]]:
+        """The main list (or the archive): offset pages; ``total`` is unreliable, a short page ends it."""
+        offset = 0
+        while True:
+            params: dict[str, Any] = {"offset": offset, "limit": PAGE_LIMIT, "order": "updated"}
+            if archived:
+                params["is_archived"] = "true"
+            page = await self.get_json("/backend-api/conversations", params)
+            items = [i for i in (page.get("items") or []) if isinstance(i, dict)] if isinstance(page, dict) else []
+            for item in items:
+                yield item
+            if len(items) < PAGE_LIMIT:
+                return
+            offset += len(items)
+
+    async def projects(self) -> list[dict[str, Any]]:
+        """Projects from the sidebar (cursor pages): ``[{"id": "g-p-…", "name": …}]``."""
+        found: list[dict[str, Any]] = []
+        cursor: str | None = None
+        for _ in range(1000):
+            params: dict[str, Any] = {"conversations_per_gizmo": 0}
+            if cursor:
+                params["cursor"] = cursor
+            page = await self.get_json("/backend-api/gizmos/snorlax/sidebar", params)
+            for entry in page.get("items") or [] if isinstance(page, dict) else []:
+                wrapper = entry.get("gizmo") if isinstance(entry, dict) else None
+                gizmo = wrapper.get("gizmo", wrapper) if isinstance(wrapper, dict) else entry
+                if isinstance(gizmo, dict) and isinstance(gizmo.get("id"), str):
+                    display = gizmo.get("display")
+                    name = display.get("name") if isinstance(display, dict) else None
+                    found.append({"id": gizmo["id"], "name": name or gizmo["id"]})
+            next_cursor = page.get("cursor") if isinstance(page, dict) else None
+            if not next_cursor or next_cursor == cursor:
+                break
+            cursor = str(next_cursor)
+        return found
+
+    async def project_conversations(self, gizmo_id: str) -> AsyncIterator[dict[str, Any]]:
+        """A project's conversations (absent from the main list), cursor pages; ``cursor: null`` ends."""
+        cursor: str = "0"
+        for _ in range(10_000):
+            page = await self.get_json(f"/backend-api/gizmos/{quote(gizmo_id)}/conversations", {"cursor": cursor})
+            items = page.get("items") or [] if isinstance(page, dict) else []
+            for item in items:
+                if isinstance(item, dict):
+                    yield item
+            next_cursor = page.get("cursor") if isinstance(page, dict) else None
+            if next_cursor is None or str(next_cursor) == cursor or not items:
+                return
+            cursor = str(next_cursor)
+
+    async def conversation(self, conversation_id: str) -> dict[str, Any]:
+        body = await self.get_json(f"/backend-api/conversation/{quote(conversation_id)}")
+        if not isinstance(body, dict):
+            raise Unavailable(f"conversation {conversation_id}: unexpected answer")
+        body.setdefault("id", conversation_id)
+        return body
+
+    async def memories(self) -> list[dict[str, Any]]:
+        body = await self.get_json("/backend-api/memories", {"include_memory_entries": "true"})
+        entries = (body.get("memories") or body.get("memory_entries") or []) if isinstance(body, dict) else []
+        return [e for e in entries if isinstance(e, dict)]
+
+    async def automations(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        cursor: str | None = None
+        for _ in range(100):
+            body = await self.get_json("/backend-api/automations", {"cursor": cursor} if cursor else None)
+            items = (body.get("items") or []) if isinstance(body, dict) else []
+            found.extend(i for i in items if isinstance(i, dict))
+            next_cursor = body.get("cursor") if isinstance(body, dict) else None
+            if not next_cursor or next_cursor == cursor:
+                break
+            cursor = str(next_cursor)
+        return found
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        if "text/html" in response.headers.get("content-type", ""):
+            raise Blocked(f"ChatGPT answered with a web page instead of data; {EXPORT_HINT}") from None
+        raise Unavailable(f"{response.request.url.path}: the answer was not JSON") from None
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return ""
+    return f": {str(detail)[:200]}" if detail else ""
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _plain(exc: BaseException) -> BaseException:
+    """The cause to chain: httpx errors carry the request (with our headers) — keep only the text."""
+    return RuntimeError(f"{type(exc).__name__}: {exc}")
