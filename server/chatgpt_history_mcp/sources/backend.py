@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -218,7 +219,8 @@ class BackendClient:
                     "the access token expired and no session token is configured: "
                     f"sign in to ChatGPT and update {ENV_SESSION_TOKEN}"
                 )
-            response = await self._send("GET", "/api/auth/session", cookies=session_cookies(self._session_token))
+            cookie = "; ".join(f"{name}={value}" for name, value in session_cookies(self._session_token).items())
+            response = await self._send("GET", "/api/auth/session", headers={"Cookie": cookie})
             self._keep_rotated_cookie(response)
             body = _json(response)
             token = body.get("accessToken") if isinstance(body, dict) else None
@@ -228,13 +230,24 @@ class BackendClient:
             return token
 
     def _keep_rotated_cookie(self, response: httpx.Response) -> None:
+        """Adopt a session cookie the server rotated (read from Set-Cookie: no cookie jar, whose policy
+        would drop a Secure cookie over plain http to a local test server)."""
         parts: dict[int, str] = {}
-        for name, value in response.cookies.items():
-            if name == SESSION_COOKIE and value:
-                self._session_token = value
-                return
-            if name.startswith(SESSION_COOKIE + ".") and name.rsplit(".", 1)[1].isdigit() and value:
-                parts[int(name.rsplit(".", 1)[1])] = value
+        for header in response.headers.get_list("set-cookie"):
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(header)
+            except CookieError:
+                continue
+            for name, morsel in jar.items():
+                if not morsel.value:
+                    continue
+                if name == SESSION_COOKIE:
+                    self._session_token = morsel.value
+                    return
+                suffix = name[len(SESSION_COOKIE) + 1 :] if name.startswith(SESSION_COOKIE + ".") else ""
+                if suffix.isdigit():
+                    parts[int(suffix)] = morsel.value
         if parts:
             self._session_token = "".join(parts[i] for i in sorted(parts))
 

@@ -91,10 +91,12 @@ async def sync_history(
         try:
             for start in range(0, total, CHUNK):
                 chunk = queue[start : start + CHUNK]
-                bodies, missing = await _fetch(client, chunk)
+                bodies, missing, error = await _fetch(client, chunk)
                 await anyio.to_thread.run_sync(_store_chunk, store, bodies, missing)
                 report.fetched += len(bodies)
                 report.failed += len(missing)
+                if error is not None:
+                    raise error  # after keeping what this chunk did fetch
                 await _report(progress, min(start + CHUNK, total), total, f"fetched {report.fetched} of {total}")
             memories = await client.memories()
             automations = await client.automations()
@@ -117,21 +119,27 @@ def _newer(listed: float | None, stored: float | None) -> bool:
     return listed is None or stored is None or listed > stored + SAME_TIME
 
 
-async def _fetch(client: BackendClient, ids: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Bodies of ``ids`` (concurrency bounded by the client); ids the backend no longer has are missing."""
+async def _fetch(client: BackendClient, ids: list[str]) -> tuple[list[dict[str, Any]], list[str], BackendError | None]:
+    """Bodies of ``ids`` (concurrency bounded by the client), the ids the backend no longer has, and the
+    first failure if any (the bodies fetched before it are still returned, to be kept)."""
     bodies: dict[str, dict[str, Any]] = {}
     missing: list[str] = []
+    errors: list[BackendError] = []
 
     async def one(cid: str) -> None:
+        if errors:
+            return
         try:
             bodies[cid] = await client.conversation(cid)
         except BackendNotFound:
             missing.append(cid)
+        except BackendError as exc:
+            errors.append(exc)
 
     async with anyio.create_task_group() as group:
         for cid in ids:
             group.start_soon(one, cid)
-    return [bodies[cid] for cid in ids if cid in bodies], missing
+    return [bodies[cid] for cid in ids if cid in bodies], missing, errors[0] if errors else None
 
 
 def _store_chunk(store: HistoryStore, bodies: list[dict[str, Any]], missing: list[str]) -> None:

@@ -1,0 +1,1297 @@
+"""A fake of ChatGPT's private web backend: a real HTTP server on loopback, with the real quirks.
+
+Stdlib only. ``FakeBackend(account, **options)`` serves a :class:`FakeAccount` on ``http://127.0.0.1:<port>``
+from a daemon thread (``with FakeBackend(...) as fb:`` or ``.start()`` / ``.stop()``):
+
+- ``GET /api/auth/session``: the session cookie (whole, or split as ``<name>.0``, ``<name>.1``…) is exchanged for
+  ``{user, expires, account, accessToken}``; every call issues a new unsigned, real-shaped JWT with ``exp``; the
+  cookie may rotate through ``Set-Cookie`` (the old value is then refused). No or a wrong cookie: ``{}`` with 200.
+- ``/backend-api/…`` needs ``Authorization: Bearer <a valid access token>`` (401 JSON otherwise; a read of one
+  conversation without any ``Authorization`` gives 404 like the real one), and ``chatgpt-account-id`` for a
+  workspace account (403 JSON). Conversation list (offset paging, ``limit`` ≤ 100 else 422, a ``total`` that lies,
+  ISO-8601 times, no project chats), archive, projects (sidebar + per-project cursor paging), one conversation
+  (the export shape, epoch times), memories, automations.
+- Faults per path pattern and count: 429 + ``Retry-After``, a Cloudflare HTML 403, 5xx, a dropped connection, a
+  slow answer, and "the access token expires after N backend requests".
+
+Every request is recorded in ``fb.requests``. Secrets are recognizable (``FAKE-SESSION-…``, JWT signatures that
+start with :data:`ACCESS_TOKEN_MARKER`), and ``fb.secrets()`` lists every one ever issued, so a test can scan
+logs and outputs for them.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import fnmatch
+import itertools
+import json
+import os
+import re
+import secrets as _secrets
+import sys
+import threading
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
+
+__all__ = [
+    "ACCESS_TOKEN_MARKER",
+    "BASE_TIME",
+    "COOKIE_CHUNK_SIZE",
+    "SESSION_COOKIE",
+    "SESSION_MARKER",
+    "FakeAccount",
+    "FakeBackend",
+    "Fault",
+    "RecordedRequest",
+    "decode_jwt",
+    "iso",
+    "sample_account",
+]
+
+#: The default session cookie name (newer builds use ``__Secure-authjs.session-token``: ``cookie_name=``).
+SESSION_COOKIE = "__Secure-next-auth.session-token"
+#: Every session token starts with this.
+SESSION_MARKER = "FAKE-SESSION-"
+#: NextAuth splits a cookie value longer than this into ``<name>.0``, ``<name>.1``, …
+COOKIE_CHUNK_SIZE = 3933
+_SIGNATURE_PREFIX = b"FAKE-JWT-SIGNATURE-NOT-A-REAL-KEY"  # 33 bytes: a multiple of 3, so its base64 is fixed
+#: Every access token's signature starts with this (base64url of ``FAKE-JWT-SIGNATURE-NOT-A-REAL-KEY``).
+ACCESS_TOKEN_MARKER = base64.urlsafe_b64encode(_SIGNATURE_PREFIX).decode().rstrip("=")
+
+#: 2025-09-19T22:57:22.327234Z: the account clock starts here.
+BASE_TIME = 1_758_322_642.327234
+_NS = uuid.uuid5(uuid.NAMESPACE_URL, "https://example.invalid/chatgpt-history-mcp/fake-backend")
+
+Turn = str | tuple[str, str]
+Location = str  # "main", "archive" or a project id "g-p-…"
+
+
+def iso(epoch: float) -> str:
+    """Epoch seconds → the backend's list form, e.g. ``2025-09-19T22:57:22.327234Z``."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _iso_ms(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def decode_jwt(token: str) -> dict[str, Any]:
+    """The payload of a JWT (no signature check): what a client reads ``exp`` from."""
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def _uuid(label: str) -> str:
+    return str(uuid.uuid5(_NS, label))
+
+
+# --------------------------------------------------------------------------------------------------- account
+
+
+def _message(mid: str, role: str, text: str, when: float | None, model: str | None) -> dict[str, Any]:
+    metadata: dict[str, Any] = {}
+    if role == "assistant":
+        metadata = {"model_slug": model, "default_model_slug": model, "finish_details": {"type": "stop"}}
+    return {
+        "id": mid,
+        "author": {"role": role, "name": None, "metadata": {}},
+        "create_time": when,
+        "update_time": None,
+        "content": {"content_type": "text", "parts": [text]},
+        "status": "finished_successfully",
+        "end_turn": True if role == "assistant" else None,
+        "weight": 1.0,
+        "metadata": metadata,
+        "recipient": "all",
+        "channel": None,
+    }
+
+
+def _role_of(i: int, turn: Turn, first_role: str = "user") -> tuple[str, str]:
+    if isinstance(turn, tuple):
+        return turn
+    other = "assistant" if first_role == "user" else "user"
+    return (first_role if i % 2 == 0 else other), turn
+
+
+@dataclass
+class FakeAccount:
+    """One person's ChatGPT data, as the fake backend serves it and as their export would hold it.
+
+    ``conversations`` maps id → the full body (the export shape). Where a conversation lives follows from its
+    body, as on the real service: ``gizmo_id`` ``g-p-…`` of a known project → that project only (never the main
+    list nor the archive, whatever ``is_archived`` says); else ``is_archived`` → the archive; else the main list.
+    Mutate through the helpers (they keep ``update_time`` moving, which is what a sync keys on).
+    """
+
+    user_id: str = "user-fake"
+    name: str = "Alex Example"
+    email: str = "alex@example.invalid"
+    #: A Team/Business workspace id: the backend then requires the ``chatgpt-account-id`` header.
+    workspace_account_id: str | None = None
+    plan_type: str = "plus"
+    conversations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Project id (``g-p-…``) → display name, in sidebar order.
+    projects: dict[str, str] = field(default_factory=dict)
+    memories: list[dict[str, Any]] = field(default_factory=list)
+    automations: list[dict[str, Any]] = field(default_factory=list)
+    #: The account's clock (epoch seconds): each new conversation or change happens after the previous one.
+    clock: float = BASE_TIME
+    #: Filled by :func:`sample_account`: conversation id → a word found only in that conversation (title,
+    #: first question and answer).
+    keywords: dict[str, str] = field(default_factory=dict)
+    #: Filled by :func:`sample_account`: conversation id → a word found only on a non-current branch of it.
+    branch_keywords: dict[str, str] = field(default_factory=dict)
+
+    # ---- time
+
+    def tick(self, seconds: float = 3_600.123457) -> float:
+        """Advance the account clock and return the new time (6 decimals, like real epoch floats)."""
+        self.clock = round(self.clock + seconds, 6)
+        return self.clock
+
+    def _after(self, when: float) -> None:
+        self.clock = max(self.clock, round(when, 6))
+
+    # ---- projects
+
+    def add_project(self, name: str, project_id: str | None = None) -> str:
+        """A project (``g-p-`` + 32 hex); returns its id."""
+        pid = project_id or "g-p-" + uuid.uuid5(_NS, f"project/{len(self.projects)}/{name}").hex
+        self.projects[pid] = name
+        return pid
+
+    # ---- conversations
+
+    def add_conversation(
+        self,
+        turns: Sequence[Turn],
+        *,
+        title: str | None = "Untitled fake conversation",
+        conversation_id: str | None = None,
+        project: str | None = None,
+        archived: bool = False,
+        gizmo_id: str | None = None,
+        create_time: float | None = None,
+        step: float = 37.512345,
+        model: str = "gpt-4o",
+        branch_at: int | None = None,
+        branch_turns: Sequence[Turn] = (),
+        branch_current: bool = False,
+    ) -> dict[str, Any]:
+        """Add a realistic conversation and return its body (the same object stored in ``conversations``).
+
+        ``turns``: texts alternating user / assistant (starting with user), or ``(role, text)`` pairs. The
+        mapping is a tree: a root with ``message: null``, a hidden empty system message, then one node per turn.
+        ``project``: a project id (added to ``projects`` if unknown) → a project conversation. ``archived`` →
+        the archive. ``gizmo_id``: a custom GPT ``g-…`` (stays in the main list).
+        ``branch_at=i`` with ``branch_turns``: an alternative branch whose first node is a sibling of turn ``i``
+        (an edit or regeneration; roles continue from turn ``i``'s); ``branch_current`` makes it the path
+        ``current_node`` ends on, else it is the abandoned branch. Times: ``create_time`` (default: the account
+        clock's next tick), message ``k`` at ``create_time + (k + 1) * step``; ``update_time`` is the newest.
+        """
+        cid = conversation_id or _uuid(f"conversation/{len(self.conversations)}/{title}/{self.clock}")
+        if cid in self.conversations:
+            raise ValueError(f"conversation {cid} already exists")
+        if project is not None:
+            if not project.startswith("g-p-"):
+                raise ValueError("a project id starts with g-p-")
+            self.projects.setdefault(project, f"Project {len(self.projects) + 1}")
+            gizmo_id = project
+        start = round(create_time, 6) if create_time is not None else self.tick()
+        root = _uuid(f"{cid}/node/root")
+        mapping: dict[str, dict[str, Any]] = {root: {"id": root, "message": None, "parent": None, "children": []}}
+
+        def add(key: str, parent: str, role: str, text: str, when: float | None) -> str:
+            nid = _uuid(f"{cid}/node/{key}")
+            msg = _message(nid, role, text, when, model if role == "assistant" else None)
+            mapping[nid] = {"id": nid, "message": msg, "parent": parent, "children": []}
+            mapping[parent]["children"].append(nid)
+            return nid
+
+        system = add("system", root, "system", "", None)
+        mapping[system]["message"].update(weight=0.0, metadata={"is_visually_hidden_from_conversation": True})
+        parent, newest = system, start
+        parents: list[str] = []
+        for i, turn in enumerate(turns):
+            role, text = _role_of(i, turn)
+            newest = round(start + (i + 1) * step, 6)
+            parents.append(parent)
+            parent = add(str(i), parent, role, text, newest)
+        current = parent
+        if branch_at is not None:
+            if not 0 <= branch_at < len(turns) or not branch_turns:
+                raise ValueError("branch_at must index turns, and branch_turns must not be empty")
+            first_role, _ = _role_of(branch_at, turns[branch_at])
+            bparent = parents[branch_at]
+            for j, turn in enumerate(branch_turns):
+                role, text = _role_of(j, turn, first_role)
+                when = round(start + (branch_at + 1) * step + (j + 0.5) * step / 4, 6)
+                newest = max(newest, when)
+                bparent = add(f"branch/{j}", bparent, role, text, when)
+            if branch_current:
+                current = bparent
+        body: dict[str, Any] = {
+            "title": title,
+            "create_time": start,
+            "update_time": newest,
+            "mapping": mapping,
+            "moderation_results": [],
+            "current_node": current,
+            "plugin_ids": None,
+            "conversation_id": cid,
+            "conversation_template_id": gizmo_id if gizmo_id and gizmo_id.startswith("g-p-") else None,
+            "gizmo_id": gizmo_id,
+            "gizmo_type": ("snorlax" if gizmo_id.startswith("g-p-") else "gpt") if gizmo_id else None,
+            "is_archived": archived,
+            "is_starred": None,
+            "safe_urls": [],
+            "blocked_urls": [],
+            "default_model_slug": model,
+            "conversation_origin": None,
+            "voice": None,
+            "async_status": None,
+            "disabled_tool_ids": [],
+            "is_do_not_remember": False,
+            "memory_scope": "global_enabled",
+            "id": cid,
+        }
+        self.conversations[cid] = body
+        self._after(newest)
+        return body
+
+    def get(self, conversation_id: str) -> dict[str, Any]:
+        return self.conversations[conversation_id]
+
+    def append_message(
+        self, conversation_id: str, text: str, role: str | None = None, *, when: float | None = None
+    ) -> str:
+        """Add a message after ``current_node`` (role: the other one than the current leaf's), make it current
+        and bump ``update_time`` to its time (default: the account clock's next tick). Returns the node id."""
+        body = self.conversations[conversation_id]
+        mapping = body["mapping"]
+        leaf = body["current_node"]
+        last = (mapping[leaf].get("message") or {}).get("author", {}).get("role")
+        role = role or ("assistant" if last == "user" else "user")
+        when = round(when, 6) if when is not None else self.tick(61.250001)
+        nid = _uuid(f"{conversation_id}/node/appended/{len(mapping)}")
+        msg = _message(nid, role, text, when, body.get("default_model_slug") if role == "assistant" else None)
+        mapping[nid] = {"id": nid, "message": msg, "parent": leaf, "children": []}
+        mapping[leaf]["children"].append(nid)
+        body["current_node"] = nid
+        body["update_time"] = when
+        self._after(when)
+        return nid
+
+    def touch(self, conversation_id: str, when: float | None = None) -> float:
+        """Bump ``update_time`` only (e.g. after a rename on the real service). Returns the new time."""
+        when = round(when, 6) if when is not None else self.tick(61.250001)
+        self.conversations[conversation_id]["update_time"] = when
+        self._after(when)
+        return when
+
+    def rename(self, conversation_id: str, title: str | None, *, bump: bool = True) -> None:
+        self.conversations[conversation_id]["title"] = title
+        if bump:
+            self.touch(conversation_id)
+
+    def archive(self, conversation_id: str, archived: bool = True, *, bump: bool = False) -> None:
+        """Move a (non-project) conversation to or from the archive."""
+        self.conversations[conversation_id]["is_archived"] = archived
+        if bump:
+            self.touch(conversation_id)
+
+    def move_to_project(self, conversation_id: str, project: str | None, *, bump: bool = False) -> None:
+        """Move a conversation into a project (added if unknown), or out of one with ``None``."""
+        body = self.conversations[conversation_id]
+        if project is not None:
+            self.projects.setdefault(project, f"Project {len(self.projects) + 1}")
+            body.update(gizmo_id=project, gizmo_type="snorlax", conversation_template_id=project)
+        else:
+            body.update(gizmo_id=None, gizmo_type=None, conversation_template_id=None)
+        if bump:
+            self.touch(conversation_id)
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        del self.conversations[conversation_id]
+
+    def location(self, conversation_id: str) -> Location:
+        """``"main"``, ``"archive"`` or the project id where the backend lists this conversation."""
+        body = self.conversations[conversation_id]
+        gizmo = body.get("gizmo_id") or ""
+        if gizmo.startswith("g-p-") and gizmo in self.projects:
+            return gizmo
+        return "archive" if body.get("is_archived") else "main"
+
+    def ids_in(self, location: Location) -> list[str]:
+        """Conversation ids listed in a location, newest ``update_time`` first (the backend's order)."""
+        found = [cid for cid in self.conversations if self.location(cid) == location]
+        return sorted(found, key=lambda c: (-(self.conversations[c].get("update_time") or 0.0), c))
+
+    def main_ids(self) -> list[str]:
+        return self.ids_in("main")
+
+    def archived_ids(self) -> list[str]:
+        return self.ids_in("archive")
+
+    def project_ids(self, project: str) -> list[str]:
+        return self.ids_in(project)
+
+    # ---- memories and automations
+
+    def add_memory(self, content: str, *, memory_id: str | None = None, when: float | None = None) -> dict[str, Any]:
+        when = round(when, 6) if when is not None else self.tick(120.5)
+        memory = {
+            "id": memory_id or _uuid(f"memory/{len(self.memories)}/{content}"),
+            "content": content,
+            "created_timestamp": iso(when),
+            "updated_at": iso(when),
+        }
+        self.memories.append(memory)
+        return memory
+
+    def add_automation(
+        self,
+        title: str,
+        prompt: str,
+        *,
+        is_enabled: bool = True,
+        schedule: str = "RRULE:FREQ=DAILY;BYHOUR=9;BYMINUTE=0;BYSECOND=0",
+        next_run_times: Sequence[str] | None = None,
+        automation_id: str | None = None,
+    ) -> dict[str, Any]:
+        created = self.tick(300.0)
+        item = {
+            "id": automation_id or "sched_" + uuid.uuid5(_NS, f"automation/{len(self.automations)}/{title}").hex,
+            "title": title,
+            "prompt": prompt,
+            "is_enabled": is_enabled,
+            "timing_mode": "scheduled",
+            "next_run_times": list(next_run_times)
+            if next_run_times is not None
+            else ([iso(created + 86_400.0), iso(created + 2 * 86_400.0)] if is_enabled else []),
+            "schedule": schedule,
+            "default_timezone": "Europe/Lisbon",
+            "created_at": iso(created),
+            "last_run_time": None,
+            "conversation_id": None,
+        }
+        self.automations.append(item)
+        return item
+
+    # ---- the export of the same account
+
+    def export_conversations(self) -> list[dict[str, Any]]:
+        """Every conversation (main, archive, projects), full bodies, newest first: what an export holds."""
+        order = sorted(self.conversations.values(), key=lambda b: (-(b.get("update_time") or 0.0), b["id"]))
+        return copy.deepcopy(order)
+
+    def write_export_zip(self, path: str | os.PathLike[str], *, split_every: int | None = None) -> Path:
+        """The official export of this account: ``conversations.json`` (or, with ``split_every=N``, the 2026
+        form ``conversations-000.json``… of N each), ``user.json`` and the usual small side files."""
+        path = Path(path)
+        bodies = self.export_conversations()
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            if split_every:
+                for n, i in enumerate(range(0, max(len(bodies), 1), split_every)):
+                    z.writestr(f"conversations-{n:03d}.json", json.dumps(bodies[i : i + split_every]))
+            else:
+                z.writestr("conversations.json", json.dumps(bodies))
+            z.writestr("user.json", json.dumps({"id": self.user_id, "email": self.email, "chatgpt_plus_user": True}))
+            for name in ("message_feedback.json", "model_comparisons.json", "shared_conversations.json"):
+                z.writestr(name, "[]")
+            z.writestr("chat.html", "<html><body>ChatGPT export (fake)</body></html>")
+        return path
+
+
+_WORDS = [
+    "aardvark",
+    "bagpipe",
+    "cobblestone",
+    "dirigible",
+    "eucalyptus",
+    "flamingo",
+    "gazebo",
+    "harpsichord",
+    "iguana",
+    "jacaranda",
+    "kaleidoscope",
+    "labyrinth",
+    "marzipan",
+    "nebula",
+    "origami",
+    "pelican",
+    "quasar",
+    "rhubarb",
+    "saxophone",
+    "trampoline",
+    "ukulele",
+    "vermilion",
+    "walrus",
+    "xylophone",
+    "yodeling",
+    "zeppelin",
+    "anchovy",
+    "brontosaurus",
+    "catamaran",
+    "dandelion",
+    "escarpment",
+    "falafel",
+    "gondola",
+    "hummingbird",
+    "igloo",
+    "jellyfish",
+    "kumquat",
+    "lighthouse",
+    "mongoose",
+    "narwhal",
+    "ocelot",
+    "pagoda",
+    "quicksand",
+    "rickshaw",
+    "sarsaparilla",
+    "tambourine",
+]
+
+
+_BRANCH_WORD = "persimmon"
+_PROJECT_NAMES = ("Trip planning", "Home renovation", "Thesis writing", "Garden")
+
+
+def _word(n: int) -> str:
+    return _WORDS[n] if n < len(_WORDS) else f"{_WORDS[n % len(_WORDS)]}{n // len(_WORDS)}"
+
+
+def sample_account(
+    n_main: int = 5,
+    n_archived: int = 2,
+    n_projects: int = 2,
+    per_project: int = 3,
+    *,
+    workspace_account_id: str | None = None,
+) -> FakeAccount:
+    """A small realistic account. Every conversation has a word of its own (``account.keywords[id]``) in its
+    title, first question and first answer; the first main conversation also has an abandoned branch holding
+    ``account.branch_keywords[id]``; the second main one (if any) is with a custom GPT. Plus 3 memories and 2
+    automations (one paused). Deterministic: the same arguments give the same ids, texts and times."""
+    account = FakeAccount(workspace_account_id=workspace_account_id)
+    counter = itertools.count()
+
+    def conversation(where: str, **kwargs: Any) -> dict[str, Any]:
+        n = next(counter)
+        word = _word(n)
+        cid = _uuid(f"sample/{n}")
+        extra: dict[str, Any] = {}
+        if n == 0 and where == "main":
+            bword = _BRANCH_WORD
+            extra = dict(
+                branch_at=2,
+                branch_turns=[f"Actually, forget that: tell me about {bword} instead.", f"About {bword}: noted."],
+            )
+            account.branch_keywords[cid] = bword
+        body = account.add_conversation(
+            [
+                f"Tell me something about {word}, please.",
+                f"Here is a fact about {word}: it is a fine word to search for.",
+                "Thanks! Can you summarise that in one line?",
+                "Sure: a short summary in one line.",
+            ],
+            title=f"{word.capitalize()} questions",
+            conversation_id=cid,
+            **extra,
+            **kwargs,
+        )
+        account.keywords[body["id"]] = word
+        return body
+
+    for i in range(n_main):
+        conversation("main", gizmo_id="g-FakeGpt1234" if i == 1 else None)
+    for _ in range(n_archived):
+        conversation("archive", archived=True)
+    for p in range(n_projects):
+        pid = account.add_project(_PROJECT_NAMES[p] if p < len(_PROJECT_NAMES) else f"Project {p + 1}")
+        for _ in range(per_project):
+            conversation(pid, project=pid)
+    account.add_memory("Prefers metric units and answers in British English.")
+    account.add_memory("Is learning Portuguese before a trip to Lisbon.")
+    account.add_memory("Keeps a sourdough starter called Bubbles.")
+    account.add_automation("Morning briefing", "Summarise the news about astronomy every morning.")
+    account.add_automation("Weekly review", "Remind me to review my notes.", is_enabled=False)
+    return account
+
+
+# --------------------------------------------------------------------------------------------------- backend
+
+
+@dataclass
+class RecordedRequest:
+    """One request as the fake saw it. ``headers`` keys are lower case; ``query`` keeps the last value of each
+    name (``query_all`` all of them). ``status`` is the answer's (``None`` while pending, ``0`` if dropped)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    query_all: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes = b""
+    status: int | None = None
+    time: float = 0.0
+
+
+FaultKind = Literal["429", "cloudflare", "status", "drop", "slow"]
+
+
+@dataclass
+class Fault:
+    """A scheduled failure for requests whose path matches ``path`` (an ``fnmatch`` pattern on the path without
+    its query, ``*`` crossing ``/``) and, if set, ``method``. ``count``: how many matching requests it hits
+    (``None``: all until cleared). ``hits`` counts those it did."""
+
+    kind: FaultKind
+    path: str = "/backend-api/*"
+    count: int | None = 1
+    method: str | None = None
+    retry_after: float | str = 1
+    status: int = 503
+    delay: float = 0.0
+    hits: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.count is not None and self.hits >= self.count:
+            return False
+        return (self.method is None or self.method == method) and fnmatch.fnmatchcase(path, self.path)
+
+
+_CLOUDFLARE_HTML = """<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>
+<meta http-equiv="Content-Type" content="text/html; charset=UTF-8"><meta name="robots" content="noindex,nofollow">
+</head><body><div class="main-wrapper" role="main"><div class="main-content">
+<noscript><div class="h2"><span id="challenge-error-text">Enable JavaScript and cookies to continue</span></div>
+</noscript><div id="cf-please-wait">Please wait while we verify your browser...</div></div></div>
+<script>(function(){window._cf_chl_opt={cvId: '3',cZone: 'chatgpt.com',cType: 'managed'};}());</script>
+</body></html>"""
+
+_STATUS_TEXT = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+
+
+@dataclass
+class _Response:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _json(status: int, obj: Any, headers: Iterable[tuple[str, str]] = ()) -> _Response:
+    return _Response(status, json.dumps(obj, ensure_ascii=False).encode(), "application/json", list(headers))
+
+
+def _detail(status: int, detail: Any) -> _Response:
+    return _json(status, {"detail": detail})
+
+
+def _invalid(loc: str, msg: str, value: str | None, kind: str = "value_error", **ctx: Any) -> _Response:
+    error: dict[str, Any] = {"type": kind, "loc": ["query", loc], "msg": msg, "input": value}
+    if ctx:
+        error["ctx"] = ctx
+    return _json(422, {"detail": [error]})
+
+
+_DROP = object()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "cloudflare"
+    sys_version = ""
+    timeout = 30
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stalls
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _dispatch(self) -> None:
+        backend: FakeBackend = self.server.fake  # type: ignore[attr-defined]
+        backend._serve(self)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, fake: FakeBackend) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.fake = fake
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        self.fake.errors.append(sys.exc_info()[1] or RuntimeError("unknown server error"))
+
+
+@dataclass
+class _Token:
+    exp: int
+    revoked: bool = False
+
+
+class FakeBackend:
+    """The fake backend serving ``account``. See the module docstring; every option is keyword-only.
+
+    Options:
+      ``session_token``: the initial cookie value (default ``FAKE-SESSION-<hex>`` of ``session_token_length``).
+      ``session_token_length`` (900): > :data:`COOKIE_CHUNK_SIZE` makes the split-cookie form the natural one.
+      ``split_cookie`` (None = auto, by length): whether :attr:`session_cookies` / ``Set-Cookie`` use
+        ``<name>.0``, ``<name>.1``…; the server accepts both forms regardless.
+      ``cookie_name`` (``__Secure-next-auth.session-token``).
+      ``rotate_session`` (False): every valid session call sets a new cookie value; the old one is then refused
+        (unless ``accept_old_sessions=True``).
+      ``cookie_secure`` (True): the ``Secure`` attribute on ``Set-Cookie``. A cookie jar (httpx's included) does
+        not send a ``Secure`` cookie back over ``http://``; False lets a jar-based client follow rotation here.
+      ``token_lifetime`` (10 days, seconds): the JWT ``exp`` is ``now + token_lifetime`` on the fake clock.
+      ``revoke_old_tokens`` (False): issuing a token invalidates those issued before.
+      ``require_account_id`` (None = when ``account.workspace_account_id`` is set).
+      ``memories_key`` (``"memories"``; or ``"memory_entries"``).
+      ``projects_page_size`` (2): projects per sidebar page. ``project_page_size`` (2): conversations per page of
+        ``/gizmos/<id>/conversations``.
+      ``default_limit`` (28), ``max_limit`` (100) for the conversation list.
+      ``lying_total`` (True): while more pages remain, ``total`` is ``len(items) + 1``; on the last page the
+        true count. False: always the true count.
+      ``blocked_user_agents`` (()): substrings of ``User-Agent`` that always get the Cloudflare 403.
+      ``clock``: a ``() -> float`` for "now" (default: ``time.time() + offset``, moved by :meth:`advance`).
+    """
+
+    def __init__(
+        self,
+        account: FakeAccount | None = None,
+        *,
+        session_token: str | None = None,
+        session_token_length: int = 900,
+        split_cookie: bool | None = None,
+        cookie_name: str = SESSION_COOKIE,
+        rotate_session: bool = False,
+        accept_old_sessions: bool = False,
+        cookie_secure: bool = True,
+        token_lifetime: float = 10 * 86_400.0,
+        revoke_old_tokens: bool = False,
+        require_account_id: bool | None = None,
+        memories_key: Literal["memories", "memory_entries"] = "memories",
+        projects_page_size: int = 2,
+        project_page_size: int = 2,
+        default_limit: int = 28,
+        max_limit: int = 100,
+        lying_total: bool = True,
+        blocked_user_agents: Sequence[str] = (),
+        faults: Iterable[Fault] = (),
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.account = account if account is not None else sample_account()
+        self.session_token_length = session_token_length
+        self._session = session_token or self._new_session()
+        self.split_cookie = split_cookie
+        self.cookie_name = cookie_name
+        self.rotate_session = rotate_session
+        self.accept_old_sessions = accept_old_sessions
+        self.cookie_secure = cookie_secure
+        self.token_lifetime = token_lifetime
+        self.revoke_old_tokens = revoke_old_tokens
+        self.require_account_id = (
+            require_account_id if require_account_id is not None else self.account.workspace_account_id is not None
+        )
+        self.memories_key = memories_key
+        self.projects_page_size = projects_page_size
+        self.project_page_size = project_page_size
+        self.default_limit = default_limit
+        self.max_limit = max_limit
+        self.lying_total = lying_total
+        self.blocked_user_agents = tuple(blocked_user_agents)
+        self.faults: list[Fault] = list(faults)
+        self._clock = clock
+        self._offset = 0.0
+        #: Every request, in arrival order.
+        self.requests: list[RecordedRequest] = []
+        #: Exceptions raised while serving (a test may assert it is empty).
+        self.errors: list[BaseException] = []
+        #: Every access token issued, oldest first.
+        self.access_tokens: list[str] = []
+        #: Every session cookie value ever valid, oldest first (the last is the current one).
+        self.session_tokens: list[str] = [self._session]
+        self._tokens: dict[str, _Token] = {}
+        self._expire_after: int | None = None
+        self._cursors: dict[str, tuple[str, int]] = {}
+        #: Held while a request reads the account; take it to mutate the account while requests are in flight.
+        self.lock = threading.RLock()
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # ---- lifecycle
+
+    def start(self) -> FakeBackend:
+        if self._server is None:
+            self._stopping.clear()
+            self._server = _Server(self)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, args=(0.02,), name="fake-backend", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            self._stopping.set()  # wakes slow answers
+            server.shutdown()
+            server.server_close()
+            if self._thread is not None:
+                self._thread.join(5)
+
+    def __enter__(self) -> FakeBackend:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the fake backend is not running")
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>``: the base URL (no trailing slash)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    # ---- clock
+
+    def now(self) -> float:
+        return self._clock() if self._clock is not None else time.time() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the fake clock (tokens whose ``exp`` passes are refused; a client's own clock does not move)."""
+        self._offset += seconds
+
+    # ---- session and tokens
+
+    def _new_session(self) -> str:
+        n = max(self.session_token_length - len(SESSION_MARKER), 16)
+        return SESSION_MARKER + _secrets.token_hex((n + 1) // 2)[:n]
+
+    @property
+    def session_token(self) -> str:
+        """The current session cookie value (whole)."""
+        return self._session
+
+    def _split(self) -> bool:
+        return self.split_cookie if self.split_cookie is not None else len(self._session) > COOKIE_CHUNK_SIZE
+
+    @property
+    def session_cookies(self) -> dict[str, str]:
+        """The cookies a logged-in browser holds now: ``{name: value}``, or ``{name.0: …, name.1: …}`` split."""
+        if not self._split():
+            return {self.cookie_name: self._session}
+        chunks = [self._session[i : i + COOKIE_CHUNK_SIZE] for i in range(0, len(self._session), COOKIE_CHUNK_SIZE)]
+        if len(chunks) == 1:  # a forced split of a short value still gives two parts
+            half = len(self._session) // 2
+            chunks = [self._session[:half], self._session[half:]]
+        return {f"{self.cookie_name}.{i}": chunk for i, chunk in enumerate(chunks)}
+
+    @property
+    def cookie_header(self) -> str:
+        """A ``Cookie`` header value carrying :attr:`session_cookies`."""
+        return "; ".join(f"{k}={v}" for k, v in self.session_cookies.items())
+
+    def set_session_token(self, value: str) -> None:
+        """Replace the valid session (e.g. to simulate a logout elsewhere: the old cookie stops working)."""
+        self._session = value
+        self.session_tokens.append(value)
+
+    def issue_access_token(self) -> str:
+        """A new access token (what ``/api/auth/session`` returns), valid for ``token_lifetime``."""
+        now = self.now()
+        exp = int(now + self.token_lifetime)
+        auth: dict[str, Any] = {"user_id": self.account.user_id, "chatgpt_plan_type": self.account.plan_type}
+        if self.account.workspace_account_id:
+            auth["chatgpt_account_id"] = self.account.workspace_account_id
+        payload = {
+            "aud": ["https://api.openai.com/v1"],
+            "client_id": "app_FAKEclientid0000000000",
+            "exp": exp,
+            "https://api.openai.com/auth": auth,
+            "https://api.openai.com/profile": {"email": self.account.email, "email_verified": True},
+            "iat": int(now),
+            "iss": "https://auth.openai.com",
+            "jti": str(uuid.uuid4()),
+            "nbf": int(now),
+            "pwd_auth_time": int(now * 1000),
+            "scp": ["openid", "email", "profile", "offline_access", "model.request", "model.read"],
+            "session_id": "authsess_" + _secrets.token_hex(12),
+            "sub": "auth0|" + self.account.user_id,
+        }
+        header = {"alg": "RS256", "kid": "fake-kid-0", "typ": "JWT"}
+        signature = _SIGNATURE_PREFIX + os.urandom(222)
+        token = ".".join(_b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, payload)) + (
+            "." + _b64url(signature)
+        )
+        with self.lock:
+            if self.revoke_old_tokens:
+                for t in self._tokens.values():
+                    t.revoked = True
+            self._tokens[token] = _Token(exp)
+            self.access_tokens.append(token)
+        return token
+
+    def expire_tokens(self) -> None:
+        """Every access token issued so far is refused from now on (401)."""
+        with self.lock:
+            for t in self._tokens.values():
+                t.revoked = True
+
+    def expire_token_after(self, n: int) -> None:
+        """The next ``n`` authenticated backend requests succeed; then every token issued so far is refused."""
+        self._expire_after = n
+
+    def token_valid(self, token: str) -> bool:
+        t = self._tokens.get(token)
+        return t is not None and not t.revoked and self.now() < t.exp
+
+    def secrets(self) -> list[str]:
+        """Every secret ever issued: session values (and their cookie chunks) and access tokens."""
+        found = list(self.session_tokens) + list(self.access_tokens)
+        if self._split():
+            found += list(self.session_cookies.values())
+        return found
+
+    # ---- faults
+
+    def add_fault(self, fault: Fault) -> Fault:
+        self.faults.append(fault)
+        return fault
+
+    def fail_429(self, path: str = "/backend-api/*", count: int | None = 1, retry_after: float | str = 1) -> Fault:
+        """429 ``{"detail": …}`` with ``Retry-After: <retry_after>`` for the next ``count`` matching requests."""
+        return self.add_fault(Fault("429", path, count, retry_after=retry_after))
+
+    def fail_cloudflare(self, path: str = "/backend-api/*", count: int | None = 1) -> Fault:
+        """403 with Cloudflare's HTML challenge page (``cf-please-wait``, ``text/html``, ``cf-mitigated``)."""
+        return self.add_fault(Fault("cloudflare", path, count))
+
+    def fail_status(self, status: int = 503, path: str = "/backend-api/*", count: int | None = 1) -> Fault:
+        """``status`` (500: JSON ``{"detail": …}``; 502/503/504: a small HTML page) for the next ``count``."""
+        return self.add_fault(Fault("status", path, count, status=status))
+
+    def drop_connection(self, path: str = "/backend-api/*", count: int | None = 1) -> Fault:
+        """Close the socket without any response (httpx: ``RemoteProtocolError``)."""
+        return self.add_fault(Fault("drop", path, count))
+
+    def slow(self, delay: float, path: str = "/backend-api/*", count: int | None = 1) -> Fault:
+        """Sleep ``delay`` seconds, then answer normally (other faults may still apply)."""
+        return self.add_fault(Fault("slow", path, count, delay=delay))
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+        self._expire_after = None
+
+    # ---- assertions
+
+    def requests_to(self, pattern: str, method: str | None = None) -> list[RecordedRequest]:
+        """Recorded requests whose path matches ``pattern`` (``fnmatch``)."""
+        return [
+            r
+            for r in list(self.requests)
+            if fnmatch.fnmatchcase(r.path, pattern) and (method is None or r.method == method)
+        ]
+
+    def clear_requests(self) -> None:
+        self.requests.clear()
+
+    # ---- serving
+
+    def _serve(self, h: BaseHTTPRequestHandler) -> None:
+        split = urlsplit(h.path)
+        query_all = parse_qs(split.query, keep_blank_values=True)
+        headers: dict[str, str] = {}
+        for k, v in h.headers.items():
+            k = k.lower()
+            if k in headers:
+                v = headers[k] + ("; " if k == "cookie" else ", ") + v
+            headers[k] = v
+        length = int(headers.get("content-length") or 0)
+        body = h.rfile.read(length) if length > 0 else b""
+        rec = RecordedRequest(
+            method=h.command,
+            path=split.path,
+            query={k: v[-1] for k, v in query_all.items()},
+            query_all=query_all,
+            headers=headers,
+            body=body,
+            time=time.time(),
+        )
+        self.requests.append(rec)
+        try:
+            response = self._respond(rec)
+        except Exception as exc:  # a bug in the fake: answer 500 and keep it for the test to see
+            self.errors.append(exc)
+            response = _detail(500, f"fake backend error: {exc!r}")
+        if response is _DROP:
+            rec.status = 0
+            h.close_connection = True
+            return
+        assert isinstance(response, _Response)
+        rec.status = response.status
+        h.send_response(response.status)
+        h.send_header("Content-Type", response.content_type)
+        h.send_header("Content-Length", str(len(response.body)))
+        for name, value in response.headers:
+            h.send_header(name, value)
+        h.end_headers()
+        if h.command != "HEAD":
+            h.wfile.write(response.body)
+
+    def _respond(self, rec: RecordedRequest) -> _Response | object:
+        ua = rec.headers.get("user-agent", "")
+        if any(s in ua for s in self.blocked_user_agents):
+            return self._cloudflare()
+        with self.lock:  # claim the faults that apply (counts stay exact under concurrent requests)
+            claimed: list[Fault] = []
+            for fault in self.faults:  # every slow one that applies, then the first other
+                if fault.matches(rec.method, rec.path):
+                    fault.hits += 1
+                    claimed.append(fault)
+                    if fault.kind != "slow":
+                        break
+        for fault in claimed:
+            if fault.kind == "slow":
+                self._stopping.wait(fault.delay)
+                continue
+            if fault.kind == "429":
+                headers = [("Retry-After", str(fault.retry_after))]
+                return _json(429, {"detail": "Too many requests. Please slow down."}, headers)
+            if fault.kind == "cloudflare":
+                return self._cloudflare()
+            if fault.kind == "drop":
+                return _DROP
+            if fault.kind == "status":
+                if fault.status == 500:
+                    return _detail(500, "Internal server error")
+                text = _STATUS_TEXT.get(fault.status, "Error")
+                page = f"<html><head><title>{fault.status} {text}</title></head><body><h1>{text}</h1></body></html>"
+                return _Response(fault.status, page.encode(), "text/html; charset=UTF-8")
+        if rec.path == "/api/auth/session":
+            return self._session_endpoint(rec)
+        if rec.path.startswith("/backend-api/"):
+            if rec.method != "GET":
+                return _detail(405, "Method Not Allowed")
+            denied = self._authorize(rec)
+            if denied is not None:
+                return denied
+            with self.lock:
+                return self._route(rec)
+        return _detail(404, "Not Found")
+
+    @staticmethod
+    def _cloudflare() -> _Response:
+        return _Response(
+            403,
+            _CLOUDFLARE_HTML.encode(),
+            "text/html; charset=UTF-8",
+            [("cf-mitigated", "challenge"), ("cf-ray", "8c0ffee0ddba11-LIS"), ("Cache-Control", "no-cache")],
+        )
+
+    def _cookies(self, rec: RecordedRequest) -> dict[str, str]:
+        jar: dict[str, str] = {}
+        for part in rec.headers.get("cookie", "").split(";"):
+            name, sep, value = part.strip().partition("=")
+            if sep:
+                jar[name.strip()] = value.strip()
+        return jar
+
+    def _session_from(self, rec: RecordedRequest) -> str | None:
+        jar = self._cookies(rec)
+        if self.cookie_name in jar:
+            return jar[self.cookie_name]
+        chunks = []
+        for i in itertools.count():
+            chunk = jar.get(f"{self.cookie_name}.{i}")
+            if chunk is None:
+                break
+            chunks.append(chunk)
+        return "".join(chunks) or None
+
+    def _session_endpoint(self, rec: RecordedRequest) -> _Response:
+        sent = self._session_from(rec)
+        with self.lock:
+            valid = sent is not None and (
+                sent == self._session or (self.accept_old_sessions and sent in self.session_tokens)
+            )
+            if not valid:
+                return _json(200, {})
+            headers: list[tuple[str, str]] = []
+            if self.rotate_session:
+                self.set_session_token(self._new_session())
+                for name, value in self.session_cookies.items():
+                    secure = "; Secure" if self.cookie_secure else ""
+                    headers.append(("Set-Cookie", f"{name}={value}; Path=/; HttpOnly{secure}; SameSite=Lax"))
+        now = self.now()
+        account: dict[str, Any]
+        if self.account.workspace_account_id:
+            account = {
+                "id": self.account.workspace_account_id,
+                "planType": "team",
+                "structure": "workspace",
+                "workspaceType": None,
+                "organizationId": "org-fakeworkspace",
+            }
+        else:
+            account = {"id": _uuid(f"account/{self.account.user_id}"), "planType": self.account.plan_type}
+            account["structure"] = "personal"
+        return _json(
+            200,
+            {
+                "user": {
+                    "id": self.account.user_id,
+                    "name": self.account.name,
+                    "email": self.account.email,
+                    "image": None,
+                    "picture": None,
+                    "idp": "auth0",
+                    "iat": int(now),
+                    "mfa": False,
+                },
+                "expires": _iso_ms(now + 30 * 86_400.0),
+                "account": account,
+                "accessToken": self.issue_access_token(),
+                "authProvider": "openai",
+            },
+            headers,
+        )
+
+    def _authorize(self, rec: RecordedRequest) -> _Response | None:
+        auth = rec.headers.get("authorization")
+        if not auth:
+            if rec.path.startswith("/backend-api/conversation/"):  # a cookie alone: "not found" on reads
+                return _detail(404, "Conversation not found")
+            return _detail(401, "Unauthorized - Access token is missing")
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return _detail(401, "Could not parse your authentication token. Please try signing in again.")
+        with self.lock:
+            if not self.token_valid(token):
+                if token in self._tokens:
+                    return _detail(401, "Your authentication token has expired. Please try signing in again.")
+                return _detail(401, "Could not parse your authentication token. Please try signing in again.")
+            if self._expire_after is not None:
+                if self._expire_after <= 0:
+                    self._expire_after = None
+                    for t in self._tokens.values():
+                        t.revoked = True
+                    return _detail(401, "Your authentication token has expired. Please try signing in again.")
+                self._expire_after -= 1
+        if self.require_account_id:
+            sent = rec.headers.get("chatgpt-account-id")
+            if sent != self.account.workspace_account_id:
+                return _detail(403, "You do not have access to this workspace (chatgpt-account-id missing or wrong).")
+        return None
+
+    # ---- routes (under self.lock)
+
+    def _route(self, rec: RecordedRequest) -> _Response:
+        path = rec.path
+        if path == "/backend-api/conversations":
+            return self._list(rec)
+        if path == "/backend-api/gizmos/snorlax/sidebar":
+            return self._sidebar(rec)
+        m = re.fullmatch(r"/backend-api/gizmos/([^/]+)/conversations", path)
+        if m:
+            return self._project_list(rec, m.group(1))
+        m = re.fullmatch(r"/backend-api/conversation/([^/]+)", path)
+        if m:
+            body = self.account.conversations.get(m.group(1))
+            if body is None:
+                return _detail(404, {"message": "Conversation not found", "code": "conversation_not_found"})
+            return _json(200, body)
+        if path == "/backend-api/memories":
+            return self._memories(rec)
+        if path == "/backend-api/automations":
+            return self._automations(rec)
+        return _detail(404, "Not Found")
+
+    def _summary(self, cid: str) -> dict[str, Any]:
+        b = self.account.conversations[cid]
+        return {
+            "id": cid,
+            "title": b.get("title"),
+            "create_time": iso(b["create_time"]) if b.get("create_time") is not None else None,
+            "update_time": iso(b["update_time"]) if b.get("update_time") is not None else None,
+            "mapping": None,
+            "current_node": None,
+            "conversation_template_id": b.get("conversation_template_id"),
+            "gizmo_id": b.get("gizmo_id"),
+            "is_archived": bool(b.get("is_archived")),
+            "is_starred": b.get("is_starred"),
+            "is_do_not_remember": b.get("is_do_not_remember"),
+            "memory_scope": b.get("memory_scope"),
+            "workspace_id": self.account.workspace_account_id,
+            "async_status": None,
+            "safe_urls": [],
+            "blocked_urls": [],
+            "conversation_origin": None,
+            "snippet": None,
+        }
+
+    def _int_param(self, rec: RecordedRequest, name: str, default: int) -> int | _Response:
+        raw = rec.query.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            return _invalid(
+                name, "Input should be a valid integer, unable to parse string as an integer", raw, "int_parsing"
+            )
+
+    def _list(self, rec: RecordedRequest) -> _Response:
+        offset = self._int_param(rec, "offset", 0)
+        if isinstance(offset, _Response):
+            return offset
+        limit = self._int_param(rec, "limit", self.default_limit)
+        if isinstance(limit, _Response):
+            return limit
+        if limit > self.max_limit:
+            return _invalid(
+                "limit",
+                f"Input should be less than or equal to {self.max_limit}",
+                rec.query.get("limit"),
+                "less_than_equal",
+                le=self.max_limit,
+            )
+        if limit < 1:
+            return _invalid("limit", "Input should be greater than 0", rec.query.get("limit"), "greater_than", gt=0)
+        if offset < 0:
+            return _invalid("offset", "Input should be greater than or equal to 0", rec.query.get("offset"), "ge")
+        order = rec.query.get("order", "updated")
+        if order not in ("updated", "created"):
+            return _invalid("order", "Input should be 'created' or 'updated'", order, "enum")
+        archived = rec.query.get("is_archived", "false").lower() == "true"
+        ids = self.account.ids_in("archive" if archived else "main")
+        if order == "created":
+            convs = self.account.conversations
+            ids.sort(key=lambda c: (-(convs[c].get("create_time") or 0.0), c))
+        page = ids[offset : offset + limit]
+        more = offset + len(page) < len(ids)
+        total = len(page) + 1 if (more and self.lying_total) else len(ids)
+        return _json(
+            200,
+            {
+                "items": [self._summary(c) for c in page],
+                "total": total,
+                "limit": limit,
+                "offset": offset,
+                "has_missing_conversations": False,
+            },
+        )
+
+    def _cursor(self, kind: str, offset: int) -> str:
+        token = base64.urlsafe_b64encode(os.urandom(18)).decode()
+        self._cursors[token] = (kind, offset)
+        return token
+
+    def _resolve_cursor(self, kind: str, raw: str | None) -> int | None:
+        if raw is None or raw in ("", "0"):
+            return 0
+        found = self._cursors.get(raw)
+        if found is None or found[0] != kind:
+            return None
+        return found[1]
+
+    def _sidebar(self, rec: RecordedRequest) -> _Response:
+        per_gizmo = self._int_param(rec, "conversations_per_gizmo", 5)
+        if isinstance(per_gizmo, _Response):
+            return per_gizmo
+        start = self._resolve_cursor("sidebar", rec.query.get("cursor"))
+        if start is None:
+            return _detail(400, "Invalid cursor")
+        pids = list(self.account.projects)
+        page = pids[start : start + self.projects_page_size]
+        items = []
+        for pid in page:
+            ids = self.account.project_ids(pid)
+            shown = ids[: max(per_gizmo, 0)]
+            items.append(
+                {
+                    "gizmo": {
+                        "gizmo": {
+                            "id": pid,
+                            "organization_id": "org-fake",
+                            "short_url": f"{pid}-{re.sub(r'[^a-z0-9]+', '-', self.account.projects[pid].lower())}",
+                            "author": {"user_id": self.account.user_id, "display_name": None},
+                            "display": {
+                                "name": self.account.projects[pid],
+                                "description": "",
+                                "emoji": None,
+                                "theme": None,
+                            },
+                            "gizmo_type": "snorlax",
+                            "share_recipient": "private",
+                            "workspace_id": self.account.workspace_account_id,
+                        },
+                        "tools": [],
+                        "files": [],
+                    },
+                    "conversations": {
+                        "items": [self._summary(c) for c in shown],
+                        "cursor": self._cursor(pid, len(shown)) if len(shown) < len(ids) and shown else None,
+                    },
+                }
+            )
+        end = start + len(page)
+        return _json(200, {"items": items, "cursor": self._cursor("sidebar", end) if end < len(pids) else None})
+
+    def _project_list(self, rec: RecordedRequest, pid: str) -> _Response:
+        if pid not in self.account.projects:
+            return _detail(404, "Gizmo not found")
+        start = self._resolve_cursor(pid, rec.query.get("cursor"))
+        if start is None:
+            return _detail(400, "Invalid cursor")
+        ids = self.account.project_ids(pid)
+        page = ids[start : start + self.project_page_size]
+        end = start + len(page)
+        return _json(
+            200,
+            {"items": [self._summary(c) for c in page], "cursor": self._cursor(pid, end) if end < len(ids) else None},
+        )
+
+    def _memories(self, rec: RecordedRequest) -> _Response:
+        entries = copy.deepcopy(self.account.memories)
+        include = rec.query.get("include_memory_entries", "false").lower() == "true"
+        tokens = sum(int(len(m["content"].split()) * 1.3) + 1 for m in entries)
+        return _json(
+            200,
+            {self.memories_key: entries if include else [], "memory_num_tokens": tokens, "memory_max_tokens": 10_000},
+        )
+
+    def _automations(self, rec: RecordedRequest) -> _Response:
+        items = copy.deepcopy(self.account.automations)
+        wanted = rec.query.get("filter")
+        if wanted == "scheduled":
+            items = [a for a in items if a["is_enabled"] and a["next_run_times"]]
+        elif wanted == "paused":
+            items = [a for a in items if not a["is_enabled"]]
+        elif wanted == "finished":
+            items = [a for a in items if a["is_enabled"] and not a["next_run_times"]]
+        elif wanted is not None:
+            return _invalid("filter", "Input should be 'scheduled', 'paused' or 'finished'", wanted, "enum")
+        return _json(200, {"items": items, "cursor": None})

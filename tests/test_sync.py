@@ -1,0 +1,309 @@
+"""Syncing from ChatGPT's web backend, against a fake backend on 127.0.0.1 with the real quirks."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from chatgpt_history_mcp.server import create_server
+from chatgpt_history_mcp.settings import Settings
+from chatgpt_history_mcp.sources.backend import (
+    BackendClient,
+    Credentials,
+    CredentialsMissing,
+    RetryPolicy,
+)
+from chatgpt_history_mcp.store import sync as sync_module
+from chatgpt_history_mcp.store.history import HistoryStore
+from chatgpt_history_mcp.store.importer import import_export
+from chatgpt_history_mcp.store.results import SyncReport
+from chatgpt_history_mcp.store.sync import sync_history
+from fake_backend import FakeBackend, sample_account
+
+pytestmark = pytest.mark.anyio
+
+FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05)
+ALL = 13  # sample_account(): 5 main, 2 archived, 2 projects of 3
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def backend() -> Any:
+    with FakeBackend(sample_account()) as fb:
+        yield fb
+
+
+async def run_sync(store: HistoryStore, fb: FakeBackend, **kwargs: Any) -> SyncReport:
+    async with BackendClient(Credentials(session_token=fb.session_token), base_url=fb.url, retry=FAST) as client:
+        return await sync_history(store, client, **kwargs)
+
+
+def body_requests(fb: FakeBackend) -> list[Any]:
+    return fb.requests_to("/backend-api/conversation/*")
+
+
+def transcript(store: HistoryStore, cid: str) -> list[tuple[str, str]]:
+    page = store.get_conversation(cid, limit=200)
+    return [(m.role, m.text) for m in page.messages]
+
+
+async def test_full_sync_equals_an_export_import_of_the_same_account(
+    backend: FakeBackend, make_store: Callable[..., HistoryStore], tmp_path: Path
+) -> None:
+    synced = make_store("synced")
+    report = await run_sync(synced, backend)
+    assert (report.outcome, report.listed, report.fetched, report.failed) == ("complete", ALL, ALL, 0)
+    assert (report.memories, report.automations) == (3, 2)
+
+    imported = make_store("imported")
+    import_export(imported, backend_account(backend).write_export_zip(tmp_path / "export.zip"))
+    ids = {c.conversation_id for c in synced.list_conversations(limit=200).items}
+    assert ids == {c.conversation_id for c in imported.list_conversations(limit=200).items}
+    assert len(ids) == ALL  # archived and project-only chats included
+    for cid in ids:
+        assert transcript(synced, cid) == transcript(imported, cid), cid
+    account = backend_account(backend)
+    for cid, word in account.keywords.items():
+        assert [r.conversation_id for r in synced.search(word).results] == [cid], word
+    for project in account.projects:
+        assert synced.list_conversations(project=project).total == 3
+
+
+def backend_account(fb: FakeBackend) -> Any:
+    return fb.account
+
+
+async def test_a_sync_right_after_a_sync_fetches_no_bodies(
+    backend: FakeBackend, make_store: Callable[..., HistoryStore]
+) -> None:
+    store = make_store()
+    await run_sync(store, backend)
+    backend.clear_requests()
+    report = await run_sync(store, backend)
+    assert (report.fetched, report.unchanged, report.outcome) == (0, ALL, "complete")
+    assert body_requests(backend) == []
+
+
+async def test_only_changed_and_new_conversations_are_fetched(
+    backend: FakeBackend, make_store: Callable[..., HistoryStore]
+) -> None:
+    store = make_store()
+    await run_sync(store, backend)
+    account = backend_account(backend)
+    changed = account.main_ids()[0]
+    with backend.lock:
+        account.append_message(changed, "a follow-up question about marmalade")
+        new = account.add_conversation(["how do I fold a paper crane", "start with a square base"], title="Origami")
+    backend.clear_requests()
+    report = await run_sync(store, backend)
+    assert (report.fetched, report.unchanged) == (2, ALL - 1)
+    fetched = {r.path.rsplit("/", 1)[1] for r in body_requests(backend)}
+    assert fetched == {changed, new["id"]}
+    assert [r.conversation_id for r in store.search("marmalade").results] == [changed]
+    assert [r.conversation_id for r in store.search("crane").results] == [new["id"]]
+
+
+async def test_an_expiring_token_is_refreshed_once_from_the_session(
+    backend: FakeBackend, make_store: Callable[..., HistoryStore]
+) -> None:
+    backend.expire_token_after(4)
+    report = await run_sync(make_store(), backend)
+    assert (report.outcome, report.fetched) == ("complete", ALL)
+    assert len(backend.requests_to("/api/auth/session")) == 2
+
+
+async def test_a_rotated_session_cookie_is_kept(make_store: Callable[..., HistoryStore]) -> None:
+    with FakeBackend(sample_account(), rotate_session=True) as fb:
+        first = fb.session_token
+        fb.expire_token_after(3)
+        async with BackendClient(Credentials(session_token=first), base_url=fb.url, retry=FAST) as client:
+            report = await sync_history(make_store(), client)
+            assert report.outcome == "complete"
+            assert client.session_token == fb.session_token != first
+
+
+async def test_an_expired_session_says_to_sign_in_again(
+    backend: FakeBackend, make_store: Callable[..., HistoryStore]
+) -> None:
+    stale = backend.session_token
+    backend.set_session_token("FAKE-SESSION-signed-out-elsewhere")
+    async with BackendClient(Credentials(session_token=stale), base_url=backend.url, retry=FAST) as client:
+        report = await sync_history(make_store(), client)
+    assert report.outcome == "incomplete"
+    assert report.error == "session expired: sign in to ChatGPT and update the token"
+
+
+async def test_rate_limits_are_waited_out_with_retry_after(
+    backend: FakeBackend, make_store: Callable[..., HistoryStore]
+) -> None:
+    fault = backend.fail_429("/backend-api/conversation/*", count=2, retry_after=1)
+    started = time.monotonic()
+    report = await run_sync(make_store(), backend)
+    assert (report.outcome, report.fetched) == ("complete", ALL)
+    assert fault.hits == 2
+    assert time.monotonic() - started >= 1.0  # the Retry-After was honoured, not hammered through
+
+
+async def test_server_errors_and_dropped_connections_are_retried(
+    backend: FakeBackend, make_store: Callable[..., HistoryStore]
+) -> None:
+    errors = backend.fail_status(503, "/backend-api/conversation/*", count=2)
+    drops = backend.drop_connection("/backend-api/conversations", count=1)
+    report = await run_sync(make_store(), backend)
+    assert (report.outcome, report.fetched) == ("complete", ALL)
+    assert (errors.hits, drops.hits) == (2, 1)
+
+
+async def test_a_cloudflare_block_is_named_and_the_store_kept(
+    backend: FakeBackend, make_store: Callable[..., HistoryStore]
+) -> None:
+    store = make_store()
+    await run_sync(store, backend)
+    before = store.status()
+    backend.fail_cloudflare("/backend-api/*", count=None)
+    report = await run_sync(store, backend)
+    assert report.outcome == "incomplete"
+    assert report.error is not None and "Cloudflare" in report.error and "export" in report.error
+    after = store.status()
+    assert (after.conversations, after.indexed) == (before.conversations, before.indexed)
+
+
+async def test_a_sync_that_stops_midway_keeps_what_it_fetched_and_resumes(
+    backend: FakeBackend, make_store: Callable[..., HistoryStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync_module, "CHUNK", 3)
+    account = backend_account(backend)
+    order = sorted(account.conversations, key=lambda c: account.conversations[c]["update_time"], reverse=True)
+    broken = order[7]  # in the third chunk: two chunks (6 conversations) are committed before it fails
+    backend.fail_status(503, f"/backend-api/conversation/{broken}", count=None)
+    store = make_store()
+    report = await run_sync(store, backend)
+    assert report.outcome == "incomplete" and "503" in (report.error or "")
+    assert 6 <= report.fetched <= 8  # the failing chunk keeps what it did fetch
+    assert report.remaining == ALL - report.fetched
+    assert store.status().conversations == store.status().indexed == report.fetched
+    with pytest.raises(LookupError):
+        store.conversation(broken)
+
+    backend.clear_faults()
+    backend.clear_requests()
+    resumed = await run_sync(store, backend)
+    assert (resumed.outcome, resumed.fetched, resumed.remaining) == ("complete", report.remaining, 0)
+    assert len(body_requests(backend)) == report.remaining  # nothing fetched twice
+    assert store.status().conversations == ALL
+
+
+async def test_missing_credentials_say_what_to_set() -> None:
+    with pytest.raises(CredentialsMissing, match=r"CHATGPT_SESSION_TOKEN.*login.*export"):
+        BackendClient(Credentials())
+
+
+async def test_no_secret_reaches_logs_results_or_the_store(
+    backend: FakeBackend, make_store: Callable[..., HistoryStore], caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    backend.expire_token_after(3)
+    backend.fail_429("/backend-api/conversation/*", count=1, retry_after=0)
+    store = make_store()
+    report = await run_sync(store, backend)
+    backend.set_session_token("FAKE-SESSION-rotated-away")
+    failed = await run_sync(store, backend)
+    texts = [caplog.text, report.model_dump_json(), failed.model_dump_json(), repr(Credentials(session_token="x"))]
+    secrets = [s for s in backend.secrets() if len(s) >= 12]
+    assert secrets
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text
+    for path in (tmp_path / "data").rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for secret in secrets:
+                assert secret.encode() not in data, path
+
+
+def cli(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chatgpt_history_mcp", *args],
+        env={**os.environ, **env},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_cli_sync_memories_automations_and_login(backend: FakeBackend, tmp_path: Path) -> None:
+    env = {
+        "CHATGPT_BASE_URL": backend.url,
+        "CHATGPT_HISTORY_DATA_DIR": str(tmp_path / "data"),
+        "CHATGPT_HISTORY_CONFIG_DIR": str(tmp_path / "config"),
+        "CHATGPT_SESSION_TOKEN": "",
+    }
+    missing = cli(["sync"], env)
+    assert missing.returncode != 0 and "login" in missing.stderr and "Traceback" not in missing.stderr
+
+    login = cli(["login"], env, stdin=backend.session_token + "\n")
+    assert login.returncode == 0, login.stderr
+    token_file = tmp_path / "config" / "session-token"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+
+    synced = cli(["sync"], env)
+    assert synced.returncode == 0, synced.stderr
+    assert f"{ALL} fetched" in synced.stdout and "3 memories" in synced.stdout
+    memories = cli(["memories", "--json"], env)
+    payload = json.loads(memories.stdout)
+    assert payload["source"] == "live" and len(payload["memories"]) == 3
+    automations = cli(["automations"], env)
+    assert automations.returncode == 0 and automations.stdout.count("- [") == 2
+    for result in (login, synced, memories, automations):
+        for secret in backend.secrets():
+            assert secret not in result.stdout + result.stderr
+
+    assert cli(["logout"], env).returncode == 0
+    assert not token_file.exists()
+    offline = cli(["memories", "--json"], env)  # no credentials now: the stored copy, saying so
+    stored = json.loads(offline.stdout)
+    assert stored["source"] == "stored" and len(stored["memories"]) == 3
+    assert "no ChatGPT credentials" in stored["note"]
+
+
+async def test_mcp_sync_tool_reports_progress_and_live_memories(
+    backend: FakeBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHATGPT_BASE_URL", backend.url)
+    monkeypatch.setenv("CHATGPT_SESSION_TOKEN", backend.session_token)
+    settings = Settings(data_dir=tmp_path / "data", config_dir=tmp_path / "config")
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total, message))
+
+    async with Client(create_server(settings)) as client:
+        result = await client.call_tool("sync_history", {}, progress_callback=on_progress)
+        assert not result.is_error, result.content
+        assert result.structured_content["fetched"] == ALL
+        assert seen and seen[-1][0] == seen[-1][1] == ALL
+        memories = await client.call_tool("list_memories", {})
+        assert memories.structured_content["source"] == "live"
+        status = (await client.call_tool("history_status", {})).structured_content
+        assert status["credentials_configured"] is True
+        assert status["last_sync"]["outcome"] == "complete" and status["conversations"] == ALL
+        found = await client.call_tool("search_conversations", {"query": next(iter(backend.account.keywords.values()))})
+        assert len(found.structured_content["results"]) == 1
+        resource = await client.read_resource("chatgpt://automations")
+        assert len(json.loads(resource.contents[0].text)["automations"]) == 2
