@@ -27,10 +27,29 @@ from chatgpt_history_mcp.store.history import HistoryStore  # noqa: E402
 from chatgpt_history_mcp.store.sync import sync_history  # noqa: E402
 from fake_backend import FakeAccount, FakeBackend  # noqa: E402
 
-WORDS = (
-    "deploy cluster garden recipe budget travel python rust invoice schema lesson guitar marathon mortgage "
-    "sourdough camera telescope poetry chemistry violin kayak"
-).split()
+WORDS = [
+    "deploy",
+    "cluster",
+    "garden",
+    "recipe",
+    "budget",
+    "travel",
+    "python",
+    "rust",
+    "invoice",
+    "schema",
+    "lesson",
+    "guitar",
+    "marathon",
+    "mortgage",
+    "sourdough",
+    "camera",
+    "telescope",
+    "poetry",
+    "chemistry",
+    "violin",
+    "kayak",
+]
 
 
 def account(n: int, seed: int = 1) -> FakeAccount:
