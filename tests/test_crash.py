@@ -87,3 +87,40 @@ def test_killed_import_keeps_the_store_and_leaves_no_workers(tmp_path: Path) -> 
     assert "2500 added" in again.stdout
     final = json.loads(cli(data, "status", "--json").stdout)
     assert final["conversations"] == final["indexed"] == before["conversations"] + 2500
+
+
+def test_killed_sync_resumes_without_refetching_committed_chunks(tmp_path: Path) -> None:
+    from chatgpt_history_mcp.store.sync import CHUNK
+    from fake_backend import FakeBackend, sample_account
+
+    with FakeBackend(sample_account(n_main=70, n_archived=5, n_projects=1, per_project=5)) as fb:
+        total = 80
+        fb.slow(0.03, "/backend-api/conversation/*", count=None)
+        env = {
+            **os.environ,
+            "CHATGPT_BASE_URL": fb.url,
+            "CHATGPT_SESSION_TOKEN": fb.session_token,
+            "CHATGPT_HISTORY_CONFIG_DIR": str(tmp_path / "config"),
+        }
+        data = tmp_path / "data"
+        command = [sys.executable, "-m", "chatgpt_history_mcp", "--data-dir", str(data), "sync"]
+        syncing = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while len(fb.requests_to("/backend-api/conversation/*")) < 2 * CHUNK + 5:
+            assert syncing.poll() is None, "the sync ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        os.kill(syncing.pid, signal.SIGKILL)
+        syncing.wait()
+        kept = json.loads(cli(data, "status", "--json").stdout)
+        assert CHUNK <= kept["conversations"] == kept["indexed"] < total  # committed chunks survived the kill
+        first_run = len(fb.requests_to("/backend-api/conversation/*"))
+
+        fb.clear_requests()
+        resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert resumed.returncode == 0, resumed.stderr
+        final = json.loads(cli(data, "status", "--json").stdout)
+        assert final["conversations"] == final["indexed"] == total
+        refetched = len(fb.requests_to("/backend-api/conversation/*"))
+        assert refetched == total - kept["conversations"]  # only what was not committed
+        assert first_run - kept["conversations"] <= CHUNK + 2  # at most the in-flight chunk was lost
