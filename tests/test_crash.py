@@ -101,6 +101,7 @@ def test_killed_sync_resumes_without_refetching_committed_chunks(tmp_path: Path)
             "CHATGPT_BASE_URL": fb.url,
             "CHATGPT_SESSION_TOKEN": fb.session_token,
             "CHATGPT_HISTORY_CONFIG_DIR": str(tmp_path / "config"),
+            "CHATGPT_SYNC_PACING": "0",
         }
         data = tmp_path / "data"
         command = [sys.executable, "-m", "chatgpt_history_mcp", "--data-dir", str(data), "sync"]
@@ -124,3 +125,11 @@ def test_killed_sync_resumes_without_refetching_committed_chunks(tmp_path: Path)
         refetched = len(fb.requests_to("/backend-api/conversation/*"))
         assert refetched == total - kept["conversations"]  # only what was not committed
         assert first_run - kept["conversations"] <= CHUNK + 2  # at most the in-flight chunk was lost
+
+        # The resumed store holds what an export of the same account gives.
+        imported = tmp_path / "imported"
+        assert cli(imported, "import", str(fb.account.write_export_zip(tmp_path / "export.zip"))).returncode == 0
+        for query in list(fb.account.keywords.values())[:10]:
+            synced = json.loads(cli(data, "search", query, "--json").stdout)["results"]
+            exported = json.loads(cli(imported, "search", query, "--json").stdout)["results"]
+            assert [r["conversation_id"] for r in synced] == [r["conversation_id"] for r in exported], query

@@ -307,3 +307,54 @@ async def test_mcp_sync_tool_reports_progress_and_live_memories(
         assert len(found.structured_content["results"]) == 1
         resource = await client.read_resource("chatgpt://automations")
         assert len(json.loads(resource.contents[0].text)["automations"]) == 2
+
+
+async def test_export_and_sync_merge_by_id_and_the_newest_copy_wins(
+    backend: FakeBackend, make_store: Callable[..., HistoryStore], tmp_path: Path
+) -> None:
+    account = backend_account(backend)
+    old_export = account.write_export_zip(tmp_path / "old.zip")
+    cid = account.main_ids()[0]
+    with backend.lock:
+        account.append_message(cid, "a later question about quinces")
+    store = make_store()
+    import_export(store, old_export)  # the export first: the backend has a newer copy of one conversation
+    backend.clear_requests()
+    report = await run_sync(store, backend)
+    assert report.fetched == 1  # only the conversation that changed since the export
+    assert [r.conversation_id for r in store.search("quinces").results] == [cid]
+
+    newer = account.write_export_zip(tmp_path / "new.zip")
+    with backend.lock:
+        account.append_message(cid, "and then about kumquats")
+    await run_sync(store, backend)
+    stale = import_export(store, newer)  # an export older than the synced copy must not roll it back
+    assert (stale.older, stale.updated) == (1, 0)
+    assert [r.conversation_id for r in store.search("kumquats").results] == [cid]
+
+
+async def test_the_token_is_refreshed_before_it_expires(make_store: Callable[..., HistoryStore]) -> None:
+    with FakeBackend(sample_account(), token_lifetime=30.0) as fb:  # expires within the refresh margin
+        report = await run_sync(make_store(), fb)
+        assert report.outcome == "complete"
+        refreshes = len(fb.requests_to("/api/auth/session"))
+        unauthorized = [r for r in fb.requests if r.status == 401]
+    assert refreshes > 1 and unauthorized == []  # refreshed ahead of time, never refused
+
+
+async def test_the_device_id_is_stable_per_installation(
+    backend: FakeBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chatgpt_history_mcp import live
+
+    monkeypatch.setenv("CHATGPT_BASE_URL", backend.url)
+    monkeypatch.setenv("CHATGPT_SESSION_TOKEN", backend.session_token)
+    settings = Settings(data_dir=tmp_path / "data", config_dir=tmp_path / "config", sync_pacing=0)
+    store = HistoryStore(settings.data_dir)
+    try:
+        await live.sync(settings, store)
+        await live.sync(settings, store)
+    finally:
+        store.close()
+    devices = {r.headers.get("oai-device-id") for r in backend.requests}
+    assert len(devices) == 1 and None not in devices

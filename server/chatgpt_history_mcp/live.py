@@ -22,6 +22,7 @@ def client_for(settings: Settings, credentials: Credentials | None = None) -> Ba
     return BackendClient(
         credentials or resolve_credentials(settings.config_dir),
         device=device_id(settings.data_dir / "device-id"),
+        pacing=settings.sync_pacing,
     )
 
 

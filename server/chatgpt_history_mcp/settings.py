@@ -13,6 +13,9 @@ APP_NAME = "chatgpt-history-mcp"
 ENV_DATA_DIR = "CHATGPT_HISTORY_DATA_DIR"
 ENV_EXPORTS = "CHATGPT_HISTORY_EXPORTS"
 ENV_CONFIG_DIR = "CHATGPT_HISTORY_CONFIG_DIR"
+ENV_SYNC_PACING = "CHATGPT_SYNC_PACING"
+#: Seconds each request slot waits before a request: with 2 in flight, at most ~20 requests a second.
+DEFAULT_SYNC_PACING = 0.1
 
 
 def default_data_dir() -> Path:
@@ -27,6 +30,7 @@ class Settings(BaseModel):
     data_dir: Path = Field(default_factory=default_data_dir, description="Where the archive and index live")
     exports: list[Path] = Field(default_factory=list, description="Exports imported at server start when new")
     config_dir: Path = Field(default_factory=default_config_dir, description="Where a stored session token lives")
+    sync_pacing: float = Field(default=DEFAULT_SYNC_PACING, ge=0, description="Pause before each backend request")
 
     @classmethod
     def from_env(
@@ -42,7 +46,12 @@ class Settings(BaseModel):
         if exports is None:
             exports = [p for p in env.get(ENV_EXPORTS, "").split(os.pathsep) if p.strip()]
         config = env.get(ENV_CONFIG_DIR)
+        try:
+            pacing = float(env.get(ENV_SYNC_PACING) or DEFAULT_SYNC_PACING)
+        except ValueError:
+            pacing = DEFAULT_SYNC_PACING
         return cls(
+            sync_pacing=max(0.0, pacing),
             data_dir=Path(chosen_dir).expanduser() if chosen_dir else default_data_dir(),
             exports=[Path(p.strip()).expanduser() for p in exports],
             config_dir=Path(config).expanduser() if config else default_config_dir(),
