@@ -4,8 +4,9 @@ credentials work and from the store otherwise. The one place the faces (MCP, CLI
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from chatgpt_history_mcp.credentials import load_session_token, resolve_credentials, save_session_token
 from chatgpt_history_mcp.settings import Settings
@@ -78,41 +79,33 @@ def _stale_note(error: BaseException | None, fetched: float | None) -> str:
     return f"stored copy ({age}); {reason}"
 
 
-async def memories(settings: Settings, store: HistoryStore) -> MemoryList:
+async def _live_or_stored(
+    settings: Settings,
+    fetch: Callable[[BackendClient], Awaitable[list[dict[str, Any]]]],
+    stored: Callable[[], tuple[list[dict[str, Any]], float | None]],
+) -> tuple[Literal["live", "stored"], datetime | None, list[dict[str, Any]], str | None]:
+    """Fetch live when credentials are configured and work; else the stored copy, with a note saying why."""
     credentials = resolve_credentials(settings.config_dir)
     error: BaseException | None = None
     if credentials.configured:
         try:
             async with client_for(settings, credentials) as client:
-                live = await client.memories()
-            return MemoryList(source="live", fetched_at=datetime.now(UTC), memories=[_memory(m) for m in live])
+                return "live", datetime.now(UTC), await fetch(client), None
         except BackendError as exc:
             error = exc
-    items, fetched = store.archive.memories()
-    return MemoryList(
-        source="stored",
-        fetched_at=_when(fetched),
-        memories=[_memory(m) for m in items],
-        note=_stale_note(error, fetched),
+    items, fetched = stored()
+    return "stored", _when(fetched), items, _stale_note(error, fetched)
+
+
+async def memories(settings: Settings, store: HistoryStore) -> MemoryList:
+    source, fetched_at, items, note = await _live_or_stored(
+        settings, lambda client: client.memories(), store.archive.memories
     )
+    return MemoryList(source=source, fetched_at=fetched_at, memories=[_memory(m) for m in items], note=note)
 
 
 async def automations(settings: Settings, store: HistoryStore) -> AutomationList:
-    credentials = resolve_credentials(settings.config_dir)
-    error: BaseException | None = None
-    if credentials.configured:
-        try:
-            async with client_for(settings, credentials) as client:
-                live = await client.automations()
-            return AutomationList(
-                source="live", fetched_at=datetime.now(UTC), automations=[_automation(a) for a in live]
-            )
-        except BackendError as exc:
-            error = exc
-    items, fetched = store.archive.automations()
-    return AutomationList(
-        source="stored",
-        fetched_at=_when(fetched),
-        automations=[_automation(a) for a in items],
-        note=_stale_note(error, fetched),
+    source, fetched_at, items, note = await _live_or_stored(
+        settings, lambda client: client.automations(), store.archive.automations
     )
+    return AutomationList(source=source, fetched_at=fetched_at, automations=[_automation(a) for a in items], note=note)
