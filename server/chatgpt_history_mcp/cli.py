@@ -65,6 +65,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help=f"an export to import at start (repeatable; env {ENV_EXPORTS})",
     )
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="stdio (hosts) or HTTP")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP: the address to bind (default loopback)")
+    serve.add_argument("--port", type=int, default=8765, help="HTTP: the port (default 8765)")
+    serve.add_argument(
+        "--auth-token", help="HTTP: required bearer token (env CHATGPT_HISTORY_HTTP_TOKEN); needed off loopback"
+    )
+    serve.add_argument(
+        "--allow-host", action="append", default=[], metavar="HOST", help="HTTP: another Host name clients use"
+    )
 
     imp = sub.add_parser("import", parents=[common], help="import ChatGPT exports (ZIP, conversations.json, folder)")
     imp.add_argument("paths", nargs="+", metavar="PATH")
@@ -169,7 +178,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "serve":
         from chatgpt_history_mcp.server import create_server
 
-        create_server(settings).run()
+        server = create_server(settings)
+        if getattr(args, "transport", "stdio") == "http":
+            import os
+
+            from chatgpt_history_mcp.http import ENV_HTTP_TOKEN, HttpConfigError, serve_http
+
+            token = args.auth_token or os.environ.get(ENV_HTTP_TOKEN) or None
+            try:
+                serve_http(server, args.host, args.port, token, args.allow_host)
+            except HttpConfigError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            return 0
+        server.run()
         return 0
     if command == "demo":
         from chatgpt_history_mcp.demo import run_demo

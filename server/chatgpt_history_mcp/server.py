@@ -10,7 +10,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Annotated, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import anyio
 from mcp.server import MCPServer
@@ -311,6 +311,12 @@ def create_server(settings: Settings) -> MCPServer:
         from chatgpt_history_mcp import live
 
         return (await live.automations(settings, await opened_store())).model_dump_json(indent=2)
+
+    @mcp.custom_route("/health", methods=["GET"])
+    async def health(request: Any) -> Any:
+        from starlette.responses import JSONResponse
+
+        return JSONResponse({"status": "ok", "version": __version__})
 
     @mcp.prompt(title="Recall past ChatGPT conversations")
     def recall(topic: Annotated[str, Field(description="What to recall, in the user's words")]) -> str:

@@ -1,0 +1,97 @@
+"""Serve MCP over Streamable HTTP, for several agents sharing one history.
+
+Loopback binds work without a token; any other bind requires a bearer token, checked on every request
+but ``/health``. The SDK's DNS-rebinding protection stays on: only the listed Host/Origin values pass.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from mcp.server import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+
+Scope = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
+
+ENV_HTTP_TOKEN = "CHATGPT_HISTORY_HTTP_TOKEN"
+PUBLIC_PATHS = frozenset({"/health"})
+
+
+class HttpConfigError(ValueError):
+    """A transport setting that would be unsafe or cannot work; the message says what to change."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def security_for(host: str, port: int, extra_hosts: list[str]) -> TransportSecuritySettings:
+    hosts = ["127.0.0.1", "localhost", "[::1]", *([] if is_loopback(host) else [host]), *extra_hosts]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[f"{h}:{port}" for h in hosts] + hosts,
+        allowed_origins=[f"http://{h}:{port}" for h in hosts] + [f"https://{h}" for h in hosts],
+    )
+
+
+class BearerAuth:
+    """Refuse requests without ``Authorization: Bearer <token>`` (constant-time compare), except /health."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self._expected = f"Bearer {token}".encode()
+
+    async def __call__(
+        self, scope: Scope, receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]
+    ) -> None:
+        if scope["type"] != "http" or scope.get("path") in PUBLIC_PATHS:
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"authorization", b"")
+        if not hmac.compare_digest(given, self._expected):
+            body = b'{"error": "unauthorized: send Authorization: Bearer <token>"}'
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 401,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"www-authenticate", b'Bearer realm="chatgpt-history-mcp"'),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+
+def http_app(server: MCPServer, host: str, port: int, token: str | None, extra_hosts: list[str] | None = None) -> Any:
+    """The ASGI app serving ``server`` at ``/mcp`` (and ``/health``); raises HttpConfigError when unsafe."""
+    if not token and not is_loopback(host):
+        raise HttpConfigError(
+            f"binding to {host} exposes your ChatGPT history beyond this machine: set {ENV_HTTP_TOKEN} or "
+            "--auth-token, or bind to 127.0.0.1"
+        )
+    app = server.streamable_http_app(host=host, transport_security=security_for(host, port, extra_hosts or []))
+    return BearerAuth(app, token) if token else app
+
+
+def serve_http(
+    server: MCPServer, host: str, port: int, token: str | None, extra_hosts: list[str] | None = None
+) -> None:
+    import anyio
+    import uvicorn
+
+    app = http_app(server, host, port, token, extra_hosts)
+    config = uvicorn.Config(app, host=host.strip("[]"), port=port, log_level="warning", lifespan="on")
+    anyio.run(uvicorn.Server(config).serve)
