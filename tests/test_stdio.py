@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
@@ -133,3 +134,24 @@ async def test_index_workers_started_by_a_stdio_server_leave_the_protocol_intact
         found = await client.call_tool("search_conversations", {"query": f'"{item["title"]}"', "limit": 50})
         assert not found.is_error, srv_text(found)
         assert item["conversation_id"] in {r["conversation_id"] for r in found.structured_content["results"]}
+
+
+def test_the_recall_example_finds_and_reads_a_past_chat(tmp_path: Path) -> None:
+    import subprocess
+
+    data = tmp_path / "data"
+    env = {**os.environ, ENV_DATA_DIR: str(data), ENV_EXPORTS: ""}
+    imported = subprocess.run(
+        [sys.executable, "-m", "chatgpt_history_mcp", "import", str(SRV_SAMPLE_ZIP)], env=env, capture_output=True
+    )
+    assert imported.returncode == 0
+    recalled = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "recall.py"), "parseConfig"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert recalled.returncode == 0, recalled.stderr
+    assert "Fixing KeyError in parse_config" in recalled.stdout
+    assert "**parse_config**" in recalled.stdout and "[assistant]" in recalled.stdout
