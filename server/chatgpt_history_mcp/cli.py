@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 import anyio
 
 from chatgpt_history_mcp import __version__
-from chatgpt_history_mcp.settings import ENV_DATA_DIR, ENV_EXPORTS, Settings
+from chatgpt_history_mcp.settings import ENV_ALLOW_SEND, ENV_DATA_DIR, ENV_EXPORTS, Settings
 from chatgpt_history_mcp.sources.export import ExportError
 from chatgpt_history_mcp.store.errors import BadArgument
 from chatgpt_history_mcp.store.locking import StoreBusy
@@ -64,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         metavar="PATH",
         help=f"an export to import at start (repeatable; env {ENV_EXPORTS})",
+    )
+    serve.add_argument(
+        "--allow-send",
+        action="store_true",
+        default=None,
+        help=f"offer the send_message tool (it writes to your ChatGPT account; env {ENV_ALLOW_SEND}=1)",
     )
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="stdio (hosts) or HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="HTTP: the address to bind (default loopback)")
@@ -173,7 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     command = args.command or "serve"
-    settings = Settings.from_env(data_dir=args.data_dir, exports=getattr(args, "export", None))
+    settings = Settings.from_env(
+        data_dir=args.data_dir, exports=getattr(args, "export", None), allow_send=getattr(args, "allow_send", None)
+    )
 
     if command == "serve":
         from chatgpt_history_mcp.server import create_server

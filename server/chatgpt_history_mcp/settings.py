@@ -14,6 +14,9 @@ ENV_DATA_DIR = "CHATGPT_HISTORY_DATA_DIR"
 ENV_EXPORTS = "CHATGPT_HISTORY_EXPORTS"
 ENV_CONFIG_DIR = "CHATGPT_HISTORY_CONFIG_DIR"
 ENV_SYNC_PACING = "CHATGPT_SYNC_PACING"
+ENV_ALLOW_SEND = "CHATGPT_HISTORY_ALLOW_SEND"
+#: What turns a yes/no variable on (hosts pass booleans as "true"/"false"; people write 1 or yes).
+TRUTHY = frozenset({"1", "true", "yes", "on"})
 #: Seconds each request slot waits before a request: with 2 in flight, at most ~20 requests a second.
 DEFAULT_SYNC_PACING = 0.1
 
@@ -31,6 +34,7 @@ class Settings(BaseModel):
     exports: list[Path] = Field(default_factory=list, description="Exports imported at server start when new")
     config_dir: Path = Field(default_factory=default_config_dir, description="Where a stored session token lives")
     sync_pacing: float = Field(default=DEFAULT_SYNC_PACING, ge=0, description="Pause before each backend request")
+    allow_send: bool = Field(default=False, description="Offer send_message (it writes to the ChatGPT account)")
 
     @classmethod
     def from_env(
@@ -39,6 +43,7 @@ class Settings(BaseModel):
         *,
         data_dir: str | os.PathLike[str] | None = None,
         exports: list[str] | None = None,
+        allow_send: bool | None = None,
     ) -> Settings:
         """Settings from ``env`` (default: the process environment); explicit arguments win."""
         env = os.environ if env is None else env
@@ -50,7 +55,10 @@ class Settings(BaseModel):
             pacing = float(env.get(ENV_SYNC_PACING) or DEFAULT_SYNC_PACING)
         except ValueError:
             pacing = DEFAULT_SYNC_PACING
+        if allow_send is None:
+            allow_send = env.get(ENV_ALLOW_SEND, "").strip().lower() in TRUTHY
         return cls(
+            allow_send=allow_send,
             sync_pacing=max(0.0, pacing),
             data_dir=Path(chosen_dir).expanduser() if chosen_dir else default_data_dir(),
             exports=[Path(p.strip()).expanduser() for p in exports],
