@@ -1,4 +1,5 @@
-"""The command line: ``serve`` (default, MCP over stdio), ``import``, ``search``, ``status``, ``demo``.
+"""The command line: ``serve`` (default, MCP over stdio), ``import``, ``search``, ``status``, ``demo``, ``sync``,
+``memories``, ``automations``, ``send``, ``login``, ``logout``.
 
 Like the MCP server, it only translates arguments into store calls and prints the answers.
 """
@@ -105,6 +106,17 @@ def _parser() -> argparse.ArgumentParser:
     for name, what in (("memories", "ChatGPT's memories"), ("automations", "scheduled tasks")):
         listing = sub.add_parser(name, parents=[common], help=f"list {what} (live, else the stored copy)")
         listing.add_argument("--json", action="store_true")
+    send = sub.add_parser("send", parents=[common], help="send a message to ChatGPT and print the answer as it arrives")
+    send.add_argument("message", help="the text to send; - reads it from stdin")
+    send.add_argument("--conversation", metavar="ID", help="continue this conversation (default: a new chat)")
+    send.add_argument("--model", help="a model slug, e.g. gpt-4o (default: ChatGPT's choice)")
+    send.add_argument(
+        "--allow-send",
+        action="store_true",
+        default=None,
+        help=f"confirm that this writes to your ChatGPT account (or env {ENV_ALLOW_SEND}=1)",
+    )
+    send.add_argument("--json", action="store_true", help="print the result as JSON once complete")
     sub.add_parser(
         "login", parents=[common], help="store the __Secure-next-auth.session-token cookie (read from stdin)"
     )
@@ -230,12 +242,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 print_search(page)
             return 0
-        if command in ("sync", "memories", "automations"):
-            from chatgpt_history_mcp.sources.backend import BackendError
+        if command in ("sync", "memories", "automations", "send"):
+            from chatgpt_history_mcp.live import SendingDisabled
+            from chatgpt_history_mcp.sources.backend import BackendError, OutcomeUnknown
+            from chatgpt_history_mcp.store.errors import NotFound
 
             try:
                 return anyio.run(_live, command, settings, store, args)
-            except BackendError as exc:
+            except OutcomeUnknown as exc:
+                print(f"\nerror: {exc}", file=sys.stderr)
+                return 3
+            except (BackendError, SendingDisabled, NotFound) as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
         if command == "status":
@@ -263,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _live(command: str, settings: Settings, store: HistoryStore, args: argparse.Namespace) -> int:
     from chatgpt_history_mcp import live
 
+    if command == "send":
+        return await _send(settings, store, args)
     if command == "sync":
         bar = ProgressBar()
         report = await live.sync(
@@ -287,6 +306,33 @@ async def _live(command: str, settings: Settings, store: HistoryStore, args: arg
             state = "on" if item.is_enabled else "off" if item.is_enabled is False else "?"
             nxt = f", next {item.next_run_times[0]}" if item.next_run_times else ""
             print(f"- [{state}] {item.title or item.id} ({item.schedule or 'no schedule'}{nxt})")
+    return 0
+
+
+async def _send(settings: Settings, store: HistoryStore, args: argparse.Namespace) -> int:
+    from chatgpt_history_mcp import live
+
+    text = sys.stdin.read() if args.message == "-" else args.message
+    printed = ""
+
+    def show(answer: str) -> None:
+        nonlocal printed
+        if args.json or not answer.startswith(printed):
+            return
+        sys.stdout.write(answer[len(printed) :])
+        sys.stdout.flush()
+        printed = answer
+
+    result = await live.send(settings, store, text, conversation_id=args.conversation, model=args.model, on_text=show)
+    if args.json:
+        print(result.model_dump_json(indent=2))
+        return 0
+    show(result.reply)
+    print()
+    title = f"{result.title!r}, " if result.title else ""
+    print(f"(conversation {title}{result.conversation_id}; model {result.model or 'unknown'})", file=sys.stderr)
+    if result.note:
+        print(f"({result.note})", file=sys.stderr)
     return 0
 
 

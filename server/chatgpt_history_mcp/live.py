@@ -1,18 +1,46 @@
-"""The live history: syncing from ChatGPT's web backend, and memories and automations, live when the
-credentials work and from the store otherwise. The one place the faces (MCP, CLI) go for these."""
+"""The live history: syncing from ChatGPT's web backend, memories and automations (live when the credentials
+work, from the store otherwise), and sending a message. The one place the faces (MCP, CLI) go for these."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import anyio
+
 from chatgpt_history_mcp.credentials import load_session_token, resolve_credentials, save_session_token
-from chatgpt_history_mcp.settings import Settings
-from chatgpt_history_mcp.sources.backend import BackendClient, BackendError, Credentials, device_id
+from chatgpt_history_mcp.settings import ENV_ALLOW_SEND, Settings
+from chatgpt_history_mcp.sources.backend import (
+    BackendClient,
+    BackendError,
+    BackendNotFound,
+    Credentials,
+    OutcomeUnknown,
+    device_id,
+)
+from chatgpt_history_mcp.sources.sending import (
+    NEW_CHAT_PARENT,
+    Outgoing,
+    TextCallback,
+    continuation_parent,
+    send_message,
+    turn_conversation,
+)
+from chatgpt_history_mcp.store.errors import BadArgument, NotFound
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.results import Automation, AutomationList, Memory, MemoryList, SyncReport
+from chatgpt_history_mcp.store.importer import write_conversations
+from chatgpt_history_mcp.store.locking import StoreBusy
+from chatgpt_history_mcp.store.results import (
+    Automation,
+    AutomationList,
+    Memory,
+    MemoryList,
+    SentMessage,
+    SyncReport,
+)
 from chatgpt_history_mcp.store.sync import SyncProgress, sync_history
 
 log = logging.getLogger(__name__)
@@ -109,3 +137,105 @@ async def automations(settings: Settings, store: HistoryStore) -> AutomationList
         settings, lambda client: client.automations(), store.archive.automations
     )
     return AutomationList(source=source, fetched_at=fetched_at, automations=[_automation(a) for a in items], note=note)
+
+
+# -- sending ---------------------------------------------------------------------------------------------
+
+#: How long a sent turn waits for a running import or sync to release the store before it is left to a sync.
+STORE_WAIT = 30.0
+MAX_MESSAGE_CHARS = 100_000
+
+
+class SendingDisabled(Exception):
+    """Sending was not switched on."""
+
+
+def _check_sendable(settings: Settings, text: str) -> None:
+    if not settings.allow_send:
+        raise SendingDisabled(
+            f"sending messages to ChatGPT is off: it writes to your ChatGPT account, so it must be switched on "
+            f"with {ENV_ALLOW_SEND}=1 or --allow-send"
+        )
+    if not text.strip():
+        raise BadArgument("the message is empty")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise BadArgument(f"the message is {len(text):,} characters; at most {MAX_MESSAGE_CHARS:,} can be sent")
+
+
+async def send(
+    settings: Settings,
+    store: HistoryStore,
+    text: str,
+    *,
+    conversation_id: str | None = None,
+    model: str | None = None,
+    on_text: TextCallback | None = None,
+) -> SentMessage:
+    """Send ``text`` (a new chat, or a follow-up to ``conversation_id``) and keep the turn in the store.
+
+    A follow-up continues from the conversation as ChatGPT has it now (fetched first: the store may be
+    stale). Raises SendingDisabled, BadArgument, NotFound, ChallengeRequired, OutcomeUnknown or another
+    BackendError.
+    """
+    _check_sendable(settings, text)
+    async with client_for(settings) as client:
+        try:
+            base: dict[str, Any] | None = None
+            parent = NEW_CHAT_PARENT
+            if conversation_id:
+                try:
+                    base = await client.conversation(conversation_id)
+                except BackendNotFound:
+                    raise NotFound(
+                        f"no conversation {conversation_id!r} in this ChatGPT account (deleted, or another account); "
+                        "leave conversation_id out to start a new chat"
+                    ) from None
+                parent = continuation_parent(base)
+            turn = await send_message(client, Outgoing(text, conversation_id, parent, model), on_text)
+        except OutcomeUnknown as exc:
+            raise _unknown_outcome(exc, conversation_id) from None
+        finally:
+            _keep_rotated_token(settings, client)
+    note = await anyio.to_thread.run_sync(_keep_turn, store, turn_conversation(base, turn))
+    return SentMessage(
+        conversation_id=turn.conversation_id,
+        new_conversation=conversation_id is None,
+        title=turn.result.title if conversation_id is None else None,
+        user_message_id=turn.outgoing.message_id,
+        assistant_message_id=turn.result.answer_message_id,
+        model=turn.model,
+        reply=turn.result.answer,
+        stored=note is None,
+        note=note,
+    )
+
+
+def _unknown_outcome(exc: OutcomeUnknown, asked: str | None) -> OutcomeUnknown:
+    """The failure, with what to check before sending again (a resent message would be a second turn)."""
+    where = exc.conversation_id or asked
+    check = (
+        f"check conversation {where} (sync_history, then get_conversation)"
+        if where
+        else "check the newest conversations in ChatGPT (sync_history, then list_conversations)"
+    )
+    text = f"unknown outcome: {exc}. The message may have reached ChatGPT; {check} before sending it again."
+    if exc.partial_text:
+        text += f" Part of the answer arrived: {exc.partial_text[:4000]}"
+    return OutcomeUnknown(text, conversation_id=where, partial_text=exc.partial_text)
+
+
+def _keep_turn(store: HistoryStore, conversation: dict[str, Any]) -> str | None:
+    """Store the conversation with its new turn; a note instead when the store stays busy."""
+    deadline = time.monotonic() + STORE_WAIT
+    while True:
+        try:
+            with store.write_lock:
+                write_conversations(store, [conversation], "api")
+            return None
+        except StoreBusy:
+            if time.monotonic() > deadline:
+                return (
+                    "the answer is not in the local history yet (an import or sync kept the store busy); "
+                    "sync_history brings it"
+                )
+            time.sleep(0.2)

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import anyio
 from mcp.server import MCPServer
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
-from mcp.types import ToolAnnotations
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, ToolAnnotations
 from pydantic import Field
 
 from chatgpt_history_mcp import __version__
@@ -31,6 +33,7 @@ from chatgpt_history_mcp.store.results import (
     HistoryStatus,
     MemoryList,
     SearchPage,
+    SentMessage,
     SyncReport,
 )
 
@@ -115,6 +118,25 @@ async def _store_async(ctx: Context) -> HistoryStore:
 
 LIVE = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 SYNC = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+#: Adds a turn to the user's ChatGPT account: never read-only, never safe to repeat.
+SEND = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+#: Seconds between two progress notifications while an answer streams.
+PROGRESS_EVERY = 0.5
+
+
+class UnknownToolIsInvalidParams:
+    """``tools/call`` of a name the server does not have is a protocol error (-32602), as the spec says, not a
+    tool result the model reads as the tool's own failure (SDK 2.3 answers the latter, issue #3659)."""
+
+    def __init__(self, server: MCPServer) -> None:
+        self.server = server
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method == "tools/call" and isinstance(ctx.params, dict):
+            name = ctx.params.get("name")
+            if isinstance(name, str) and name not in {tool.name for tool in await self.server.list_tools()}:
+                raise MCPError(INVALID_PARAMS, f"Unknown tool: {name}")
+        return await call_next(ctx)
 
 
 def create_server(settings: Settings) -> MCPServer:
@@ -146,6 +168,7 @@ def create_server(settings: Settings) -> MCPServer:
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
     )
+    mcp.middleware.append(UnknownToolIsInvalidParams(mcp))
 
     @mcp.tool(title="Search ChatGPT conversations", annotations=READ_ONLY)
     def search_conversations(
@@ -274,6 +297,45 @@ def create_server(settings: Settings) -> MCPServer:
         from chatgpt_history_mcp import live
 
         return await live.automations(settings, await _store_async(ctx))
+
+    if settings.allow_send:
+
+        @mcp.tool(title="Send a message to ChatGPT", annotations=SEND)
+        async def send_message(
+            ctx: Context,
+            message: Annotated[str, Field(min_length=1, description="The text to send, as the user would type it")],
+            conversation_id: Annotated[
+                str | None, Field(description="Continue this conversation; leave out to start a new chat")
+            ] = None,
+            model: Annotated[
+                str | None, Field(description="A model slug, e.g. gpt-4o; leave out for ChatGPT's default")
+            ] = None,
+        ) -> SentMessage:
+            """Send a message to ChatGPT (a new chat, or a follow-up in conversation_id) and return the answer;
+            the turn joins the local history at once. It writes to the user's ChatGPT account: send only what the
+            user asked for. After an "unknown outcome" error, check the conversation before sending again."""
+            from chatgpt_history_mcp import live
+            from chatgpt_history_mcp.sources.backend import BackendError
+
+            store = await _store_async(ctx)
+            updates = 0
+            last = 0.0
+
+            async def progress(text: str) -> None:
+                nonlocal updates, last
+                now = anyio.current_time()
+                if now - last >= PROGRESS_EVERY:
+                    updates, last = updates + 1, now
+                    tail = " ".join(text[-120:].split())
+                    await ctx.report_progress(updates, None, f"{len(text):,} characters received: …{tail}")
+
+            await ctx.report_progress(0, None, "sending to ChatGPT")
+            try:
+                return await live.send(
+                    settings, store, message, conversation_id=conversation_id, model=model, on_text=progress
+                )
+            except (BackendError, BadArgument, NotFound, StoreBusy) as exc:
+                raise _expected(exc) from exc
 
     @mcp.resource(
         "chatgpt://conversations/{conversation_id}",

@@ -1,9 +1,10 @@
 """A client for ChatGPT's private web backend (``chatgpt-data.md`` §2), over httpx.
 
-Read-only: it lists conversations (main list, archive, every project), fetches bodies, memories and
-automations. It is gentle (bounded concurrency, honours ``Retry-After``, bounded retries with jitter) and
-every failure is a typed :class:`BackendError` whose message a person can act on. No message, log line or
-exception it produces contains the session cookie or the access token.
+It lists conversations (main list, archive, every project), fetches bodies, memories and automations, and
+carries the requests of the send flow (JSON posts, and the one streamed post that may create a turn). It is
+gentle (bounded concurrency, honours ``Retry-After``, bounded retries with jitter) and every failure is a
+typed :class:`BackendError` whose message a person can act on. No message, log line or exception it produces
+contains the session cookie or the access token.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
@@ -75,6 +77,19 @@ class RateLimited(BackendError):
 
 class Unavailable(BackendError):
     pass
+
+
+class OutcomeUnknown(BackendError):
+    """A request that may have reached the server failed: it may or may not have taken effect.
+
+    Never retried (a resent message is a duplicate turn). ``conversation_id`` says where to look, when known;
+    ``partial_text`` is what arrived of the answer.
+    """
+
+    def __init__(self, message: str, *, conversation_id: str | None = None, partial_text: str = "") -> None:
+        super().__init__(message)
+        self.conversation_id = conversation_id
+        self.partial_text = partial_text
 
 
 @dataclass(frozen=True)
@@ -255,18 +270,38 @@ class BackendClient:
 
     async def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET a backend path; retries what is worth retrying, refreshes the token once on 401."""
+        return await self._json_request("GET", path, params=params)
+
+    async def post_json(self, path: str, body: Any, headers: Mapping[str, str] | None = None) -> Any:
+        """POST JSON to a path whose effect is harmless to repeat (the send flow's preparation steps)."""
+        return await self._json_request("POST", path, body=body, headers=headers)
+
+    async def _auth_headers(self, force_refresh: bool = False) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {await self._bearer(force_refresh)}"}
+        if self.credentials.account_id:
+            headers["chatgpt-account-id"] = self.credentials.account_id
+        return headers
+
+    async def _json_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
         refreshed = False
+        extra: dict[str, Any] = {"params": params} if params is not None else {}
+        if body is not None:
+            extra["json"] = body
         for attempt in range(self._retry.attempts):
             try:
-                headers = {"Authorization": f"Bearer {await self._bearer()}"}
-                if self.credentials.account_id:
-                    headers["chatgpt-account-id"] = self.credentials.account_id
-                response = await self._send("GET", path, params=params, headers=headers)
+                all_headers = {**(headers or {}), **await self._auth_headers()}
+                response = await self._send(method, path, headers=all_headers, **extra)
             except (Unavailable, RateLimited) as exc:
-                wait = exc.retry_after if isinstance(exc, RateLimited) and exc.retry_after else None
-                if attempt + 1 >= self._retry.attempts or (wait or 0) > self._retry.max_retry_after:
+                if not await self._wait_to_retry(exc, attempt):
                     raise
-                await anyio.sleep(wait if wait is not None else self._retry.delay(attempt))
                 continue
             if response.status_code == 401:
                 if refreshed or not self._session_token:
@@ -276,6 +311,67 @@ class BackendClient:
                 continue
             return _json(response)
         raise Unavailable(f"{path}: gave up after {self._retry.attempts} attempts")  # pragma: no cover
+
+    async def _wait_to_retry(self, exc: Unavailable | RateLimited, attempt: int) -> bool:
+        """Sleep before another attempt, or say there should be none (out of attempts, or a long Retry-After)."""
+        wait = exc.retry_after if isinstance(exc, RateLimited) and exc.retry_after else None
+        if attempt + 1 >= self._retry.attempts or (wait or 0) > self._retry.max_retry_after:
+            return False
+        await anyio.sleep(wait if wait is not None else self._retry.delay(attempt))
+        return True
+
+    @asynccontextmanager
+    async def stream_post(
+        self, path: str, body: Any, headers: Mapping[str, str], *, read_timeout: float = 180.0
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
+        """POST a request that may take effect (send a message) and stream the answer's bytes.
+
+        Sent at most once. Failures before the server could have acted raise the usual typed errors
+        (connection refused, 401 after one refresh, 403, 404, 422, 429: the caller may retry those); a failure
+        once the request may have reached the server (a reset, a timeout, a 5xx, a stream cut while reading)
+        raises :class:`OutcomeUnknown`.
+        """
+        refreshed = False
+        while True:
+            all_headers = {**headers, **await self._auth_headers(force_refresh=refreshed)}
+            async with self._limiter:
+                if self._pacing:
+                    await anyio.sleep(self._pacing)
+                self.requests += 1
+                request = self._http.build_request(
+                    "POST", path, json=body, headers=all_headers, timeout=httpx.Timeout(30.0, read=read_timeout)
+                )
+                try:
+                    response = await self._http.send(request, stream=True)
+                except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                    raise Unavailable(f"{path}: could not connect ({type(exc).__name__})") from None
+                except (httpx.TransportError, httpx.TimeoutException) as exc:
+                    raise OutcomeUnknown(
+                        f"{path}: the connection failed after the request was sent ({type(exc).__name__})"
+                    ) from None
+                try:
+                    if response.status_code == 401 and not refreshed and self._session_token:
+                        refreshed = True
+                        continue
+                    if response.status_code >= 400:
+                        await response.aread()
+                        if response.status_code >= 500:
+                            raise OutcomeUnknown(f"{path}: ChatGPT answered {response.status_code}")
+                        if response.status_code == 401:
+                            raise SessionExpired("session expired: sign in to ChatGPT and update the token")
+                        self._raise_for_status(response, path)
+                    yield self._chunks(response, path)
+                    return
+                finally:
+                    await response.aclose()
+
+    @staticmethod
+    async def _chunks(response: httpx.Response, path: str) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in response.aiter_raw():
+                yield chunk
+        except (httpx.TransportError, httpx.TimeoutException) as exc:
+            raise OutcomeUnknown(f"{path}: the answer stopped arriving ({type(exc).__name__})") from None
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One HTTP exchange, with failures mapped to typed errors (401 is returned for the caller)."""
@@ -289,9 +385,14 @@ class BackendClient:
                 raise Unavailable(f"{path}: ChatGPT did not answer in time") from _plain(exc)
             except httpx.TransportError as exc:
                 raise Unavailable(f"{path}: connection failed ({type(exc).__name__})") from _plain(exc)
+        if response.status_code >= 400 and response.status_code != 401:
+            self._raise_for_status(response, path)
+        return response
+
+    @staticmethod
+    def _raise_for_status(response: httpx.Response, path: str) -> None:
+        """Map an error status to the typed error a person can act on."""
         status = response.status_code
-        if status < 400 or status == 401:
-            return response
         if status == 403:
             if "text/html" in response.headers.get("content-type", ""):
                 raise Blocked(
@@ -301,8 +402,8 @@ class BackendClient:
             raise Blocked(f"{path}: access denied (403){_detail(response)}; a workspace needs {ENV_ACCOUNT_ID}")
         if status == 404:
             raise BackendNotFound(f"{path}: not found (deleted, or not visible to this account)")
-        if status == 422:
-            raise RequestRejected(f"{path}: the request was rejected (422){_detail(response)}")
+        if status in (400, 409, 422):
+            raise RequestRejected(f"{path}: the request was rejected ({status}){_detail(response)}")
         if status == 429:
             raise RateLimited(f"{path}: rate limited by ChatGPT; try again later", _retry_after(response))
         raise Unavailable(f"{path}: ChatGPT answered {status}")

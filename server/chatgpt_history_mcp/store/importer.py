@@ -145,6 +145,30 @@ class Writer:
             report.updated += 1
 
 
+def write_conversations(
+    store: HistoryStore,
+    bodies: list[dict[str, Any]],
+    source: Source,
+    also: Callable[[Any], None] | None = None,
+) -> Writer:
+    """One atomic step outside an import (a sync chunk, a sent turn): raw conversations into the archive (with
+    ``also(archive_writer)`` in the same transaction), then the index. The caller holds the write lock."""
+    batch = store.index.writer()
+    try:
+        with store.archive.transaction() as archive_writer:
+            writer = Writer(store, archive_writer, batch, source)
+            for body in bodies:
+                writer.apply(body)
+            if also is not None:
+                also(archive_writer)
+    except BaseException:
+        batch.cancel()
+        raise
+    batch.commit()
+    store.archive.clear_pending(writer.written)
+    return writer
+
+
 def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | None = None) -> ImportReport:
     """Import one export (ZIP, conversations.json or folder). Raises ExportError, StoreBusy."""
     started = time.perf_counter()

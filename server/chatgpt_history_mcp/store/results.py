@@ -104,6 +104,20 @@ class SyncReport(BaseModel):
         return text
 
 
+class SentMessage(BaseModel):
+    """A message sent to ChatGPT and its complete answer."""
+
+    conversation_id: str
+    new_conversation: bool
+    title: str | None = None
+    user_message_id: str
+    assistant_message_id: str
+    model: str | None = None
+    reply: str
+    stored: bool = Field(description="The turn is in the local history now (search and get_conversation see it)")
+    note: str | None = None
+
+
 class SourceStatus(BaseModel):
     path: str
     kind: str

@@ -21,7 +21,7 @@ import anyio
 from chatgpt_history_mcp.sources.backend import BackendClient, BackendError, BackendNotFound
 from chatgpt_history_mcp.sources.normalize import parse_time
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.importer import Writer, reindex_pending
+from chatgpt_history_mcp.store.importer import reindex_pending, write_conversations
 from chatgpt_history_mcp.store.results import SyncReport
 
 log = logging.getLogger(__name__)
@@ -144,15 +144,5 @@ async def _fetch(client: BackendClient, ids: list[str]) -> tuple[list[dict[str, 
 
 def _store_chunk(store: HistoryStore, bodies: list[dict[str, Any]], missing: list[str]) -> None:
     """One atomic step: the chunk's conversations into archive and index, and out of the queue."""
-    batch = store.index.writer()
-    try:
-        with store.archive.transaction() as archive_writer:
-            writer = Writer(store, archive_writer, batch, "api")
-            for body in bodies:
-                writer.apply(body)
-            archive_writer.dequeue([b["id"] for b in bodies] + missing)
-    except BaseException:
-        batch.cancel()
-        raise
-    batch.commit()
-    store.archive.clear_pending(writer.written)
+    done = [b["id"] for b in bodies] + missing
+    write_conversations(store, bodies, "api", lambda archive_writer: archive_writer.dequeue(done))
