@@ -58,7 +58,9 @@ class SessionExpired(BackendError):
 
 
 class Blocked(BackendError):
-    pass
+    def __init__(self, message: str, *, cloudflare: bool = False) -> None:
+        super().__init__(message)
+        self.cloudflare = cloudflare  # a browser check, not a refusal of this account or request
 
 
 class BackendNotFound(BackendError):
@@ -397,7 +399,8 @@ class BackendClient:
             if "text/html" in response.headers.get("content-type", ""):
                 raise Blocked(
                     "ChatGPT blocked this request (a Cloudflare browser check, not a sign-in problem); "
-                    f"try again later, or use {EXPORT_HINT}"
+                    f"try again later, or use {EXPORT_HINT}",
+                    cloudflare=True,
                 )
             raise Blocked(f"{path}: access denied (403){_detail(response)}; a workspace needs {ENV_ACCOUNT_ID}")
         if status == 404:

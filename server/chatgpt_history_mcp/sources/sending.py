@@ -134,16 +134,28 @@ async def send_message(client: BackendClient, outgoing: Outgoing, on_text: TextC
     OutcomeUnknown once the message may have reached ChatGPT.
     """
     for attempt in range(SEND_ATTEMPTS):
-        headers = await _requirements(client, outgoing)
         try:
+            headers = await _requirements(client, outgoing)
             async with client.stream_post(CONVERSATION, outgoing.body(), headers) as chunks:
                 return await _read_answer(chunks, outgoing, on_text)
+        except (OutcomeUnknown, ChallengeRequired):
+            raise
         except (RateLimited, Unavailable) as exc:  # refused before acting: the message was not sent
             wait = exc.retry_after if isinstance(exc, RateLimited) and exc.retry_after is not None else None
             if attempt + 1 >= SEND_ATTEMPTS or (wait or 0) > MAX_SEND_WAIT:
-                raise type(exc)(f"{exc}; the message was not sent") from None
+                raise _not_sent(exc) from None
             await anyio.sleep(wait if wait is not None else 1.0 + attempt)
+        except BackendError as exc:
+            raise _not_sent(exc) from None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _not_sent(exc: BackendError) -> BackendError:
+    """The same failure, saying that nothing reached ChatGPT (so sending again is safe)."""
+    text = str(exc) if "nothing was sent" in str(exc) else f"{exc}; the message was not sent"
+    if isinstance(exc, RateLimited):
+        return RateLimited(text, exc.retry_after)
+    return type(exc)(text)
 
 
 async def _requirements(client: BackendClient, outgoing: Outgoing) -> dict[str, str]:
@@ -167,6 +179,8 @@ async def _requirements(client: BackendClient, outgoing: Outgoing) -> dict[str, 
             _refuse_challenges(finalized)
             token = finalized.get("token") if isinstance(finalized, dict) else None
     except (RequestRejected, Blocked) as exc:
+        if isinstance(exc, Blocked) and exc.cloudflare:
+            raise
         raise BackendError(
             f"ChatGPT's anti-abuse check refused this client ({exc}); nothing was sent; {ALTERNATIVE}"
         ) from None
