@@ -50,6 +50,10 @@ Use search_conversations to find past chats by what was said (words, "exact phra
 prefix*, code identifiers); it returns conversations with their best matching messages. Use
 get_conversation to read one (paged; follow next_offset). list_conversations browses by date or project.
 Cite conversations by title and date when you use them."""
+SEND_INSTRUCTIONS = """
+send_message asks ChatGPT something on the user's account (a new chat, or a follow-up with conversation_id):
+use it only when the user wants ChatGPT asked. If it reports an unknown outcome, do not send again before
+checking that conversation."""
 
 ISODate = Annotated[str | None, Field(description="ISO-8601 date or datetime, e.g. 2024-03-01 (UTC if no zone)")]
 Role = Literal["user", "assistant", "tool", "system"]
@@ -165,7 +169,7 @@ def create_server(settings: Settings) -> MCPServer:
         "chatgpt-history",
         title="ChatGPT History",
         version=__version__,
-        instructions=INSTRUCTIONS,
+        instructions=INSTRUCTIONS + (SEND_INSTRUCTIONS if settings.allow_send else ""),
         lifespan=lifespan,
     )
     mcp.middleware.append(UnknownToolIsInvalidParams(mcp))
