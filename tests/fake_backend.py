@@ -11,17 +11,39 @@ from a daemon thread (``with FakeBackend(...) as fb:`` or ``.start()`` / ``.stop
   workspace account (403 JSON). Conversation list (offset paging, ``limit`` ≤ 100 else 422, a ``total`` that lies,
   ISO-8601 times, no project chats), archive, projects (sidebar + per-project cursor paging), one conversation
   (the export shape, epoch times), memories, automations.
+- Sending a message (``chatgpt-data.md`` §2.3–2.4), all ``POST`` with the same auth:
+  ``/backend-api/f/conversation/prepare`` → ``{status: "ok", conduit_token}`` (404 for an unknown
+  ``conversation_id``); ``/backend-api/sentinel/chat-requirements/prepare`` → ``{persona, prepare_token,
+  turnstile{required, dx}, proofofwork{required, seed, difficulty}}`` (what is required: ``fb.challenge``);
+  ``…/finalize`` with ``{prepare_token}`` → ``{persona, token, expire_after: 540, expire_at}`` (403 for an
+  unknown or reused prepare token, or while a challenge is demanded: the fake never takes a solution);
+  ``/backend-api/f/conversation`` needs ``openai-sentinel-chat-requirements-token`` (finalized, unexpired,
+  single use: spent even when the send then fails; else 403 "Unusual activity…") and, if sent,
+  ``x-conduit-token`` from prepare (else 403). A send that passes its checks (400 no text or bad parent, 404
+  unknown conversation, 409 message id already there, 422 model not in ``fb.models``) is recorded in the account
+  at once (a new chat gets a fresh id, a system node and a title; a follow-up hangs under
+  ``parent_message_id``, branching if that is not the current node) and in ``fb.sent_turns``, then streamed as
+  SSE (chunked): with ``"v1"`` in ``supported_encodings`` the delta encoding (``delta_encoding``,
+  ``resume_conversation_token``, the replayed parent message of a follow-up, the user message ``add``,
+  ``input_message``, ``message_marker``, the assistant ``add``, ``append`` / bare ``{"v"}`` pieces, a closing
+  ``patch``, ``title_generation`` for a new chat, ``message_stream_complete``, ``[DONE]``), else full message
+  snapshots then ``[DONE]``. The answer is ``fb.answer_for(text)``; ``fb.stream_delay`` paces the pieces.
 - Faults per path pattern and count: 429 + ``Retry-After``, a Cloudflare HTML 403, 5xx, a dropped connection, a
-  slow answer, and "the access token expires after N backend requests".
+  slow answer, and "the access token expires after N backend requests"; those all strike before a send is looked
+  at (nothing recorded). After a send's turn is recorded: ``cut_stream`` (the body ends cleanly after N events,
+  before completion), ``reset_after_dispatch`` (a TCP reset before any response byte) and ``stream_error`` (an
+  error event after the assistant's ``add``; only the user's message is recorded).
 
-Every request is recorded in ``fb.requests``. Secrets are recognizable (``FAKE-SESSION-…``, JWT signatures that
-start with :data:`ACCESS_TOKEN_MARKER`), and ``fb.secrets()`` lists every one ever issued, so a test can scan
-logs and outputs for them.
+Every request is recorded in ``fb.requests`` (with its parsed JSON body). Secrets are recognizable
+(``FAKE-SESSION-…``, JWT signatures that start with :data:`ACCESS_TOKEN_MARKER`, sentinel tokens that start with
+:data:`SENTINEL_MARKER`), and ``fb.secrets()`` lists every one ever issued (conduit and stream resume tokens too),
+so a test can scan logs and outputs for them.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import fnmatch
 import itertools
@@ -29,6 +51,8 @@ import json
 import os
 import re
 import secrets as _secrets
+import socket
+import struct
 import sys
 import threading
 import time
@@ -39,20 +63,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qs, urlsplit
 
 __all__ = [
     "ACCESS_TOKEN_MARKER",
     "BASE_TIME",
     "COOKIE_CHUNK_SIZE",
+    "DEFAULT_MODELS",
+    "DEFAULT_MODEL_SLUG",
+    "NEW_CHAT_PARENT",
+    "SEND_PATH",
+    "SENTINEL_MARKER",
     "SESSION_COOKIE",
     "SESSION_MARKER",
+    "UNUSUAL_ACTIVITY",
     "FakeAccount",
     "FakeBackend",
     "Fault",
     "RecordedRequest",
     "decode_jwt",
+    "default_answer",
+    "default_title",
     "iso",
     "sample_account",
 ]
@@ -66,6 +98,18 @@ COOKIE_CHUNK_SIZE = 3933
 _SIGNATURE_PREFIX = b"FAKE-JWT-SIGNATURE-NOT-A-REAL-KEY"  # 33 bytes: a multiple of 3, so its base64 is fixed
 #: Every access token's signature starts with this (base64url of ``FAKE-JWT-SIGNATURE-NOT-A-REAL-KEY``).
 ACCESS_TOKEN_MARKER = base64.urlsafe_b64encode(_SIGNATURE_PREFIX).decode().rstrip("=")
+
+#: The send endpoint (SSE), and the ``parent_message_id`` that starts a new chat.
+SEND_PATH = "/backend-api/f/conversation"
+NEW_CHAT_PARENT = "client-created-root"
+#: The models a send may name (``FakeBackend.models``); none or ``auto`` answers with :data:`DEFAULT_MODEL_SLUG`.
+DEFAULT_MODELS = frozenset({"auto", "gpt-5-2", "gpt-4o", "o3"})
+DEFAULT_MODEL_SLUG = "gpt-5-2"
+#: The 403 ``detail`` of a send without a valid, unused chat-requirements token.
+UNUSUAL_ACTIVITY = "Unusual activity has been detected from your device. Try again later."
+#: Every sentinel prepare / requirements token starts with this (conduit and resume tokens are JWT-shaped).
+SENTINEL_MARKER = "gAAAAABFAKE-SENTINEL-"
+REQUIREMENTS_TOKEN_LIFETIME = 540
 
 #: 2025-09-19T22:57:22.327234Z: the account clock starts here.
 BASE_TIME = 1_758_322_642.327234
@@ -282,16 +326,40 @@ class FakeAccount:
         """Add a message after ``current_node`` (role: the other one than the current leaf's), make it current
         and bump ``update_time`` to its time (default: the account clock's next tick). Returns the node id."""
         body = self.conversations[conversation_id]
-        mapping = body["mapping"]
         leaf = body["current_node"]
-        last = (mapping[leaf].get("message") or {}).get("author", {}).get("role")
+        last = (body["mapping"][leaf].get("message") or {}).get("author", {}).get("role")
         role = role or ("assistant" if last == "user" else "user")
+        return self.add_message(conversation_id, leaf, role, text, when=when)
+
+    def add_message(
+        self,
+        conversation_id: str,
+        parent_id: str,
+        role: str,
+        text: str,
+        *,
+        message_id: str | None = None,
+        when: float | None = None,
+        model: str | None = None,
+        current: bool = True,
+    ) -> str:
+        """Add a message as a child of node ``parent_id`` (not the current leaf: a new branch), make it current
+        (unless ``current=False``) and bump ``update_time`` to its time (default: the account clock's next tick).
+        ``model``: an assistant's ``model_slug`` (default: the conversation's). Returns the node id."""
+        body = self.conversations[conversation_id]
+        mapping = body["mapping"]
+        if parent_id not in mapping:
+            raise KeyError(f"no node {parent_id} in conversation {conversation_id}")
         when = round(when, 6) if when is not None else self.tick(61.250001)
-        nid = _uuid(f"{conversation_id}/node/appended/{len(mapping)}")
-        msg = _message(nid, role, text, when, body.get("default_model_slug") if role == "assistant" else None)
-        mapping[nid] = {"id": nid, "message": msg, "parent": leaf, "children": []}
-        mapping[leaf]["children"].append(nid)
-        body["current_node"] = nid
+        nid = message_id or _uuid(f"{conversation_id}/node/appended/{len(mapping)}")
+        if nid in mapping:
+            raise ValueError(f"node {nid} already exists in conversation {conversation_id}")
+        slug = (model or body.get("default_model_slug")) if role == "assistant" else None
+        msg = _message(nid, role, text, when, slug)
+        mapping[nid] = {"id": nid, "message": msg, "parent": parent_id, "children": []}
+        mapping[parent_id]["children"].append(nid)
+        if current:
+            body["current_node"] = nid
         body["update_time"] = when
         self._after(when)
         return nid
@@ -549,16 +617,22 @@ class RecordedRequest:
     body: bytes = b""
     status: int | None = None
     time: float = 0.0
+    #: The body parsed as JSON (``None`` when empty or not JSON).
+    json_body: Any = None
 
 
-FaultKind = Literal["429", "cloudflare", "status", "drop", "slow"]
+FaultKind = Literal["429", "cloudflare", "status", "drop", "slow", "cut", "reset", "stream_error"]
+#: Faults of a send that apply after the turn is recorded (the others apply before anything is looked at).
+_AFTER_DISPATCH: frozenset[str] = frozenset({"cut", "reset", "stream_error"})
 
 
 @dataclass
 class Fault:
     """A scheduled failure for requests whose path matches ``path`` (an ``fnmatch`` pattern on the path without
     its query, ``*`` crossing ``/``) and, if set, ``method``. ``count``: how many matching requests it hits
-    (``None``: all until cleared). ``hits`` counts those it did."""
+    (``None``: all until cleared). ``hits`` counts those it did. ``cut``, ``reset`` and ``stream_error`` only
+    act on a valid send (``POST /backend-api/f/conversation``) after its turn is recorded, and only such a send
+    counts as a hit; ``after_events`` is where ``cut`` ends the stream, ``message`` what ``stream_error`` says."""
 
     kind: FaultKind
     path: str = "/backend-api/*"
@@ -567,6 +641,8 @@ class Fault:
     retry_after: float | str = 1
     status: int = 503
     delay: float = 0.0
+    after_events: int = 6
+    message: str = "Something went wrong while generating the response."
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -609,7 +685,43 @@ def _invalid(loc: str, msg: str, value: str | None, kind: str = "value_error", *
     return _json(422, {"detail": [error]})
 
 
+@dataclass
+class _Stream:
+    """An SSE answer: each event's bytes with the seconds to wait before sending it; sent chunked, flushed per
+    event, then the closing chunk (a clean end of the body, whether or not the events say the answer is done)."""
+
+    events: list[tuple[float, bytes]]
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _sse(data: Any, event: str | None = None) -> bytes:
+    """One SSE event; ``data`` is JSON-encoded unless it is already a string."""
+    text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {text}\n\n".encode()
+
+
+def _pieces(text: str, words: int = 2) -> list[str]:
+    """The answer cut into streamed pieces of a few words each (their concatenation is ``text``)."""
+    tokens = re.findall(r"\S+\s*|\s+", text)
+    return ["".join(tokens[i : i + words]) for i in range(0, len(tokens), words)] or [""]
+
+
+def default_answer(text: str) -> str:
+    """The fake's default answer to ``text``: deterministic, long enough to stream in several pieces."""
+    return f"Fake answer to: {text}\n\nIt arrives in several pieces, as a streamed answer does. That is all for now."
+
+
+def default_title(text: str) -> str:
+    """The fake's default title for a new chat: the first words of the question."""
+    title = " ".join(text.split()[:6])
+    if len(title) > 60:
+        title = title[:59].rstrip() + "…"
+    return title[:1].upper() + title[1:] if title else "New chat"
+
+
 _DROP = object()
+_RESET = object()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -647,6 +759,18 @@ class _Token:
     revoked: bool = False
 
 
+@dataclass
+class _Prepared:
+    challenge: str | None
+    finalized: bool = False
+
+
+@dataclass
+class _Requirements:
+    expire_at: int
+    used: bool = False
+
+
 class FakeBackend:
     """The fake backend serving ``account``. See the module docstring; every option is keyword-only.
 
@@ -671,6 +795,14 @@ class FakeBackend:
         true count. False: always the true count.
       ``blocked_user_agents`` (()): substrings of ``User-Agent`` that always get the Cloudflare 403.
       ``clock``: a ``() -> float`` for "now" (default: ``time.time() + offset``, moved by :meth:`advance`).
+    Sending (each also an attribute of the same name, which a test may change at any time):
+      ``challenge`` (None): ``"proofofwork"`` or ``"turnstile"``: what the sentinel demands (``required: true``);
+        finalize then always fails (the fake knows no solution). None: neither is required.
+      ``models`` (:data:`DEFAULT_MODELS`): the ``model`` values a send may name (a set); others get 422.
+      ``answer_for`` (:func:`default_answer`): ``question -> answer text``.
+      ``title_for`` (:func:`default_title`): ``question -> the title of a new chat``.
+      ``replay_history`` (True): a follow-up's stream first replays the parent message (as the real one does).
+      ``stream_delay`` (0.0): seconds between two streamed pieces of the answer.
     """
 
     def __init__(
@@ -696,6 +828,12 @@ class FakeBackend:
         blocked_user_agents: Sequence[str] = (),
         faults: Iterable[Fault] = (),
         clock: Callable[[], float] | None = None,
+        challenge: Literal["proofofwork", "turnstile"] | None = None,
+        models: Iterable[str] = DEFAULT_MODELS,
+        answer_for: Callable[[str], str] = default_answer,
+        title_for: Callable[[str], str] = default_title,
+        replay_history: bool = True,
+        stream_delay: float = 0.0,
     ) -> None:
         self.account = account if account is not None else sample_account()
         self.session_token_length = session_token_length
@@ -720,6 +858,25 @@ class FakeBackend:
         self.faults: list[Fault] = list(faults)
         self._clock = clock
         self._offset = 0.0
+        self.challenge: Literal["proofofwork", "turnstile"] | None = challenge
+        self.models: set[str] = set(models)
+        self.answer_for = answer_for
+        self.title_for = title_for
+        self.replay_history = replay_history
+        self.stream_delay = stream_delay
+        #: One dict per send that was accepted (its turn recorded), in order: ``conversation_id``,
+        #: ``user_message_id``, ``parent_message_id`` (as sent), ``assistant_message_id`` (None after a
+        #: ``stream_error``), ``text``, ``model`` (as sent, may be None), ``model_slug`` (the one answering),
+        #: ``answer`` (None after a ``stream_error``), ``new_conversation``, ``fault`` (the kind that hit, or None).
+        self.sent_turns: list[dict[str, Any]] = []
+        #: Tokens issued, oldest first: conduit (``f/conversation/prepare``), sentinel prepare and requirements
+        #: (``chat-requirements/prepare`` / ``finalize``), and the streams' ``resume_conversation_token``.
+        self.conduit_tokens: list[str] = []
+        self.prepare_tokens: list[str] = []
+        self.requirements_tokens: list[str] = []
+        self.resume_tokens: list[str] = []
+        self._prepared: dict[str, _Prepared] = {}
+        self._requirements: dict[str, _Requirements] = {}
         #: Every request, in arrival order.
         self.requests: list[RecordedRequest] = []
         #: Exceptions raised while serving (a test may assert it is empty).
@@ -869,10 +1026,12 @@ class FakeBackend:
         return t is not None and not t.revoked and self.now() < t.exp
 
     def secrets(self) -> list[str]:
-        """Every secret ever issued: session values (and their cookie chunks) and access tokens."""
+        """Every secret ever issued: session values (and their cookie chunks), access tokens, and the send's
+        conduit, sentinel (prepare, requirements) and resume tokens."""
         found = list(self.session_tokens) + list(self.access_tokens)
         if self._split():
             found += list(self.session_cookies.values())
+        found += self.conduit_tokens + self.prepare_tokens + self.requirements_tokens + self.resume_tokens
         return found
 
     # ---- faults
@@ -900,6 +1059,21 @@ class FakeBackend:
     def slow(self, delay: float, path: str = "/backend-api/*", count: int | None = 1) -> Fault:
         """Sleep ``delay`` seconds, then answer normally (other faults may still apply)."""
         return self.add_fault(Fault("slow", path, count, delay=delay))
+
+    def cut_stream(self, after_events: int = 6, path: str = SEND_PATH, count: int | None = 1) -> Fault:
+        """A valid send is recorded and streamed normally for ``after_events`` SSE events, then the body ends
+        cleanly (no completion, no ``[DONE]``): the client sees EOF before the answer is complete."""
+        return self.add_fault(Fault("cut", path, count, method="POST", after_events=after_events))
+
+    def reset_after_dispatch(self, path: str = SEND_PATH, count: int | None = 1) -> Fault:
+        """A valid send is read and its turn recorded, then the connection is reset (RST) before any response
+        byte: the outcome is unknown to the client."""
+        return self.add_fault(Fault("reset", path, count, method="POST"))
+
+    def stream_error(self, message: str, count: int | None = 1, path: str = SEND_PATH) -> Fault:
+        """A valid send records the user's message only (no answer: as after the real "Something went wrong"),
+        streams up to the assistant's ``add``, then an error event carrying ``message``, then ends."""
+        return self.add_fault(Fault("stream_error", path, count, method="POST", message=message))
 
     def clear_faults(self) -> None:
         self.faults.clear()
@@ -931,6 +1105,12 @@ class FakeBackend:
             headers[k] = v
         length = int(headers.get("content-length") or 0)
         body = h.rfile.read(length) if length > 0 else b""
+        parsed: Any = None
+        if body:
+            try:
+                parsed = json.loads(body)
+            except (ValueError, RecursionError):
+                parsed = None
         rec = RecordedRequest(
             method=h.command,
             path=split.path,
@@ -939,6 +1119,7 @@ class FakeBackend:
             headers=headers,
             body=body,
             time=time.time(),
+            json_body=parsed,
         )
         self.requests.append(rec)
         try:
@@ -949,6 +1130,15 @@ class FakeBackend:
         if response is _DROP:
             rec.status = 0
             h.close_connection = True
+            return
+        if response is _RESET:
+            rec.status = 0
+            h.close_connection = True
+            self._reset(h)
+            return
+        if isinstance(response, _Stream):
+            rec.status = 200
+            self._write_stream(h, response)
             return
         assert isinstance(response, _Response)
         rec.status = response.status
@@ -961,14 +1151,40 @@ class FakeBackend:
         if h.command != "HEAD":
             h.wfile.write(response.body)
 
-    def _respond(self, rec: RecordedRequest) -> _Response | object:
+    def _reset(self, h: BaseHTTPRequestHandler) -> None:
+        """Reset the connection: SO_LINGER 0 then close, so the peer gets an RST instead of a FIN."""
+        sock = h.connection
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+        h.rfile.close()  # the socket's last reference: the descriptor closes now (with the RST)
+
+    def _write_stream(self, h: BaseHTTPRequestHandler, stream: _Stream) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        h.send_header("Transfer-Encoding", "chunked")
+        h.send_header("Cache-Control", "no-cache")
+        for name, value in stream.headers:
+            h.send_header(name, value)
+        h.end_headers()
+        try:
+            for delay, data in stream.events:
+                if delay > 0 and self._stopping.wait(delay):
+                    h.close_connection = True  # stopping: leave the body unfinished
+                    return
+                h.wfile.write(b"%X\r\n%s\r\n" % (len(data), data))
+            h.wfile.write(b"0\r\n\r\n")
+        except OSError:  # the client went away mid-stream
+            h.close_connection = True
+
+    def _respond(self, rec: RecordedRequest) -> _Response | _Stream | object:
         ua = rec.headers.get("user-agent", "")
         if any(s in ua for s in self.blocked_user_agents):
             return self._cloudflare()
         with self.lock:  # claim the faults that apply (counts stay exact under concurrent requests)
             claimed: list[Fault] = []
             for fault in self.faults:  # every slow one that applies, then the first other
-                if fault.matches(rec.method, rec.path):
+                if fault.kind not in _AFTER_DISPATCH and fault.matches(rec.method, rec.path):
                     fault.hits += 1
                     claimed.append(fault)
                     if fault.kind != "slow":
@@ -993,13 +1209,14 @@ class FakeBackend:
         if rec.path == "/api/auth/session":
             return self._session_endpoint(rec)
         if rec.path.startswith("/backend-api/"):
-            if rec.method != "GET":
+            post = self._POST_ROUTES.get(rec.path)
+            if rec.method != ("POST" if post else "GET"):
                 return _detail(405, "Method Not Allowed")
             denied = self._authorize(rec)
             if denied is not None:
                 return denied
             with self.lock:
-                return self._route(rec)
+                return getattr(self, post)(rec) if post else self._route(rec)
         return _detail(404, "Not Found")
 
     @staticmethod
@@ -1295,3 +1512,302 @@ class FakeBackend:
         elif wanted is not None:
             return _invalid("filter", "Input should be 'scheduled', 'paused' or 'finished'", wanted, "enum")
         return _json(200, {"items": items, "cursor": None})
+
+    # ---- sending (under self.lock)
+
+    _POST_ROUTES: ClassVar[dict[str, str]] = {
+        "/backend-api/f/conversation/prepare": "_conversation_prepare",
+        "/backend-api/sentinel/chat-requirements/prepare": "_sentinel_prepare",
+        "/backend-api/sentinel/chat-requirements/finalize": "_sentinel_finalize",
+        SEND_PATH: "_send",
+    }
+
+    def _jwt_like(self, payload: dict[str, Any], lifetime: int) -> str:
+        """An opaque ES256-shaped JWT (conduit and resume tokens): the client never reads it."""
+        now = int(self.now())
+        parts = ({"alg": "ES256", "typ": "JWT"}, {**payload, "iat": now, "exp": now + lifetime})
+        head = ".".join(_b64url(json.dumps(part, separators=(",", ":")).encode()) for part in parts)
+        return head + "." + _b64url(os.urandom(64))
+
+    def _conduit_payload(self) -> dict[str, Any]:
+        return {"conduit_uuid": uuid.uuid4().hex, "conduit_location": "10.0.0.1:8304", "cluster": "fake-0"}
+
+    def _persona(self) -> str:
+        return "chatgpt-freeaccount" if self.account.plan_type == "free" else "chatgpt-paid"
+
+    def _conversation_prepare(self, rec: RecordedRequest) -> _Response:
+        body = rec.json_body
+        if not isinstance(body, dict):
+            return _detail(400, "The request body must be a JSON object.")
+        cid = body.get("conversation_id")
+        if cid is not None and cid not in self.account.conversations:
+            return _detail(404, "Conversation not found")
+        token = self._jwt_like(self._conduit_payload(), 60)
+        self.conduit_tokens.append(token)
+        return _json(200, {"status": "ok", "conduit_token": token})
+
+    def _sentinel_prepare(self, rec: RecordedRequest) -> _Response:
+        if rec.body and not isinstance(rec.json_body, dict):
+            return _detail(400, "The request body must be a JSON object.")
+        token = SENTINEL_MARKER + "prepare-" + _secrets.token_urlsafe(96)
+        self._prepared[token] = _Prepared(self.challenge)
+        self.prepare_tokens.append(token)
+        return _json(
+            200,
+            {
+                "persona": self._persona(),
+                "prepare_token": token,
+                "turnstile": {"required": self.challenge == "turnstile", "dx": _b64url(os.urandom(96))},
+                "proofofwork": {
+                    "required": self.challenge == "proofofwork",
+                    "seed": f"0.{_secrets.randbelow(10**16):016d}",
+                    "difficulty": "0fffff",
+                },
+            },
+        )
+
+    def _sentinel_finalize(self, rec: RecordedRequest) -> _Response:
+        body = rec.json_body if isinstance(rec.json_body, dict) else {}
+        sent = body.get("prepare_token")
+        prepared = self._prepared.get(sent) if isinstance(sent, str) else None
+        if prepared is None or prepared.finalized:
+            return _detail(403, "Invalid prepare token")
+        if prepared.challenge == "proofofwork":
+            return _detail(403, "Proof of work required: the challenge was not solved.")
+        if prepared.challenge is not None:
+            return _detail(403, "Turnstile verification required: the challenge was not solved.")
+        prepared.finalized = True
+        expire_at = int(self.now()) + REQUIREMENTS_TOKEN_LIFETIME
+        token = SENTINEL_MARKER + "requirements-" + _secrets.token_urlsafe(96)
+        self._requirements[token] = _Requirements(expire_at)
+        self.requirements_tokens.append(token)
+        return _json(
+            200,
+            {
+                "persona": self._persona(),
+                "token": token,
+                "expire_after": REQUIREMENTS_TOKEN_LIFETIME,
+                "expire_at": expire_at,
+            },
+        )
+
+    def _send(self, rec: RecordedRequest) -> _Response | _Stream | object:
+        """``POST /backend-api/f/conversation``: check, record the turn, then answer with the stream."""
+        sent = rec.headers.get("openai-sentinel-chat-requirements-token")
+        requirements = self._requirements.get(sent) if sent else None
+        if requirements is None or requirements.used or self.now() >= requirements.expire_at:
+            return _detail(403, UNUSUAL_ACTIVITY)
+        requirements.used = True  # single use, even if the send fails below
+        conduit = rec.headers.get("x-conduit-token")
+        if conduit is not None and conduit not in self.conduit_tokens:
+            return _detail(403, "Invalid conduit token")
+        checked = self._check_send(rec.json_body)
+        if isinstance(checked, _Response):
+            return checked
+        cid, parent, user_id, text, model, v1 = checked
+        slug = model if model and model != "auto" else DEFAULT_MODEL_SLUG
+        fault = None
+        for candidate in self.faults:
+            if candidate.kind in _AFTER_DISPATCH and candidate.matches(rec.method, rec.path):
+                candidate.hits += 1
+                fault = candidate
+                break
+        failed = fault is not None and fault.kind == "stream_error"
+        answer = self.answer_for(text)
+        account = self.account
+        new = cid is None
+        title: str | None = None
+        replay: dict[str, Any] | None = None
+        if cid is None:  # a new chat: root → hidden system message → the user's message
+            cid = str(uuid.uuid4())
+            title = self.title_for(text)
+            created = account.tick(61.250001)
+            body = account.add_conversation(
+                [], title=None if failed else title, conversation_id=cid, create_time=created, model=slug
+            )
+            node = body["current_node"]
+            user_when = account.tick(0.012345)
+        else:
+            node = parent
+            previous = account.get(cid)["mapping"][parent].get("message")
+            if self.replay_history and isinstance(previous, dict):
+                replay = copy.deepcopy(previous)
+            user_when = account.tick(61.250001)
+        account.add_message(cid, node, "user", text, message_id=user_id, when=user_when)
+        mapping = account.get(cid)["mapping"]
+        user_message = copy.deepcopy(mapping[user_id]["message"])
+        answer_id = str(uuid.uuid4())
+        if failed:  # the answer never made it: the user's message stays the current node
+            final = _message(answer_id, "assistant", "", None, slug)
+            final["metadata"].pop("finish_details")
+        else:
+            when = account.tick(4.500001)
+            account.add_message(cid, user_id, "assistant", answer, message_id=answer_id, when=when, model=slug)
+            final = copy.deepcopy(mapping[answer_id]["message"])
+        self.sent_turns.append(
+            {
+                "conversation_id": cid,
+                "user_message_id": user_id,
+                "parent_message_id": parent,
+                "assistant_message_id": None if failed else answer_id,
+                "text": text,
+                "model": model,
+                "model_slug": slug,
+                "answer": None if failed else answer,
+                "new_conversation": new,
+                "fault": fault.kind if fault is not None else None,
+            }
+        )
+        if fault is not None and fault.kind == "reset":
+            return _RESET
+        start = copy.deepcopy(final)
+        start.update(status="in_progress", end_turn=None)
+        start["content"]["parts"] = [""]
+        start["metadata"].pop("finish_details", None)
+        error = fault.message if failed and fault is not None else None
+        if v1:
+            events = self._v1_events(cid, replay, user_message, start, answer, error, title if new else None)
+        else:
+            events = self._snapshot_events(cid, user_message, start, final, answer, error)
+        if fault is not None and fault.kind == "cut":
+            events = events[: max(fault.after_events, 0)]
+        return _Stream(events)
+
+    def _check_send(self, body: Any) -> _Response | tuple[str | None, str, str, str, str | None, bool]:
+        """Validate a send's body: ``(conversation_id, parent_message_id, user message id, text, model, v1)``."""
+        if not isinstance(body, dict):
+            return _detail(400, "The request body must be a JSON object.")
+        if body.get("action", "next") != "next":
+            return _detail(400, f"Unsupported action {body.get('action')!r} (the fake knows 'next').")
+        messages = body.get("messages")
+        if not isinstance(messages, list) or len(messages) != 1 or not isinstance(messages[0], dict):
+            return _detail(400, "messages must hold exactly one message.")
+        message = messages[0]
+        user_id = message.get("id")
+        author = message.get("author")
+        content = message.get("content")
+        if not isinstance(user_id, str) or not user_id:
+            return _detail(400, "The message has no id.")
+        if not isinstance(author, dict) or author.get("role") != "user":
+            return _detail(400, "The message's author must be the user.")
+        parts = content.get("parts") if isinstance(content, dict) else None
+        if (
+            not isinstance(content, dict)
+            or content.get("content_type") != "text"
+            or not isinstance(parts, list)
+            or not all(isinstance(part, str) for part in parts)
+            or not "".join(parts).strip()
+        ):
+            return _detail(400, "The message has no text.")
+        text = "".join(parts)
+        cid = body.get("conversation_id")
+        parent = body.get("parent_message_id")
+        if cid is not None:
+            conversation = self.account.conversations.get(cid) if isinstance(cid, str) else None
+            if conversation is None:
+                return _detail(404, "Conversation not found")
+            if not isinstance(parent, str) or parent not in conversation["mapping"]:
+                return _detail(400, "parent message not found")
+            if user_id in conversation["mapping"]:
+                return _detail(409, f"Message {user_id} already exists in this conversation.")
+        elif parent != NEW_CHAT_PARENT:
+            return _detail(400, f"A new conversation starts from parent_message_id {NEW_CHAT_PARENT!r}.")
+        model = body.get("model")
+        if model is not None and (not isinstance(model, str) or model not in self.models):
+            return _detail(422, f"Model {model} is not available")
+        encodings = body.get("supported_encodings")
+        v1 = isinstance(encodings, list) and "v1" in encodings
+        return cid, parent, user_id, text, model, v1
+
+    def _v1_events(
+        self,
+        cid: str,
+        replay: dict[str, Any] | None,
+        user_message: dict[str, Any],
+        start: dict[str, Any],
+        answer: str,
+        error: str | None,
+        title: str | None,
+    ) -> list[tuple[float, bytes]]:
+        """The delta-encoded stream (``chatgpt-data.md`` §2.4)."""
+        events: list[tuple[float, bytes]] = []
+
+        def emit(data: Any, event: str | None = None, delay: float = 0.0) -> None:
+            events.append((delay, _sse(data, event)))
+
+        def root(message: dict[str, Any]) -> dict[str, Any]:
+            return {"message": message, "conversation_id": cid, "error": None}
+
+        resume = self._jwt_like(self._conduit_payload(), 600)
+        self.resume_tokens.append(resume)
+        emit('"v1"', "delta_encoding")
+        emit({"type": "resume_conversation_token", "token": resume, "conversation_id": cid})
+        c = 0
+        if replay is not None:
+            emit({"p": "", "o": "add", "v": root(replay), "c": c}, "delta")
+            c += 1
+        emit({"p": "", "o": "add", "v": root(user_message), "c": c}, "delta")
+        c += 1
+        emit({"type": "input_message", "input_message": user_message, "conversation_id": cid})
+        emit(
+            {
+                "type": "message_marker",
+                "conversation_id": cid,
+                "message_id": start["id"],
+                "marker": "user_visible_token",
+                "event": "first",
+            }
+        )
+        emit({"p": "", "o": "add", "v": root(start), "c": c}, "delta")
+        if error is not None:
+            emit({"type": "error", "error": error, "conversation_id": cid})
+            return events
+        *pieces, last = _pieces(answer)
+        for i, piece in enumerate(pieces):
+            if i == 0:
+                emit({"p": "/message/content/parts/0", "o": "append", "v": piece}, "delta")
+            else:
+                emit({"v": piece}, "delta", self.stream_delay)
+        finish = [
+            {"p": "/message/content/parts/0", "o": "append", "v": last},
+            {"p": "/message/status", "o": "replace", "v": "finished_successfully"},
+            {"p": "/message/end_turn", "o": "replace", "v": True},
+            {"p": "/message/metadata", "o": "append", "v": {"finish_details": {"type": "stop"}}},
+        ]
+        emit({"p": "", "o": "patch", "v": finish}, "delta", self.stream_delay if pieces else 0.0)
+        if title is not None:
+            emit({"type": "title_generation", "title": title, "conversation_id": cid})
+        emit({"type": "message_stream_complete", "conversation_id": cid})
+        emit("[DONE]")
+        return events
+
+    def _snapshot_events(
+        self,
+        cid: str,
+        user_message: dict[str, Any],
+        start: dict[str, Any],
+        final: dict[str, Any],
+        answer: str,
+        error: str | None,
+    ) -> list[tuple[float, bytes]]:
+        """The older stream: the user's message, then the whole answer so far at every step."""
+        events: list[tuple[float, bytes]] = []
+
+        def emit(message: dict[str, Any] | None, delay: float = 0.0, err: str | None = None) -> None:
+            events.append((delay, _sse({"message": message, "conversation_id": cid, "error": err})))
+
+        emit(user_message)
+        emit(start)
+        if error is not None:
+            emit(None, err=error)
+            return events
+        so_far = ""
+        *pieces, _last = _pieces(answer)
+        for piece in pieces:
+            so_far += piece
+            partial = copy.deepcopy(start)
+            partial["content"]["parts"] = [so_far]
+            emit(partial, self.stream_delay)
+        emit(final, self.stream_delay if pieces else 0.0)
+        events.append((0.0, _sse("[DONE]")))
+        return events

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,13 +13,25 @@ from typing import Any
 import httpx
 import pytest
 
+from chatgpt_history_mcp.sources.sse import (
+    DeltaDecoder,
+    IncompleteStream,
+    SSEParser,
+    StreamError,
+    StreamResult,
+    decode_stream,
+)
 from chatgpt_history_mcp.store.history import HistoryStore
 from chatgpt_history_mcp.store.importer import import_export
 from fake_backend import (
     ACCESS_TOKEN_MARKER,
     COOKIE_CHUNK_SIZE,
+    NEW_CHAT_PARENT,
+    SEND_PATH,
+    SENTINEL_MARKER,
     SESSION_COOKIE,
     SESSION_MARKER,
+    UNUSUAL_ACTIVITY,
     FakeAccount,
     FakeBackend,
     decode_jwt,
@@ -228,3 +241,300 @@ def test_export_zip_imports(make_store: Callable[..., HistoryStore], tmp_path: P
             make_store(f"data-{split}"), account.write_export_zip(tmp_path / "e.zip", split_every=split)
         )
         assert (report.outcome, report.added, report.invalid) == ("imported", 13, 0)
+
+
+# ---- sending a message
+
+
+def requirements_token(client: httpx.Client, auth: dict[str, str]) -> str:
+    """The sentinel dance without a challenge: prepare, finalize, return the chat-requirements token."""
+    prepared = client.post("/backend-api/sentinel/chat-requirements/prepare", json={}, headers=auth).json()
+    final = client.post(
+        "/backend-api/sentinel/chat-requirements/finalize",
+        json={"prepare_token": prepared["prepare_token"]},
+        headers=auth,
+    )
+    assert final.status_code == 200, final.text
+    return final.json()["token"]
+
+
+def send_body(
+    text: str,
+    *,
+    parent: str = NEW_CHAT_PARENT,
+    conversation_id: str | None = None,
+    model: str | None = "auto",
+    v1: bool = True,
+    message_id: str | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "action": "next",
+        "messages": [
+            {
+                "id": message_id or str(uuid.uuid4()),
+                "author": {"role": "user"},
+                "create_time": time.time(),
+                "content": {"content_type": "text", "parts": [text]},
+            }
+        ],
+        "parent_message_id": parent,
+        "timezone_offset_min": 0,
+        "supported_encodings": ["v1"] if v1 else [],
+    }
+    if conversation_id is not None:
+        body["conversation_id"] = conversation_id
+    if model is not None:
+        body["model"] = model
+    return body
+
+
+def send(
+    client: httpx.Client,
+    auth: dict[str, str],
+    body: dict[str, Any],
+    *,
+    token: str | None = None,
+    conduit: str | None = None,
+) -> tuple[httpx.Response, bytes]:
+    """POST the send (a fresh requirements token unless given) and read the whole body."""
+    headers = {**auth, "openai-sentinel-chat-requirements-token": token or requirements_token(client, auth)}
+    if conduit is not None:
+        headers["x-conduit-token"] = conduit
+    with client.stream("POST", SEND_PATH, json=body, headers=headers) as answer:
+        raw = b"".join(answer.iter_raw())
+    return answer, raw
+
+
+def test_new_chat_then_follow_ups_are_recorded(fb: FakeBackend) -> None:
+    account = fb.account
+    before = len(account.conversations)
+    with httpx.Client(base_url=fb.url) as client:
+        auth = bearer(fb, client)
+        first = send_body("How tall is a giraffe?")
+        answer, raw = send(client, auth, first)
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/event-stream")
+        assert raw.startswith(b'event: delta_encoding\ndata: "v1"\n\n')
+        result = decode_stream([raw])
+        cid = result.conversation_id
+        assert isinstance(cid, str) and cid in account.conversations and len(account.conversations) == before + 1
+        user_id = first["messages"][0]["id"]
+        assert result.answer == fb.answer_for("How tall is a giraffe?") and result.user_message_id == user_id
+        assert (result.model, result.title) == ("gpt-5-2", "How tall is a giraffe?")
+        assert account.main_ids()[0] == cid
+
+        body = client.get(f"/backend-api/conversation/{cid}", headers=auth).json()
+        mapping = body["mapping"]
+        assert body["title"] == result.title and body["current_node"] == result.answer_message_id
+        assistant = mapping[result.answer_message_id]
+        assert assistant["parent"] == user_id and assistant["message"] == result.answer_message
+        system = mapping[mapping[user_id]["parent"]]
+        assert system["message"]["author"]["role"] == "system" and mapping[system["parent"]]["message"] is None
+        assert mapping[user_id]["message"]["content"]["parts"] == ["How tall is a giraffe?"]
+
+        # A follow-up (with a conduit token): the previous answer is replayed first, then the new turn.
+        prepared = client.post(
+            "/backend-api/f/conversation/prepare",
+            json={"action": "next", "conversation_id": cid, "parent_message_id": result.answer_message_id},
+            headers=auth,
+        ).json()
+        assert prepared["status"] == "ok" and prepared["conduit_token"].count(".") == 2
+        updated = body["update_time"]
+        second = send_body("And its neck?", conversation_id=cid, parent=result.answer_message_id, model="gpt-4o")
+        answer, raw = send(client, auth, second, conduit=prepared["conduit_token"])
+        parser, decoder = SSEParser(), DeltaDecoder()
+        for event in parser.feed(raw) + parser.finish():
+            decoder.feed(event)
+        follow = decoder.finish()
+        second_id = second["messages"][0]["id"]
+        assert list(decoder.messages) == [result.answer_message_id, second_id, follow.answer_message_id]  # replay
+        assert (follow.answer, follow.model, follow.title) == (fb.answer_for("And its neck?"), "gpt-4o", None)
+        body = account.get(cid)
+        assert body["update_time"] > updated and body["current_node"] == follow.answer_message_id
+        assert body["mapping"][second_id]["parent"] == result.answer_message_id
+        assert body["mapping"][follow.answer_message_id]["message"]["metadata"]["model_slug"] == "gpt-4o"
+
+        # A send whose parent is not the current node makes a branch.
+        third = send_body("Actually, zebras?", conversation_id=cid, parent=result.answer_message_id)
+        branch = decode_stream([send(client, auth, third)[1]])
+        body = account.get(cid)
+        assert body["mapping"][result.answer_message_id]["children"] == [second_id, third["messages"][0]["id"]]
+        assert body["current_node"] == branch.answer_message_id
+
+    assert [(t["conversation_id"], t["user_message_id"], t["new_conversation"]) for t in fb.sent_turns] == [
+        (cid, user_id, True),
+        (cid, second_id, False),
+        (cid, third["messages"][0]["id"], False),
+    ]
+    assert fb.sent_turns[0]["parent_message_id"] == NEW_CHAT_PARENT and fb.sent_turns[1]["model"] == "gpt-4o"
+    posted = fb.requests_to(SEND_PATH, "POST")
+    assert [r.json_body["messages"][0]["id"] for r in posted] == [t["user_message_id"] for t in fb.sent_turns]
+    assert posted[1].headers["x-conduit-token"] == prepared["conduit_token"]
+    secrets = fb.secrets()
+    assert prepared["conduit_token"] in secrets and all(t in secrets for t in fb.requirements_tokens)
+    assert len(fb.resume_tokens) == 3 and all(t in secrets for t in fb.resume_tokens + fb.prepare_tokens)
+
+
+def test_snapshot_stream_without_v1(fb: FakeBackend) -> None:
+    fb.replay_history = False
+    with httpx.Client(base_url=fb.url) as client:
+        auth = bearer(fb, client)
+        cid = fb.account.main_ids()[0]
+        leaf = fb.account.get(cid)["current_node"]
+        body = send_body("Summarise, please.", conversation_id=cid, parent=leaf, model=None, v1=False)
+        answer, raw = send(client, auth, body)
+    assert answer.status_code == 200 and b"delta_encoding" not in raw and b'"o":' not in raw
+    assert raw.endswith(b"data: [DONE]\n\n") and raw.count(b"data: {") > 3
+    result = decode_stream([raw])
+    assert result.answer == fb.answer_for("Summarise, please.") and result.conversation_id == cid
+    assert result.user_message_id == body["messages"][0]["id"] and result.model == "gpt-5-2"
+    assert fb.account.get(cid)["current_node"] == result.answer_message_id
+
+
+def test_send_validation_records_nothing(fb: FakeBackend) -> None:
+    account = fb.account
+    cid = account.main_ids()[0]
+    leaf = account.get(cid)["current_node"]
+    snapshot = json.dumps(account.conversations, sort_keys=True)
+    with httpx.Client(base_url=fb.url) as client:
+        auth = bearer(fb, client)
+
+        def status(body: dict[str, Any], **kwargs: Any) -> tuple[int, Any]:
+            answer, raw = send(client, auth, body, **kwargs)
+            assert answer.headers["content-type"] == "application/json"
+            return answer.status_code, json.loads(raw)["detail"]
+
+        empty = send_body("x")
+        empty["messages"] = []
+        assert status(empty)[0] == 400
+        assert status(send_body("   "))[0] == 400
+        assert status(send_body("Hi", conversation_id="nope"))[0] == 404
+        assert status(send_body("Hi", parent=leaf))[0] == 400  # a new chat starts from client-created-root
+        assert status(send_body("Hi", conversation_id=cid, parent="nope")) == (400, "parent message not found")
+        assert status(send_body("Hi", conversation_id=cid, parent=leaf, message_id=leaf))[0] == 409
+        assert status(send_body("Hi", model="gpt-9")) == (422, "Model gpt-9 is not available")
+        fb.models.add("gpt-9")
+        # Sentinel and conduit tokens.
+        assert status(send_body("Hi"), token="nope") == (403, UNUSUAL_ACTIVITY)
+        token = requirements_token(client, auth)
+        assert status(send_body("Hi", model="bad"), token=token)[0] == 422
+        assert status(send_body("Hi"), token=token) == (403, UNUSUAL_ACTIVITY)  # used up by the failed send
+        assert status(send_body("Hi"), conduit="nope")[0] == 403
+        expiring = requirements_token(client, auth)
+        fb.advance(541)
+        assert status(send_body("Hi"), token=expiring) == (403, UNUSUAL_ACTIVITY)
+        fb.advance(-541)
+        missing = client.post(SEND_PATH, json=send_body("Hi"))
+        assert missing.status_code == 401
+        assert client.get(SEND_PATH, headers=auth).status_code == 405
+        gone = client.post("/backend-api/f/conversation/prepare", json={"conversation_id": "nope"}, headers=auth)
+        assert (gone.status_code, gone.json()) == (404, {"detail": "Conversation not found"})
+    assert fb.sent_turns == [] and json.dumps(account.conversations, sort_keys=True) == snapshot
+
+
+@pytest.mark.parametrize("challenge", [None, "proofofwork", "turnstile"])
+def test_sentinel_challenges(challenge: Any) -> None:
+    with FakeBackend(sample_account(1, 0, 0), challenge=challenge) as fb, httpx.Client(base_url=fb.url) as client:
+        auth = bearer(fb, client)
+        prepared = client.post("/backend-api/sentinel/chat-requirements/prepare", json={}, headers=auth).json()
+        assert prepared["persona"] == "chatgpt-paid" and prepared["prepare_token"].startswith(SENTINEL_MARKER)
+        assert prepared["proofofwork"]["required"] is (challenge == "proofofwork")
+        assert prepared["turnstile"]["required"] is (challenge == "turnstile")
+        assert prepared["proofofwork"]["difficulty"] == "0fffff" and prepared["turnstile"]["dx"]
+        url = "/backend-api/sentinel/chat-requirements/finalize"
+        final = client.post(url, json={"prepare_token": prepared["prepare_token"]}, headers=auth)
+        if challenge is not None:
+            assert final.status_code == 403 and final.json()["detail"]
+            assert fb.requirements_tokens == []
+            return
+        assert final.status_code == 200
+        answer = final.json()
+        assert answer["expire_after"] == 540 and abs(answer["expire_at"] - (time.time() + 540)) < 5
+        assert answer["token"] in fb.requirements_tokens and answer["token"] in fb.secrets()
+        for token in (prepared["prepare_token"], "nope"):
+            again = client.post(url, json={"prepare_token": token}, headers=auth)
+            assert (again.status_code, again.json()) == (403, {"detail": "Invalid prepare token"})
+        assert client.post(url, json={}).status_code == 401
+
+
+def test_send_faults_before_dispatch(fb: FakeBackend) -> None:
+    with httpx.Client(base_url=fb.url) as client:
+        auth = bearer(fb, client)
+        fb.fail_429(SEND_PATH, count=1)
+        answer, _ = send(client, auth, send_body("Hi"))
+        assert answer.status_code == 429 and fb.sent_turns == []
+        fb.drop_connection(SEND_PATH)
+        with pytest.raises(httpx.RemoteProtocolError):
+            send(client, auth, send_body("Hi"))
+        assert fb.sent_turns == [] and fb.requests_to(SEND_PATH)[-1].status == 0
+        # Stream faults do not count a send that fails its checks.
+        fault = fb.cut_stream()
+        assert send(client, auth, send_body("Hi"), token="nope")[0].status_code == 403 and fault.hits == 0
+
+
+def test_cut_stream_records_the_turn(fb: FakeBackend) -> None:
+    with httpx.Client(base_url=fb.url) as client:
+        auth = bearer(fb, client)
+        fault = fb.cut_stream(after_events=8)
+        body = send_body("Tell me about owls.")
+        answer, raw = send(client, auth, body)
+        assert answer.status_code == 200 and fault.hits == 1
+        with pytest.raises(IncompleteStream) as cut:
+            decode_stream([raw])
+        turn = fb.sent_turns[-1]
+        assert turn["fault"] == "cut" and cut.value.partial_text  # two pieces arrived
+        assert fb.answer_for("Tell me about owls.").startswith(cut.value.partial_text)
+        assert cut.value.conversation_id == turn["conversation_id"]
+        assert cut.value.user_message_id == body["messages"][0]["id"]
+        stored = fb.account.get(turn["conversation_id"])
+        assert stored["current_node"] == turn["assistant_message_id"] == cut.value.answer_message_id
+        # The connection stays usable (the body ended cleanly), and the next send streams in full.
+        assert isinstance(decode_stream([send(client, auth, send_body("Again"))[1]]), StreamResult)
+
+
+def test_reset_after_dispatch_records_the_turn(fb: FakeBackend) -> None:
+    with httpx.Client(base_url=fb.url) as client:
+        auth = bearer(fb, client)
+        fault = fb.reset_after_dispatch()
+        body = send_body("Will this arrive?")
+        with pytest.raises(httpx.TransportError):
+            send(client, auth, body)
+        assert fault.hits == 1 and fb.requests_to(SEND_PATH)[-1].status == 0
+        turn = fb.sent_turns[-1]
+        assert (turn["fault"], turn["user_message_id"]) == ("reset", body["messages"][0]["id"])
+        assert fb.account.get(turn["conversation_id"])["current_node"] == turn["assistant_message_id"]
+        assert client.get(f"/backend-api/conversation/{turn['conversation_id']}", headers=auth).status_code == 200
+
+
+@pytest.mark.parametrize("v1", [True, False])
+def test_stream_error(fb: FakeBackend, v1: bool) -> None:
+    with httpx.Client(base_url=fb.url) as client:
+        auth = bearer(fb, client)
+        fb.stream_error("Something broke in the fake.")
+        answer, raw = send(client, auth, send_body("Break, please.", v1=v1))
+        assert answer.status_code == 200 and b"[DONE]" not in raw
+        with pytest.raises(StreamError) as failed:
+            decode_stream([raw])
+        assert failed.value.server_message == "Something broke in the fake."
+        turn = fb.sent_turns[-1]
+        assert turn["assistant_message_id"] is None and turn["answer"] is None
+        stored = fb.account.get(turn["conversation_id"])
+        assert stored["current_node"] == turn["user_message_id"] and stored["title"] is None
+
+
+def test_stream_delay_lets_progress_show(fb: FakeBackend) -> None:
+    fb.stream_delay = 0.004
+    with httpx.Client(base_url=fb.url) as client:
+        auth = bearer(fb, client)
+        headers = {**auth, "openai-sentinel-chat-requirements-token": requirements_token(client, auth)}
+        parser, decoder = SSEParser(), DeltaDecoder()
+        seen: list[tuple[float, str]] = []
+        started = time.monotonic()
+        with client.stream("POST", SEND_PATH, json=send_body("Slowly"), headers=headers) as answer:
+            for chunk in answer.iter_raw():
+                for event in parser.feed(chunk):
+                    decoder.feed(event)
+                seen.append((time.monotonic(), decoder.answer))
+        assert decoder.finish().answer == fb.answer_for("Slowly")
+    partial = [text for _, text in seen if text and text != fb.answer_for("Slowly")]
+    assert partial and fb.answer_for("Slowly").startswith(partial[0])  # the answer showed before it was whole
+    assert seen[-1][0] - started >= 0.03  # 9 pauses of 4 ms between the 10 pieces
