@@ -320,3 +320,18 @@ def test_cli_unknown_outcome_exits_3(backend: FakeBackend, tmp_path: Path) -> No
     done = run_cli(["send", "hello", "--allow-send"], backend, tmp_path)
     assert done.returncode == 3 and "unknown outcome" in done.stderr
     assert posts(backend) == 1
+
+
+async def test_the_servers_copy_replaces_the_sent_turn_at_the_next_sync(client: Client, backend: FakeBackend) -> None:
+    """The stored turn is stamped with ChatGPT's clock, not ours: a later change made in ChatGPT still syncs."""
+    sent = await send(client, message="Name a colour")
+    backend.account.rename(sent["conversation_id"], "Renamed in the browser")
+    sync = (await client.call_tool("sync_history", {})).structured_content
+    assert sync["outcome"] == "complete"
+    listed = (await client.call_tool("list_conversations", {"limit": 50})).structured_content["items"]
+    mine = [c for c in listed if c["conversation_id"] == sent["conversation_id"]]
+    assert [c["title"] for c in mine] == ["Renamed in the browser"]
+    assert await messages(client, sent["conversation_id"]) == [
+        ("user", "Name a colour"),
+        ("assistant", backend.answer_for("Name a colour")),
+    ]

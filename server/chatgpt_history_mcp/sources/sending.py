@@ -272,12 +272,11 @@ def turn_conversation(base: dict[str, Any] | None, turn: SentTurn) -> dict[str, 
     parent = turn.outgoing.parent_message_id
     if parent not in mapping:
         mapping[parent] = {"id": parent, "message": None, "parent": None, "children": []}
-    stamp = turn.outgoing.created
+    stamp = _server_time(turn)
     for message in turn.messages:
         mid = str(message.get("id"))
         if not isinstance(message.get("create_time"), int | float):
             message["create_time"] = stamp
-        stamp = max(stamp, float(message["create_time"]))
         mapping[mid] = {"id": mid, "message": message, "parent": parent, "children": []}
         children = mapping[parent].setdefault("children", [])
         if mid not in children:
@@ -293,14 +292,24 @@ def turn_conversation(base: dict[str, Any] | None, turn: SentTurn) -> dict[str, 
     return conv
 
 
+def _server_time(turn: SentTurn) -> float:
+    """When the answer was made, by ChatGPT's clock (ours may run ahead of it: a local time stamped on the
+    conversation could keep the server's own copy from ever replacing this one)."""
+    answer = turn.messages[-1]
+    for key in ("update_time", "create_time"):
+        if isinstance(answer.get(key), int | float):
+            return float(answer[key])
+    return turn.outgoing.created
+
+
 def _new_conversation(turn: SentTurn) -> dict[str, Any]:
     text = " ".join(turn.outgoing.text.split())
     return {
         "id": turn.conversation_id,
         "conversation_id": turn.conversation_id,
         "title": turn.result.title or (text[:60] + ("…" if len(text) > 60 else "")) or "New chat",
-        "create_time": turn.outgoing.created,
-        "update_time": turn.outgoing.created,
+        "create_time": _server_time(turn),
+        "update_time": _server_time(turn),
         "mapping": {},
         "current_node": None,
     }
