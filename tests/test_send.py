@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mcp import Client
+from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
 
 from chatgpt_history_mcp.server import create_server
@@ -260,6 +260,32 @@ async def test_no_secret_in_results_errors_or_logs(
     everything = "\n".join(outputs) + caplog.text
     leaked = [s for s in backend.secrets() if s and s in everything]
     assert not leaked
+
+
+async def test_send_over_real_stdio_streams_progress(backend: FakeBackend, tmp_path: Path) -> None:
+    """As a host runs it: a server subprocess with sending switched on by its environment."""
+    backend.stream_delay = 0.2
+    env = {
+        **os.environ,
+        "CHATGPT_BASE_URL": backend.url,
+        "CHATGPT_SESSION_TOKEN": backend.session_token,
+        "CHATGPT_HISTORY_DATA_DIR": str(tmp_path / "data"),
+        "CHATGPT_HISTORY_CONFIG_DIR": str(tmp_path / "config"),
+        "CHATGPT_HISTORY_ALLOW_SEND": "true",
+    }
+    params = StdioServerParameters(command=sys.executable, args=["-m", "chatgpt_history_mcp", "serve"], env=env)
+    progress: list[str | None] = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        progress.append(message)
+
+    async with Client(params) as c:
+        result = await c.call_tool("send_message", {"message": "hello over stdio"}, progress_callback=on_progress)
+        assert not result.is_error, result.content
+        assert result.structured_content["reply"] == backend.answer_for("hello over stdio")
+        assert len(progress) >= 2
+        found = await c.call_tool("search_conversations", {"query": "stdio"})
+        assert found.structured_content["results"][0]["conversation_id"] == result.structured_content["conversation_id"]
 
 
 # -- the CLI -------------------------------------------------------------------------------------------
