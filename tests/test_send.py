@@ -262,17 +262,24 @@ async def test_no_secret_in_results_errors_or_logs(
     assert not leaked
 
 
-async def test_send_over_real_stdio_streams_progress(backend: FakeBackend, tmp_path: Path) -> None:
-    """As a host runs it: a server subprocess with sending switched on by its environment."""
-    backend.stream_delay = 0.2
-    env = {
-        **os.environ,
+def process_env(backend: FakeBackend, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A server or CLI process's environment: this backend, this test's folders, sending off unless ``extra``."""
+    base = {k: v for k, v in os.environ.items() if k != "CHATGPT_HISTORY_ALLOW_SEND"}
+    return {
+        **base,
         "CHATGPT_BASE_URL": backend.url,
         "CHATGPT_SESSION_TOKEN": backend.session_token,
         "CHATGPT_HISTORY_DATA_DIR": str(tmp_path / "data"),
         "CHATGPT_HISTORY_CONFIG_DIR": str(tmp_path / "config"),
-        "CHATGPT_HISTORY_ALLOW_SEND": "true",
+        "CHATGPT_SYNC_PACING": "0",
+        **extra,
     }
+
+
+async def test_send_over_real_stdio_streams_progress(backend: FakeBackend, tmp_path: Path) -> None:
+    """As a host runs it: a server subprocess with sending switched on by its environment."""
+    backend.stream_delay = 0.2
+    env = process_env(backend, tmp_path, CHATGPT_HISTORY_ALLOW_SEND="true")
     params = StdioServerParameters(command=sys.executable, args=["-m", "chatgpt_history_mcp", "serve"], env=env)
     progress: list[str | None] = []
 
@@ -294,22 +301,13 @@ async def test_send_over_real_stdio_streams_progress(backend: FakeBackend, tmp_p
 def run_cli(
     args: list[str], backend: FakeBackend, tmp_path: Path, *, stdin: str | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k != "CHATGPT_HISTORY_ALLOW_SEND"}
     return subprocess.run(
         [sys.executable, "-m", "chatgpt_history_mcp", *args],
         input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
-        env={
-            **base,
-            "CHATGPT_BASE_URL": backend.url,
-            "CHATGPT_SESSION_TOKEN": backend.session_token,
-            "CHATGPT_HISTORY_DATA_DIR": str(tmp_path / "data"),
-            "CHATGPT_HISTORY_CONFIG_DIR": str(tmp_path / "config"),
-            "CHATGPT_SYNC_PACING": "0",
-            **env,
-        },
+        env=process_env(backend, tmp_path, **env),
     )
 
 
