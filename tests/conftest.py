@@ -191,3 +191,22 @@ def make_store(tmp_path: Path) -> Iterator[Callable[..., HistoryStore]]:
     for store in opened:
         with contextlib.suppress(Exception):  # already closed by the test
             store.close()
+
+
+# -- figures: what the hardening suites measured, printed at the end of the run ------------------------------
+
+_FIGURES: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="session")
+def figures() -> dict[str, Any]:
+    """A suite records what it measured here (``figures["exports: cases"] = 41``); the run prints them all in a
+    "figures" section at its end, so the numbers a closing note quotes come from the same run as the verdict."""
+    return _FIGURES
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _FIGURES:
+        terminalreporter.section("figures")
+        for name in sorted(_FIGURES):
+            terminalreporter.write_line(f"{name}: {_FIGURES[name]}")

@@ -222,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from chatgpt_history_mcp.store.history import HistoryStore
 
-    store = HistoryStore(settings.data_dir)
+    store = HistoryStore(settings.data_dir, redact_secrets=settings.redact)
     try:
         if command == "import":
             return _import(store, args.paths)

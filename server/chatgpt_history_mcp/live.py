@@ -71,21 +71,22 @@ async def sync(
     return report
 
 
-def _memory(raw: dict[str, Any]) -> Memory:
+def _memory(raw: dict[str, Any], mask: Callable[[str], str]) -> Memory:
     return Memory(
         id=str(raw.get("id") or ""),
-        content=str(raw.get("content") or ""),
+        content=mask(str(raw.get("content") or "")),
         created_at=_text(raw.get("created_timestamp") or raw.get("created_at")),
         updated_at=_text(raw.get("updated_at")),
     )
 
 
-def _automation(raw: dict[str, Any]) -> Automation:
+def _automation(raw: dict[str, Any], mask: Callable[[str], str]) -> Automation:
     runs = raw.get("next_run_times")
+    prompt = _text(raw.get("prompt") or raw.get("default_prompt"))
     return Automation(
         id=str(raw.get("id") or ""),
         title=_text(raw.get("title")),
-        prompt=_text(raw.get("prompt") or raw.get("default_prompt")),
+        prompt=mask(prompt) if prompt is not None else None,
         is_enabled=raw.get("is_enabled") if isinstance(raw.get("is_enabled"), bool) else None,
         schedule=_text(raw.get("schedule") or raw.get("rrule") or raw.get("timing_mode")),
         next_run_times=[str(r) for r in runs] if isinstance(runs, list) else [],
@@ -129,14 +130,15 @@ async def memories(settings: Settings, store: HistoryStore) -> MemoryList:
     source, fetched_at, items, note = await _live_or_stored(
         settings, lambda client: client.memories(), store.archive.memories
     )
-    return MemoryList(source=source, fetched_at=fetched_at, memories=[_memory(m) for m in items], note=note)
+    return MemoryList(source=source, fetched_at=fetched_at, memories=[_memory(m, store.mask) for m in items], note=note)
 
 
 async def automations(settings: Settings, store: HistoryStore) -> AutomationList:
     source, fetched_at, items, note = await _live_or_stored(
         settings, lambda client: client.automations(), store.archive.automations
     )
-    return AutomationList(source=source, fetched_at=fetched_at, automations=[_automation(a) for a in items], note=note)
+    shown = [_automation(a, store.mask) for a in items]
+    return AutomationList(source=source, fetched_at=fetched_at, automations=shown, note=note)
 
 
 # -- sending ---------------------------------------------------------------------------------------------
@@ -204,7 +206,7 @@ async def send(
         user_message_id=turn.outgoing.message_id,
         assistant_message_id=turn.result.answer_message_id,
         model=turn.model,
-        reply=turn.result.answer,
+        reply=store.mask(turn.result.answer),
         stored=note is None,
         note=note,
     )

@@ -80,7 +80,7 @@ class AppState:
             from chatgpt_history_mcp.store.history import HistoryStore
             from chatgpt_history_mcp.store.importer import import_all
 
-            store = self._store = HistoryStore(self.settings.data_dir)
+            store = self._store = HistoryStore(self.settings.data_dir, redact_secrets=self.settings.redact)
         except BaseException as exc:
             log.exception("could not open the history store in %s", self.settings.data_dir)
             self._error = exc

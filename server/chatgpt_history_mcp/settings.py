@@ -15,8 +15,10 @@ ENV_EXPORTS = "CHATGPT_HISTORY_EXPORTS"
 ENV_CONFIG_DIR = "CHATGPT_HISTORY_CONFIG_DIR"
 ENV_SYNC_PACING = "CHATGPT_SYNC_PACING"
 ENV_ALLOW_SEND = "CHATGPT_HISTORY_ALLOW_SEND"
+ENV_REDACT = "CHATGPT_HISTORY_REDACT"
 #: What turns a yes/no variable on (hosts pass booleans as "true"/"false"; people write 1 or yes).
 TRUTHY = frozenset({"1", "true", "yes", "on"})
+FALSY = frozenset({"0", "false", "no", "off"})
 #: Seconds each request slot waits before a request: with 2 in flight, at most ~20 requests a second.
 DEFAULT_SYNC_PACING = 0.1
 
@@ -35,6 +37,7 @@ class Settings(BaseModel):
     config_dir: Path = Field(default_factory=default_config_dir, description="Where a stored session token lives")
     sync_pacing: float = Field(default=DEFAULT_SYNC_PACING, ge=0, description="Pause before each backend request")
     allow_send: bool = Field(default=False, description="Offer send_message (it writes to the ChatGPT account)")
+    redact: bool = Field(default=True, description="Mask secrets pasted into chats (API keys, tokens) in results")
 
     @classmethod
     def from_env(
@@ -59,6 +62,7 @@ class Settings(BaseModel):
             allow_send = env.get(ENV_ALLOW_SEND, "").strip().lower() in TRUTHY
         return cls(
             allow_send=allow_send,
+            redact=env.get(ENV_REDACT, "").strip().lower() not in FALSY,
             sync_pacing=max(0.0, pacing),
             data_dir=Path(chosen_dir).expanduser() if chosen_dir else default_data_dir(),
             exports=[Path(p.strip()).expanduser() for p in exports],

@@ -19,6 +19,7 @@ from chatgpt_history_mcp.store.errors import BadArgument, NotFound
 from chatgpt_history_mcp.store.index import ROLE_FIELDS, Filters, IndexBroken, IndexDocument, SearchIndex
 from chatgpt_history_mcp.store.locking import WriteLock
 from chatgpt_history_mcp.store.query import parse_query
+from chatgpt_history_mcp.store.redact import masker, redact_all
 from chatgpt_history_mcp.store.results import (
     ConversationList,
     ConversationPage,
@@ -61,13 +62,16 @@ def parse_bound(value: str | None, name: str) -> float | None:
 
 
 def index_document(conv: Conversation) -> IndexDocument:
-    """What search sees of a conversation: the title and the visible messages of the current branch."""
+    """What search sees of a conversation: the title and the visible messages of the current branch, with
+    secrets masked (whatever results show, the index must not be able to spell a pasted key out)."""
+    transcript = conv.transcript()
+    title, *bodies = redact_all([conv.title or "", *(m.text for m in transcript)])
     texts: dict[str, list[str]] = {}
-    for message in conv.transcript():
-        texts.setdefault(ROLE_FIELDS[message.role], []).append(message.text)
+    for message, body in zip(transcript, bodies, strict=True):
+        texts.setdefault(ROLE_FIELDS[message.role], []).append(body)
     return IndexDocument(
         conversation_id=conv.id,
-        title=conv.title or "",
+        title=title,
         texts=texts,
         project_id=conv.project_id,
         models=sorted(conv.models()),
@@ -86,8 +90,10 @@ def _in_range(message: Message, after: float | None, before: float | None) -> bo
 class HistoryStore:
     """Everything under one data dir: ``archive.sqlite3``, ``index/``, and the write lock."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, redact_secrets: bool = True) -> None:
         self.data_dir = data_dir
+        #: What every text in a result passes through: secrets masked, unless switched off.
+        self.mask = masker(redact_secrets)
         data_dir.mkdir(parents=True, exist_ok=True)
         self.archive = Archive(data_dir / "archive.sqlite3")
         self.write_lock = WriteLock(data_dir / "write.lock")
@@ -129,7 +135,11 @@ class HistoryStore:
             conv = conversations.get(cid)
             if conv is None:
                 continue  # deleted since it was indexed
-            candidates = [m for m in conv.transcript() if (role is None or m.role == role) and _in_range(m, start, end)]
+            candidates = [
+                self._shown(m)
+                for m in conv.transcript()
+                if (role is None or m.role == role) and _in_range(m, start, end)
+            ]
             matches = [
                 MessageMatch(
                     message_id=hit.message.id,
@@ -142,7 +152,7 @@ class HistoryStore:
             results.append(
                 SearchResult(
                     conversation_id=cid,
-                    title=conv.display_title,
+                    title=self.mask(conv.display_title),
                     update_time=conv.update_time,
                     score=round(score, 4),
                     project_id=conv.project_id,
@@ -176,7 +186,7 @@ class HistoryStore:
         items = [
             ConversationSummary(
                 conversation_id=r.id,
-                title=r.title or "Untitled conversation",
+                title=self.mask(r.title or "Untitled conversation"),
                 create_time=_dt(r.create_time),
                 update_time=_dt(r.update_time),
                 message_count=r.message_count,
@@ -188,6 +198,11 @@ class HistoryStore:
         ]
         more = offset + len(items) < total
         return ConversationList(items=items, total=total, next_offset=offset + len(items) if more else None)
+
+    def _shown(self, message: Message) -> Message:
+        """The message as results show it (secrets masked)."""
+        text = self.mask(message.text)
+        return message if text == message.text else message.model_copy(update={"text": text})
 
     def conversation(self, conversation_id: str) -> Conversation:
         conv = self.archive.get(conversation_id)
@@ -219,7 +234,7 @@ class HistoryStore:
         index = offset
         while index < len(messages) and len(page) < limit:
             message = messages[index]
-            text = message.text
+            full = text = self.mask(message.text)
             truncated = len(text) > max_chars_per_message
             if truncated:
                 text = text[:max_chars_per_message]
@@ -239,7 +254,7 @@ class HistoryStore:
                     on_current_branch=message.id in current,
                     alternatives=max(1, siblings[message.parent_id]) if not message.hidden else 1,
                     truncated=truncated,
-                    full_length=len(message.text) if truncated else None,
+                    full_length=len(full) if truncated else None,
                 )
             )
             index += 1
@@ -254,7 +269,7 @@ class HistoryStore:
             note = (note + "; " if note else "") + hint
         return ConversationPage(
             conversation_id=conv.id,
-            title=conv.display_title,
+            title=self.mask(conv.display_title),
             create_time=conv.create_time,
             update_time=conv.update_time,
             model=conv.model,
@@ -271,7 +286,7 @@ class HistoryStore:
     def transcript_markdown(self, conversation_id: str) -> str:
         """The current branch as Markdown; an answer split by "continue generating" reads as one."""
         conv = self.conversation(conversation_id)
-        lines = [f"# {conv.display_title}", ""]
+        lines = [f"# {self.mask(conv.display_title)}", ""]
         facts = [f"id: {conv.id}"]
         if conv.create_time:
             facts.append(f"created: {conv.create_time.isoformat(timespec='seconds')}")
@@ -293,7 +308,7 @@ class HistoryStore:
             sections.append((message, message.text, message.id))
         for first, text, _ in sections:
             when = f" ({first.create_time.isoformat(timespec='minutes')})" if first.create_time else ""
-            lines += [f"## {first.role.capitalize()}{when}", "", text.strip(), ""]
+            lines += [f"## {first.role.capitalize()}{when}", "", self.mask(text).strip(), ""]
         return "\n".join(lines).rstrip() + "\n"
 
     # -- status --------------------------------------------------------------------------------------

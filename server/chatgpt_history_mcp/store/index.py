@@ -38,7 +38,7 @@ from chatgpt_history_mcp.store.query import Query, Unit
 log = logging.getLogger(__name__)
 
 #: Bumped when the schema or analysis changes: an index of another version is rebuilt from the archive.
-INDEX_VERSION = 3
+INDEX_VERSION = 4  # 4: secrets masked before indexing
 ROLE_FIELDS = {"user": "user", "assistant": "assistant", "tool": "tool", "system": "tool"}
 _FIELD_BOOSTS = {"title": 3.0, "user": 1.0, "assistant": 1.0, "tool": 0.5}
 #: Most terms a prefix expands to; the most frequent are kept.
