@@ -219,3 +219,27 @@ def test_demo_runs_a_real_session(tmp_path: Path) -> None:
     assert "机器学习入门问题" in done.stdout
     assert "Demo finished" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_settings_ignore_empty_values_and_placeholders_a_host_left_unexpanded() -> None:
+    """An MCPB host passes an unset optional setting as the literal ``${user_config.name}``, and a list
+    setting as any number of arguments after ``--export``: none of that may reach the store as a path."""
+    from chatgpt_history_mcp.cli import _parser
+    from chatgpt_history_mcp.settings import Settings, default_data_dir
+
+    unset = {
+        "CHATGPT_HISTORY_DATA_DIR": "${user_config.data_dir}",
+        "CHATGPT_HISTORY_EXPORTS": "${user_config.exports}",
+        "CHATGPT_HISTORY_ALLOW_SEND": "${user_config.allow_send}",
+        "CHATGPT_SESSION_TOKEN": "${user_config.session_token}",
+    }
+    settings = Settings.from_env(unset)
+    assert settings.data_dir == default_data_dir() and settings.exports == [] and settings.allow_send is False
+    from chatgpt_history_mcp.sources.backend import Credentials
+
+    assert not Credentials.from_env(unset).configured
+
+    args = _parser().parse_args(["serve", "--export", "a.zip", "b.zip", "--export", "", "--export"])
+    assert Settings.from_env({}, exports=args.export).exports == [Path("a.zip"), Path("b.zip")]
+    args = _parser().parse_args(["serve", "--export", "${user_config.exports}"])
+    assert Settings.from_env({}, exports=args.export).exports == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from chatgpt_history_mcp.settings import ENV_DATA_DIR, ENV_EXPORTS
+from outside import console_script
 from sample import REPO, SOURDOUGH
 
 pytestmark = pytest.mark.anyio
@@ -49,9 +49,7 @@ async def srv_wait_for_import(client: Client, expected: int, timeout: float = 20
 
 
 async def test_installed_console_script_serves_over_stdio(tmp_path: Path) -> None:
-    command = shutil.which("chatgpt-history-mcp")
-    if command is None:
-        pytest.skip("the chatgpt-history-mcp console script is not installed")
+    command = console_script("chatgpt-history-mcp")  # the venv in use, even when it is not on PATH
     data_dir = tmp_path / "data"
     params = StdioServerParameters(
         command=command,

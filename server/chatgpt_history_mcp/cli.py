@@ -62,9 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", parents=[common], help="serve MCP over stdio (the default)")
     serve.add_argument(
         "--export",
-        action="append",
+        action="extend",
+        nargs="*",
         metavar="PATH",
-        help=f"an export to import at start (repeatable; env {ENV_EXPORTS})",
+        help=f"exports to import at start (any number, repeatable; env {ENV_EXPORTS})",
     )
     serve.add_argument(
         "--allow-send",

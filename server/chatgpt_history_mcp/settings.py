@@ -23,6 +23,13 @@ FALSY = frozenset({"0", "false", "no", "off"})
 DEFAULT_SYNC_PACING = 0.1
 
 
+def given(value: str | None) -> str | None:
+    """A setting's value, or None when it is empty or a placeholder a host left unexpanded (an MCPB host
+    passes an unset optional setting as the literal ``${user_config.name}``)."""
+    value = (value or "").strip()
+    return None if not value or (value.startswith("${") and value.endswith("}")) else value
+
+
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
@@ -50,21 +57,22 @@ class Settings(BaseModel):
     ) -> Settings:
         """Settings from ``env`` (default: the process environment); explicit arguments win."""
         env = os.environ if env is None else env
-        chosen_dir = data_dir or env.get(ENV_DATA_DIR) or None
+        chosen_dir = given(str(data_dir) if data_dir else None) or given(env.get(ENV_DATA_DIR))
         if exports is None:
-            exports = [p for p in env.get(ENV_EXPORTS, "").split(os.pathsep) if p.strip()]
-        config = env.get(ENV_CONFIG_DIR)
+            exports = env.get(ENV_EXPORTS, "").split(os.pathsep)
+        exports = [path for path in map(given, exports) if path]
+        config = given(env.get(ENV_CONFIG_DIR))
         try:
-            pacing = float(env.get(ENV_SYNC_PACING) or DEFAULT_SYNC_PACING)
+            pacing = float(given(env.get(ENV_SYNC_PACING)) or DEFAULT_SYNC_PACING)
         except ValueError:
             pacing = DEFAULT_SYNC_PACING
         if allow_send is None:
-            allow_send = env.get(ENV_ALLOW_SEND, "").strip().lower() in TRUTHY
+            allow_send = (given(env.get(ENV_ALLOW_SEND)) or "").lower() in TRUTHY
         return cls(
             allow_send=allow_send,
-            redact=env.get(ENV_REDACT, "").strip().lower() not in FALSY,
+            redact=(given(env.get(ENV_REDACT)) or "").lower() not in FALSY,
             sync_pacing=max(0.0, pacing),
             data_dir=Path(chosen_dir).expanduser() if chosen_dir else default_data_dir(),
-            exports=[Path(p.strip()).expanduser() for p in exports],
+            exports=[Path(p).expanduser() for p in exports],
             config_dir=Path(config).expanduser() if config else default_config_dir(),
         )

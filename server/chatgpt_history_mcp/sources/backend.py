@@ -27,6 +27,8 @@ from urllib.parse import quote
 import anyio
 import httpx
 
+from chatgpt_history_mcp.settings import given
+
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://chatgpt.com"
@@ -105,14 +107,13 @@ class Credentials:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, session_token: str | None = None) -> Credentials:
         env = os.environ if env is None else env
-        token = session_token or env.get(ENV_SESSION_TOKEN) or ""
+        token = given(session_token) or given(env.get(ENV_SESSION_TOKEN)) or ""
         if not token:  # the split cookie form, as copied from the browser: .0, .1, …
-            parts = [env.get(f"{ENV_SESSION_TOKEN}_{i}", "") for i in range(8)]
-            token = "".join(p.strip() for p in parts)
+            token = "".join(given(env.get(f"{ENV_SESSION_TOKEN}_{i}")) or "" for i in range(8))
         return cls(
-            session_token=token.strip() or None,
-            access_token=(env.get(ENV_ACCESS_TOKEN) or "").strip() or None,
-            account_id=(env.get(ENV_ACCOUNT_ID) or "").strip() or None,
+            session_token=token or None,
+            access_token=given(env.get(ENV_ACCESS_TOKEN)),
+            account_id=given(env.get(ENV_ACCOUNT_ID)),
         )
 
     @property
