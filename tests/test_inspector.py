@@ -185,7 +185,14 @@ def backend() -> Iterator[FakeBackend]:
 
 
 @pytest.fixture(scope="module")
-def calls(tmp_path_factory: pytest.TempPathFactory, backend: FakeBackend) -> Iterator[Calls]:
+def send_backend() -> Iterator[FakeBackend]:
+    """A second account for send_message, so the turns it adds never change what the sync calls see."""
+    with FakeBackend(sample_account()) as fb:
+        yield fb
+
+
+@pytest.fixture(scope="module")
+def calls(tmp_path_factory: pytest.TempPathFactory, backend: FakeBackend, send_backend: FakeBackend) -> Iterator[Calls]:
     inspector = node_package(INSPECTOR_JS)
     script = console_script("chatgpt-history-mcp")
     tmp = tmp_path_factory.mktemp("inspector")
@@ -201,6 +208,14 @@ def calls(tmp_path_factory: pytest.TempPathFactory, backend: FakeBackend) -> Ite
             "CHATGPT_SYNC_PACING": "0",
         }
 
+    def send_env(data_dir: Path) -> dict[str, str]:
+        return {
+            **server_env(data_dir),
+            "CHATGPT_BASE_URL": send_backend.url,
+            "CHATGPT_SESSION_TOKEN": send_backend.session_token,
+            "CHATGPT_HISTORY_ALLOW_SEND": "1",
+        }
+
     def stdio(env: dict[str, str]) -> Target:
         flags = [arg for key, value in env.items() for arg in ("-e", f"{key}={value}")]
         return [], [*flags, "--", script, "serve"]
@@ -212,6 +227,7 @@ def calls(tmp_path_factory: pytest.TempPathFactory, backend: FakeBackend) -> Ite
     servers = {"sample": _start_http(script, server_env(sample_dir), tmp / "http-sample.log")}
     for era in ERAS:
         servers[era] = _start_http(script, server_env(tmp / f"sync-http-{era}"), tmp / f"http-sync-{era}.log")
+    servers["send"] = _start_http(script, send_env(tmp / "send-http"), tmp / "http-send.log")
     try:
         for server in servers.values():
             _wait_up(server)
@@ -220,12 +236,21 @@ def calls(tmp_path_factory: pytest.TempPathFactory, backend: FakeBackend) -> Ite
         for era in ERAS:
             targets[("stdio", f"sync-{era}")] = stdio(server_env(tmp / f"sync-stdio-{era}"))
             targets[("http", f"sync-{era}")] = http(servers[era])
+        targets[("stdio", "send")] = stdio(send_env(tmp / "send-stdio"))
+        targets[("http", "send")] = http(servers["send"])
         (tmp / "home").mkdir()
         runner = Calls(inspector, tmp / "home", targets)
         for via in VIAS:
             for name, options in CALLS.items():
                 runner.submit(via, name, options)
             runner.submit(via, "sync", _tool("sync_history", {}), target=f"sync-{via[1]}")
+            runner.submit(via, "send_tools", ["--method", "tools/list"], target="send")
+            runner.submit(
+                via,
+                "send",
+                _tool("send_message", {"message": f"Hello from the Inspector, {'/'.join(via)}"}),
+                target="send",
+            )
         yield runner
         runner.pool.shutdown(wait=True, cancel_futures=True)
     finally:
@@ -357,3 +382,21 @@ def test_an_unknown_conversation_is_a_readable_tool_error(calls: Calls, via: tup
     assert "search_conversations" in run.text  # says what to do
     assert "Traceback" not in run.text + run.stderr
     assert json.loads(run.stderr)["error"]["code"] == "tool_is_error"
+
+
+def test_send_message_when_allowed_answers_and_is_annotated_as_a_write(
+    calls: Calls, via: tuple[str, str], send_backend: FakeBackend
+) -> None:
+    tools = {t["name"]: t for t in calls.get(via, "send_tools").result["tools"]}
+    assert set(tools) == TOOLS | {"send_message"}
+    annotations = tools["send_message"]["annotations"]
+    assert (annotations["readOnlyHint"], annotations["idempotentHint"], annotations["openWorldHint"]) == (
+        False,
+        False,
+        True,
+    )
+    sent = calls.get(via, "send").structured
+    question = f"Hello from the Inspector, {'/'.join(via)}"
+    assert sent["reply"] == send_backend.answer_for(question)
+    assert sent["new_conversation"] is True and sent["stored"] is True
+    assert sent["conversation_id"] in {t["conversation_id"] for t in send_backend.sent_turns}
