@@ -359,3 +359,14 @@ async def test_the_servers_copy_replaces_the_sent_turn_at_the_next_sync(client: 
         ("user", "Name a colour"),
         ("assistant", backend.answer_for("Name a colour")),
     ]
+
+
+async def test_one_cookie_exchange_serves_several_calls(client: Client, backend: FakeBackend) -> None:
+    """The access token a call got is reused by the next ones while fresh: not one session exchange per call."""
+    await send(client, message="first")
+    await send(client, message="second")
+    assert (await client.call_tool("list_memories", {})).structured_content["source"] == "live"
+    assert len(backend.requests_to("/api/auth/session")) == 1
+    backend.expire_tokens()  # the token is refused: one refresh from the cookie, and the call still works
+    await send(client, message="third")
+    assert len(backend.requests_to("/api/auth/session")) == 2

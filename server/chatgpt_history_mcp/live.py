@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -46,15 +48,6 @@ from chatgpt_history_mcp.store.sync import SyncProgress, sync_history
 log = logging.getLogger(__name__)
 
 
-def client_for(settings: Settings, credentials: Credentials | None = None) -> BackendClient:
-    """A backend client with the configured (or stored) credentials; raises CredentialsMissing."""
-    return BackendClient(
-        credentials or resolve_credentials(settings.config_dir),
-        device=device_id(settings.data_dir / "device-id"),
-        pacing=settings.sync_pacing,
-    )
-
-
 def _keep_rotated_token(settings: Settings, client: BackendClient) -> None:
     """A session cookie the backend rotated replaces the stored one (the env value cannot be updated)."""
     stored = load_session_token(settings.config_dir)
@@ -62,13 +55,38 @@ def _keep_rotated_token(settings: Settings, client: BackendClient) -> None:
         save_session_token(settings.config_dir, client.session_token)
 
 
+#: Access tokens this process got for a session cookie, reused by the next call while they are fresh (one
+#: cookie exchange per token lifetime, not per call). Process memory only.
+_ACCESS_TOKENS: dict[str, str] = {}
+
+
+@asynccontextmanager
+async def live_client(settings: Settings, credentials: Credentials | None = None) -> AsyncIterator[BackendClient]:
+    """A backend client with the configured (or stored) credentials; raises CredentialsMissing. On the way
+    out, a session cookie the backend rotated replaces the stored one, and the access token is kept for the
+    next call."""
+    credentials = credentials or resolve_credentials(settings.config_dir)
+    session = credentials.session_token
+    if session and not credentials.access_token and session in _ACCESS_TOKENS:
+        credentials = replace(credentials, access_token=_ACCESS_TOKENS[session])
+    async with BackendClient(
+        credentials, device=device_id(settings.data_dir / "device-id"), pacing=settings.sync_pacing
+    ) as client:
+        try:
+            yield client
+        finally:
+            _keep_rotated_token(settings, client)
+            if session:
+                _ACCESS_TOKENS.pop(session, None)
+                if client.session_token and client.access_token:
+                    _ACCESS_TOKENS[client.session_token] = client.access_token
+
+
 async def sync(
     settings: Settings, store: HistoryStore, *, full: bool = False, progress: SyncProgress | None = None
 ) -> SyncReport:
-    async with client_for(settings) as client:
-        report = await sync_history(store, client, full=full, progress=progress)
-        _keep_rotated_token(settings, client)
-    return report
+    async with live_client(settings) as client:
+        return await sync_history(store, client, full=full, progress=progress)
 
 
 def _memory(raw: dict[str, Any], mask: Callable[[str], str]) -> Memory:
@@ -118,7 +136,7 @@ async def _live_or_stored(
     error: BaseException | None = None
     if credentials.configured:
         try:
-            async with client_for(settings, credentials) as client:
+            async with live_client(settings, credentials) as client:
                 return "live", datetime.now(UTC), await fetch(client), None
         except BackendError as exc:
             error = exc
@@ -180,7 +198,7 @@ async def send(
     BackendError.
     """
     _check_sendable(settings, text)
-    async with client_for(settings) as client:
+    async with live_client(settings) as client:
         try:
             base: dict[str, Any] | None = None
             parent = NEW_CHAT_PARENT
@@ -196,8 +214,6 @@ async def send(
             turn = await send_message(client, Outgoing(text, conversation_id, parent, model), on_text)
         except OutcomeUnknown as exc:
             raise _unknown_outcome(exc, conversation_id) from None
-        finally:
-            _keep_rotated_token(settings, client)
     note = await anyio.to_thread.run_sync(_keep_turn, store, turn_conversation(base, turn))
     return SentMessage(
         conversation_id=turn.conversation_id,

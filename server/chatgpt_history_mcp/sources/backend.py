@@ -225,6 +225,11 @@ class BackendClient:
         """The current session cookie (the backend may rotate it): persist it to stay signed in."""
         return self._session_token
 
+    @property
+    def access_token(self) -> str | None:
+        """The bearer token in use (fetched from the session cookie when needed); reusable until it expires."""
+        return self._access_token
+
     # -- auth ----------------------------------------------------------------------------------------
 
     async def _bearer(self, force_refresh: bool = False) -> str:
@@ -310,10 +315,17 @@ class BackendClient:
                 if refreshed or not self._session_token:
                     raise SessionExpired("session expired: sign in to ChatGPT and update the token")
                 refreshed = True
-                await self._bearer(force_refresh=True)
+                # The next attempt gets a new token, with the same retries as any request (a refresh may meet
+                # a 429 too). Requests refused with the same old token share that one refresh.
+                self._forget_access_token(all_headers["Authorization"])
                 continue
             return _json(response)
-        raise Unavailable(f"{path}: gave up after {self._retry.attempts} attempts")  # pragma: no cover
+        raise Unavailable(f"{path}: gave up after {self._retry.attempts} attempts")
+
+    def _forget_access_token(self, refused: str) -> None:
+        """Drop the access token the server refused, unless another request has already replaced it."""
+        if refused == f"Bearer {self._access_token}":
+            self._access_token, self._expires = None, None
 
     async def _wait_to_retry(self, exc: Unavailable | RateLimited, attempt: int) -> bool:
         """Sleep before another attempt, or say there should be none (out of attempts, or a long Retry-After)."""
