@@ -3,6 +3,8 @@ messages) and the Markdown transcript."""
 
 from __future__ import annotations
 
+import stat
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -329,3 +331,13 @@ def test_markdown_of_an_untitled_conversation(sample_store: HistoryStore) -> Non
     md = sample_store.transcript_markdown(AGENT)
     assert md.startswith("# Untitled conversation\n")
     assert "Café Aurora" in md
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+def test_a_new_store_is_private_to_its_owner(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "new" / "data")
+    try:
+        assert stat.S_IMODE((tmp_path / "new" / "data").stat().st_mode) == 0o700
+        assert stat.S_IMODE(store.archive.path.stat().st_mode) == 0o600
+    finally:
+        store.close()

@@ -46,7 +46,7 @@ def save_session_token(config_dir: Path, token: str) -> str:
         except Exception as exc:
             log.warning("keyring unavailable (%s); using a private file", type(exc).__name__)
     path = _token_file(config_dir)
-    config_dir.mkdir(parents=True, exist_ok=True)
+    config_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # a folder this creates is private too
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         os.chmod(path, 0o600)  # also when the file existed with looser rights

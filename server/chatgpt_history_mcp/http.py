@@ -19,6 +19,8 @@ ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitab
 
 ENV_HTTP_TOKEN = "CHATGPT_HISTORY_HTTP_TOKEN"
 PUBLIC_PATHS = frozenset({"/health"})
+#: Largest request body accepted (413 above it, chunked bodies counted as they arrive): a tool call is small.
+MAX_REQUEST_BODY = 4 * 1024 * 1024
 
 
 class HttpConfigError(ValueError):
@@ -48,7 +50,7 @@ class BearerAuth:
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
-        self._expected = f"Bearer {token}".encode()
+        self._expected = token.encode()
 
     async def __call__(
         self, scope: Scope, receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]
@@ -56,8 +58,9 @@ class BearerAuth:
         if scope["type"] != "http" or scope.get("path") in PUBLIC_PATHS:
             await self.app(scope, receive, send)
             return
-        given = dict(scope.get("headers") or []).get(b"authorization", b"")
-        if not hmac.compare_digest(given, self._expected):
+        scheme, _, given = dict(scope.get("headers") or []).get(b"authorization", b"").partition(b" ")
+        # The scheme is case-insensitive (RFC 9110 §11.1); the token is compared in constant time.
+        if not (hmac.compare_digest(given, self._expected) and scheme.lower() == b"bearer"):
             body = b'{"error": "unauthorized: send Authorization: Bearer <token>"}'
             await send(
                 {
@@ -82,7 +85,11 @@ def http_app(server: MCPServer, host: str, port: int, token: str | None, extra_h
             f"binding to {host} exposes your ChatGPT history beyond this machine: set {ENV_HTTP_TOKEN} or "
             "--auth-token, or bind to 127.0.0.1"
         )
-    app = server.streamable_http_app(host=host, transport_security=security_for(host, port, extra_hosts or []))
+    app = server.streamable_http_app(
+        host=host,
+        transport_security=security_for(host, port, extra_hosts or []),
+        max_request_body_size=MAX_REQUEST_BODY,
+    )
     return BearerAuth(app, token) if token else app
 
 

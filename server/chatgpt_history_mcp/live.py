@@ -49,10 +49,12 @@ log = logging.getLogger(__name__)
 
 
 def _keep_rotated_token(settings: Settings, client: BackendClient) -> None:
-    """A session cookie the backend rotated replaces the stored one (the env value cannot be updated)."""
-    stored = load_session_token(settings.config_dir)
-    if stored and client.session_token and client.session_token != stored:
-        save_session_token(settings.config_dir, client.session_token)
+    """A session cookie the backend rotated during this client's life replaces the stored login it started
+    from (a cookie from the environment cannot be updated, and must never overwrite the stored login)."""
+    started = client.credentials.session_token
+    rotated = client.session_token
+    if rotated and started and rotated != started and load_session_token(settings.config_dir) == started:
+        save_session_token(settings.config_dir, rotated)
 
 
 #: Access tokens this process got for a session cookie, reused by the next call while they are fresh (one

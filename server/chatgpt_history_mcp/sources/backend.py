@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import random
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -45,6 +46,25 @@ USER_AGENT = (
     "Chrome/131.0.0.0 Safari/537.36"
 )
 EXPORT_HINT = "the data export (Settings → Data controls → Export) works without the web backend"
+
+
+#: A header whose value is a secret, as httpcore's DEBUG trace prints it: ``(b'Set-Cookie', b'…')``.
+_SECRET_HEADER = re.compile(
+    r"""(\(b'[^']*(?:cookie|authorization|token)[^']*', b)('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""", re.IGNORECASE
+)
+
+
+class _MaskSecretHeaders(logging.Filter):
+    """httpcore logs every response's headers at DEBUG, a rotated session cookie among them: mask such values."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and _SECRET_HEADER.search(record.msg):
+            record.msg = _SECRET_HEADER.sub(r"\1'[masked]'", record.msg)
+        return True
+
+
+for _name in ("httpcore.http11", "httpcore.http2", "httpcore.connection", "httpcore.proxy", "httpcore.socks"):
+    logging.getLogger(_name).addFilter(_MaskSecretHeaders())
 
 
 class BackendError(Exception):
@@ -412,7 +432,7 @@ class BackendClient:
             if "text/html" in response.headers.get("content-type", ""):
                 raise Blocked(
                     "ChatGPT blocked this request (a Cloudflare browser check, not a sign-in problem); "
-                    f"try again later, or use {EXPORT_HINT}",
+                    f"try again later; {EXPORT_HINT}",
                     cloudflare=True,
                 )
             raise Blocked(f"{path}: access denied (403){_detail(response)}; a workspace needs {ENV_ACCOUNT_ID}")

@@ -7,6 +7,7 @@ answers queries, and is written by :mod:`chatgpt_history_mcp.store.importer`.
 from __future__ import annotations
 
 import logging
+import os
 from collections import Counter
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -94,8 +95,13 @@ class HistoryStore:
         self.data_dir = data_dir
         #: What every text in a result passes through: secrets masked, unless switched off.
         self.mask = masker(redact_secrets)
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self.archive = Archive(data_dir / "archive.sqlite3")
+        # A person's chats: a folder this creates is theirs alone, and so is the archive (SQLite gives its
+        # journal files the archive's mode).
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        archive = data_dir / "archive.sqlite3"
+        if not archive.exists():
+            os.close(os.open(archive, os.O_WRONLY | os.O_CREAT, 0o600))
+        self.archive = Archive(archive)
         self.write_lock = WriteLock(data_dir / "write.lock")
         self.import_state = ImportState(running=False)
         try:

@@ -19,6 +19,7 @@ import queue
 import shutil
 import sys
 import threading
+import time
 from array import array
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 INDEX_VERSION = 4  # 4: secrets masked before indexing
 ROLE_FIELDS = {"user": "user", "assistant": "assistant", "tool": "tool", "system": "tool"}
 _FIELD_BOOSTS = {"title": 3.0, "user": 1.0, "assistant": 1.0, "tool": 0.5}
+#: Tries to open the index while another process's commits replace its table of contents.
+_OPEN_ATTEMPTS = 20
 #: Most terms a prefix expands to; the most frequent are kept.
 MAX_PREFIX_TERMS = 16
 _PREFIX_SCAN_LIMIT = 5000
@@ -266,6 +269,20 @@ class SearchIndex:
         self._ix = self._open()
 
     def _open(self) -> index.Index:
+        # A writer in another process publishes each commit as a new table of contents and deletes the old
+        # one: opening in between finds a file gone. That is a race to retry, not a broken index to rebuild.
+        for attempt in range(_OPEN_ATTEMPTS):
+            try:
+                return self._open_once()
+            except IndexBroken as exc:
+                gone = exc.__cause__
+                toc = isinstance(gone, FileNotFoundError) and str(gone.filename or "").endswith(".toc")
+                if not toc or attempt + 1 == _OPEN_ATTEMPTS:
+                    raise
+                time.sleep(0.05)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _open_once(self) -> index.Index:
         self.path.mkdir(parents=True, exist_ok=True)
         storage = FileStorage(str(self.path))
         marker = self.path / "VERSION"
