@@ -353,6 +353,32 @@ def test_index_of_another_version_is_rebuilt_from_the_archive(
     assert reopened.status().indexed == 16 and reopened.status().pending_index == 0
 
 
+def test_a_broken_index_is_rebuilt_only_once_no_other_process_writes(
+    make_store: Callable[..., HistoryStore], sample_export: Path
+) -> None:
+    """A reader must never drop an index a writer is using: the rebuild waits for the write lock."""
+    import threading
+    import time
+
+    from chatgpt_history_mcp.store.locking import WriteLock
+
+    store = make_store()
+    import_export(store, sample_export)
+    store.close()
+    (store.data_dir / "index" / "VERSION").write_text(str(INDEX_VERSION + 41))
+    writer = WriteLock(store.data_dir / "write.lock")
+    writer.acquire()  # another process's import, say
+    opened: list[HistoryStore] = []
+    thread = threading.Thread(target=lambda: opened.append(make_store()))
+    thread.start()
+    time.sleep(0.5)
+    assert not opened  # waiting, not rebuilding under the writer's feet
+    assert (store.data_dir / "index" / "VERSION").read_text().strip() == str(INDEX_VERSION + 41)
+    writer.release()
+    thread.join(timeout=30)
+    assert opened and opened[0].status().pending_index == 16
+
+
 def test_damaged_index_is_rebuilt_from_the_archive(
     make_store: Callable[..., HistoryStore], make_export: Callable[..., Path], five: list[dict[str, Any]]
 ) -> None:

@@ -88,6 +88,10 @@ def _in_range(message: Message, after: float | None, before: float | None) -> bo
     return (after is None or ts >= after) and (before is None or ts < before)
 
 
+#: How long opening a store waits for another process's write to end before rebuilding a broken index.
+REBUILD_WAIT = 120.0
+
+
 class HistoryStore:
     """Everything under one data dir: ``archive.sqlite3``, ``index/``, and the write lock."""
 
@@ -106,10 +110,23 @@ class HistoryStore:
         self.import_state = ImportState(running=False)
         try:
             self.index = SearchIndex(data_dir / "index")
-        except IndexBroken as exc:
-            log.warning("rebuilding the search index from the archive: %s", exc)
-            self.index = SearchIndex.recreate(data_dir / "index")
-            self.archive.requeue_all()
+        except IndexBroken:
+            self.index = self._rebuilt_index()
+
+    def _rebuilt_index(self) -> SearchIndex:
+        """A new, empty index with every conversation queued for indexing: rebuilt by one process only, while
+        no other writes (another may be mid-commit, or may have rebuilt it while this one waited)."""
+        self.write_lock.acquire(wait=REBUILD_WAIT)
+        try:
+            try:
+                return SearchIndex(self.data_dir / "index")
+            except IndexBroken as exc:
+                log.warning("rebuilding the search index from the archive: %s", exc)
+                index = SearchIndex.recreate(self.data_dir / "index")
+                self.archive.requeue_all()
+                return index
+        finally:
+            self.write_lock.release()
 
     def close(self) -> None:
         self.index.close()
