@@ -27,6 +27,7 @@ HIDDEN_TYPES = frozenset(
 # A marker runs to its closing U+E201, or to the end when an answer was cut off mid-marker.
 _CITATION = re.compile("\ue200[^\ue200\ue201]*(?:\ue201|$|(?=\ue200))")
 _PRIVATE_USE = re.compile("[\ue200-\ue206]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _MAX_UNKNOWN_STRINGS = 50
 
 
@@ -128,14 +129,20 @@ _RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
 def render_content(content: Any, metadata: Any = None) -> tuple[str, str]:
     """Return ``(content_type, text)`` for a raw message content object."""
     if not isinstance(content, dict):
-        return "unknown", _s(content)
-    kind = _s(content.get("content_type")) or "text"
+        return "unknown", valid_text(_s(content))
+    kind = valid_text(_s(content.get("content_type"))) or "text"
     renderer = _RENDERERS.get(kind, _unknown)
     try:
         text = renderer(content)
     except (AttributeError, TypeError, ValueError):  # a known type in an unexpected shape
         text = _unknown(content)
-    return kind, strip_citations(text, metadata)
+    return kind, valid_text(strip_citations(text, metadata))
+
+
+def valid_text(text: str) -> str:
+    """``text`` with lone UTF-16 surrogates (half an emoji, cut by a client; JSON can escape them) replaced by
+    U+FFFD: no UTF-8 store, index or answer can hold them."""
+    return _SURROGATE.sub("\ufffd", text) if not text.isascii() else text
 
 
 def strip_citations(text: str, metadata: Any = None) -> str:

@@ -9,6 +9,7 @@ Every failure is an :class:`ExportError` naming the file and what to do.
 from __future__ import annotations
 
 import hashlib
+import lzma
 import os
 import re
 import stat
@@ -29,6 +30,15 @@ MAX_TOTAL_BYTES = 64 * 1024**3
 #: Refuse an entry that inflates more than this ratio (JSON compresses 5–20×; bombs 1000×).
 MAX_RATIO = 250
 _RATIO_MIN_BYTES = 16 * 1024**2
+#: Refuse JSON nested deeper than this (an export nests about 15 levels): the parser's memory grows with the
+#: square of the depth, so a few hundred kilobytes of brackets would exhaust it.
+MAX_DEPTH = 512
+#: Bytes the JSON parser reads at a time. Its lexer re-reads a string split over reads from the string's start
+#: at each read: larger reads keep a many-megabyte message from costing seconds.
+_READ_SIZE = 256 * 1024
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_STRING_REST = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 class ExportError(Exception):
@@ -54,6 +64,56 @@ class _CountingReader:
         if self._on_read is not None and data:
             self._on_read(len(data))
         return data
+
+
+class _DepthGuard:
+    """A read-through stream that follows how deep the JSON nests (brackets outside strings) and refuses it
+    past :data:`MAX_DEPTH`, before the parser sees it. C-speed per read; only a read that could reach the
+    limit is walked bracket by bracket."""
+
+    def __init__(self, stream: _CountingReader, label: str) -> None:
+        self._stream = stream
+        self._label = label
+        self._depth = 0
+        self._in_string = False
+        self._escaped = False  # the last read ended inside a string, on the backslash of an escape
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._stream.read(n)
+        if data:
+            self._scan(data)
+        return data
+
+    def _scan(self, data: bytes) -> None:
+        start = 0
+        if self._escaped:
+            start, self._escaped = 1, False
+        if self._in_string:
+            rest = _STRING_REST.match(data, start)  # always matches (maybe the empty string)
+            end = rest.end() if rest else start
+            if end >= len(data):
+                return
+            if data[end] == 0x5C:  # a backslash ends this read: what it escapes comes with the next one
+                self._escaped = True
+                return
+            start, self._in_string = end + 1, False
+        outside = _JSON_STRING.sub(b"", data[start:])
+        quote = outside.find(b'"')
+        if quote >= 0:  # a string that runs past this read
+            tail = outside[quote + 1 :]
+            self._in_string = True
+            self._escaped = (len(tail) - len(tail.rstrip(b"\\"))) % 2 == 1
+            outside = outside[:quote]
+        opened = outside.count(b"[") + outside.count(b"{")
+        if self._depth + opened <= MAX_DEPTH:
+            self._depth += opened - outside.count(b"]") - outside.count(b"}")
+            return
+        for bracket in outside.translate(None, _NOT_BRACKETS):
+            self._depth += 1 if bracket in b"[{" else -1
+            if self._depth > MAX_DEPTH:
+                raise ExportError(
+                    f"{self._label}: the JSON nests more than {MAX_DEPTH} levels deep; refusing (not a ChatGPT export?)"
+                )
 
 
 class Export(AbstractContextManager["Export"]):
@@ -93,13 +153,18 @@ class Export(AbstractContextManager["Export"]):
     def _open_zip(self, path: Path) -> list[_Entry]:
         try:
             archive = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
+            # NotImplementedError: a "version needed to extract" zipfile does not know (a damaged directory)
             raise ExportError(f"{path}: this ZIP is damaged or truncated ({exc}); download the export again") from exc
         self._zip = archive
         total = 0
         entries: list[_Entry] = []
         for info in archive.infolist():
-            _check_entry(path, info)
+            try:
+                _check_entry(path, info)
+            except ExportError:
+                self.close()
+                raise
             total += info.file_size
             if _CONVERSATION_FILE.search(info.filename) and not info.is_dir():
                 entries.append(_Entry(info.filename, info.file_size, lambda i=info: archive.open(i)))  # type: ignore[misc]
@@ -141,15 +206,18 @@ class Export(AbstractContextManager["Export"]):
         label = f"{self.path}: {entry.name}" if self._zip is not None else entry.name
         try:
             with entry.open() as raw:
-                stream = _CountingReader(raw, on_read)
+                stream = _DepthGuard(_CountingReader(raw, on_read), label)
                 first = _first_byte(stream)
                 if first == b"":
                     return
                 if first == b"[":
-                    yield from ijson.items(_Prepend(first, stream), "item", use_float=True)
+                    yield from ijson.items(_Prepend(first, stream), "item", use_float=True, buf_size=_READ_SIZE)
                 elif first == b"{":
                     found = 0
-                    for conversation in ijson.items(_Prepend(first, stream), "conversations.item", use_float=True):
+                    items = ijson.items(
+                        _Prepend(first, stream), "conversations.item", use_float=True, buf_size=_READ_SIZE
+                    )
+                    for conversation in items:
                         found += 1
                         yield conversation
                     if not found:
@@ -164,17 +232,23 @@ class Export(AbstractContextManager["Export"]):
             ) from exc
         except ijson.JSONError as exc:
             raise ExportError(f"{label}: invalid JSON ({_short(exc)})") from exc
-        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        except UnicodeDecodeError as exc:  # ijson turns an escaped lone low surrogate ("\\ude00") into bad UTF-8
+            raise ExportError(
+                f"{label}: invalid text in the JSON (half an escaped emoji? {_short(exc)}); download the export again"
+            ) from exc
+        except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError) as exc:
             raise ExportError(
                 f"{label}: the ZIP is damaged or truncated ({_short(exc)}); download the export again"
             ) from exc
+        except RuntimeError as exc:  # an encrypted entry, or a compression method zipfile lacks
+            raise ExportError(f"{label}: cannot be read ({_short(exc)}); download the export again") from exc
         except OSError as exc:
             raise ExportError(f"{label}: could not be read ({_short(exc)})") from exc
 
     def _single_object(self, entry: _Entry, label: str) -> Iterator[Any]:
         """A top-level object without a ``conversations`` list: one conversation, or not an export at all."""
         with entry.open() as raw:
-            obj = next(ijson.items(raw, "", use_float=True), None)
+            obj = next(ijson.items(_DepthGuard(_CountingReader(raw, None), label), "", use_float=True), None)
         if isinstance(obj, dict) and isinstance(obj.get("mapping"), dict):
             yield obj
         elif not (isinstance(obj, dict) and isinstance(obj.get("conversations"), list)):
@@ -195,7 +269,7 @@ class Export(AbstractContextManager["Export"]):
 class _Prepend:
     """Put back the byte consumed while sniffing the top-level JSON type."""
 
-    def __init__(self, first: bytes, stream: _CountingReader) -> None:
+    def __init__(self, first: bytes, stream: _DepthGuard) -> None:
         self._first = first
         self._stream = stream
 
@@ -208,7 +282,7 @@ class _Prepend:
         return self._stream.read(n)
 
 
-def _first_byte(stream: _CountingReader) -> bytes:
+def _first_byte(stream: _DepthGuard) -> bytes:
     """The first non-whitespace byte (BOM skipped)."""
     while True:
         b = stream.read(1)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chatgpt_history_mcp.model import Conversation, Message, Role, Source
-from chatgpt_history_mcp.sources.content import HIDDEN_TYPES, render_content
+from chatgpt_history_mcp.sources.content import HIDDEN_TYPES, render_content, valid_text
 
 #: Bumped when normalization changes, so a re-import rebuilds conversations made by an older version.
 NORMALIZER_VERSION = 1
@@ -47,7 +47,10 @@ def parse_time(value: Any) -> datetime | None:
                 return None
             return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     if isinstance(value, int | float):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:  # an integer beyond any float (JSON from the backend has arbitrary precision)
+            return None
         if not math.isfinite(seconds) or not _MIN_EPOCH <= seconds <= _MAX_EPOCH:
             return None
         return datetime.fromtimestamp(seconds, UTC)
@@ -57,7 +60,7 @@ def parse_time(value: Any) -> datetime | None:
 def clean_title(title: Any) -> str | None:
     if not isinstance(title, str):
         return None
-    cleaned = " ".join(_CONTROL.sub("", title).split())
+    cleaned = " ".join(_CONTROL.sub("", valid_text(title)).split())
     return cleaned or None
 
 
@@ -66,7 +69,7 @@ def _dict(value: Any) -> Mapping[str, Any]:
 
 
 def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return valid_text(value) if isinstance(value, str) and value else None
 
 
 def _is_hidden(role: str, content_type: str, text: str, raw: Mapping[str, Any], meta: Mapping[str, Any]) -> bool:
@@ -89,7 +92,7 @@ def _message(node_id: str, parent_id: str | None, raw: Mapping[str, Any], create
     author = _dict(raw.get("author"))
     meta = _dict(raw.get("metadata"))
     role_name = author.get("role")
-    role: Role = role_name if role_name in _ROLES else "tool"  # type: ignore[assignment]
+    role: Role = role_name if isinstance(role_name, str) and role_name in _ROLES else "tool"  # type: ignore[assignment]
     content_type, text = render_content(raw.get("content"), meta)
     return Message(
         id=node_id,
@@ -109,11 +112,15 @@ class _Tree:
     """The ``mapping`` of a conversation, tolerant of missing keys, cycles and dangling parents."""
 
     def __init__(self, mapping: Mapping[str, Any]) -> None:
-        self.nodes: dict[str, Mapping[str, Any]] = {str(k): v for k, v in mapping.items() if isinstance(v, dict)}
+        # Ids are keys in the store's JSON: a lone surrogate (half an emoji) could not be written.
+        self.nodes: dict[str, Mapping[str, Any]] = {
+            valid_text(str(k)): v for k, v in mapping.items() if isinstance(v, dict)
+        }
         self.parent: dict[str, str | None] = {}
         for node_id, node in self.nodes.items():
             parent = node.get("parent")
-            self.parent[node_id] = parent if isinstance(parent, str) and parent in self.nodes else None
+            parent = valid_text(parent) if isinstance(parent, str) else None
+            self.parent[node_id] = parent if parent in self.nodes else None
         self.children: dict[str, list[str]] = {node_id: [] for node_id in self.nodes}
         for node_id, parent in self.parent.items():
             if parent is not None:
@@ -152,11 +159,16 @@ class _Tree:
         return ordered
 
 
+def conversation_id(raw: Mapping[str, Any]) -> str | None:
+    """The id a raw conversation is stored under: ``id``, else ``conversation_id`` (older exports)."""
+    return _str(raw.get("id")) or _str(raw.get("conversation_id"))
+
+
 def normalize_conversation(raw: Any, source: Source = "export") -> Conversation:
     """Build the model of one raw conversation; raises :class:`InvalidConversation` if it has no id."""
     if not isinstance(raw, dict):
         raise InvalidConversation(f"expected a conversation object, found {type(raw).__name__}")
-    conv_id = _str(raw.get("id")) or _str(raw.get("conversation_id"))
+    conv_id = conversation_id(raw)
     if conv_id is None:
         raise InvalidConversation("conversation without an id")
     tree = _Tree(_dict(raw.get("mapping")))
@@ -169,8 +181,8 @@ def normalize_conversation(raw: Any, source: Source = "export") -> Conversation:
             created[node_id] = when
     times = {node_id: when.timestamp() for node_id, when in created.items()}
 
-    current = raw.get("current_node")
-    if not (isinstance(current, str) and current in tree.nodes):
+    current = _str(raw.get("current_node"))
+    if current not in tree.nodes:
         current = _newest_leaf(tree, times)
     path = tree.path_to_root(current) if current is not None else []
 

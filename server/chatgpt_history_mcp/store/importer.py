@@ -20,10 +20,12 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from chatgpt_history_mcp.model import Source
+from chatgpt_history_mcp.sources.content import valid_text
 from chatgpt_history_mcp.sources.export import Export
 from chatgpt_history_mcp.sources.normalize import (
     NORMALIZER_VERSION,
     InvalidConversation,
+    conversation_id,
     normalize_conversation,
 )
 from chatgpt_history_mcp.store.history import HistoryStore, index_document
@@ -76,16 +78,18 @@ def change_key(raw: Mapping[str, Any]) -> str:
     """Cheap identity of a raw conversation: what changes whenever its content does."""
     mapping = raw.get("mapping")
     nodes = len(mapping) if isinstance(mapping, Mapping) else 0
-    return "|".join(
-        str(x)
-        for x in (
-            NORMALIZER_VERSION,
-            raw.get("update_time"),
-            nodes,
-            raw.get("current_node"),
-            raw.get("title"),
-            raw.get("is_archived"),
-            raw.get("gizmo_id"),
+    return valid_text(  # stored beside the conversation: no lone surrogate from a raw title
+        "|".join(
+            str(x)
+            for x in (
+                NORMALIZER_VERSION,
+                raw.get("update_time"),
+                nodes,
+                raw.get("current_node"),
+                raw.get("title"),
+                raw.get("is_archived"),
+                raw.get("gizmo_id"),
+            )
         )
     )
 
@@ -115,9 +119,9 @@ class Writer:
         if not isinstance(raw, Mapping):
             report.invalid += 1
             return
-        cid = raw.get("id") or raw.get("conversation_id")
+        cid = conversation_id(raw)  # as normalizing finds it: an `id` of the wrong type must not hide the stored copy
         key = change_key(raw)
-        known = self.keys.get(cid) if isinstance(cid, str) else None
+        known = self.keys.get(cid) if cid is not None else None
         if known is not None and known[0] == key:
             report.unchanged += 1
             return
