@@ -119,9 +119,11 @@ def _newer(listed: float | None, stored: float | None) -> bool:
     return listed is None or stored is None or listed > stored + SAME_TIME
 
 
-async def _fetch(client: BackendClient, ids: list[str]) -> tuple[list[dict[str, Any]], list[str], BackendError | None]:
-    """Bodies of ``ids`` (concurrency bounded by the client), the ids the backend no longer has, and the
-    first failure if any (the bodies fetched before it are still returned, to be kept)."""
+async def _fetch(
+    client: BackendClient, ids: list[str]
+) -> tuple[dict[str, dict[str, Any]], list[str], BackendError | None]:
+    """Bodies of ``ids`` by the id they were asked for (concurrency bounded by the client), the ids the backend
+    no longer has, and the first failure if any (the bodies fetched before it are still returned, to be kept)."""
     bodies: dict[str, dict[str, Any]] = {}
     missing: list[str] = []
     errors: list[BackendError] = []
@@ -139,10 +141,11 @@ async def _fetch(client: BackendClient, ids: list[str]) -> tuple[list[dict[str, 
     async with anyio.create_task_group() as group:
         for cid in ids:
             group.start_soon(one, cid)
-    return [bodies[cid] for cid in ids if cid in bodies], missing, errors[0] if errors else None
+    return {cid: bodies[cid] for cid in ids if cid in bodies}, missing, errors[0] if errors else None
 
 
-def _store_chunk(store: HistoryStore, bodies: list[dict[str, Any]], missing: list[str]) -> None:
-    """One atomic step: the chunk's conversations into archive and index, and out of the queue."""
-    done = [b["id"] for b in bodies] + missing
-    write_conversations(store, bodies, "api", lambda archive_writer: archive_writer.dequeue(done))
+def _store_chunk(store: HistoryStore, bodies: dict[str, dict[str, Any]], missing: list[str]) -> None:
+    """One atomic step: the chunk's conversations into archive and index, and out of the queue (by the id each
+    was asked for: a body may name itself oddly)."""
+    done = [*bodies, *missing]
+    write_conversations(store, list(bodies.values()), "api", lambda archive_writer: archive_writer.dequeue(done))
