@@ -87,10 +87,11 @@ class _DepthGuard:
         # every other byte goes: what is left is a few percent of the read, all done by C-level bytes methods.
         if self._escaped:
             data, self._escaped = data[1:], False
-        backslashes = len(data) - len(data.rstrip(b"\\"))
-        if backslashes % 2:  # an escape split by this read (only possible inside a string)
-            data, self._escaped = data[:-1], True
-        marks = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_MARKS)
+        if data.endswith(b"\\") and (len(data) - len(data.rstrip(b"\\"))) % 2:
+            data, self._escaped = data[:-1], True  # an escape split by this read (only possible inside a string)
+        if b"\\\\" in data:
+            data = data.replace(b"\\\\", b"")
+        marks = data.replace(b'\\"', b"").translate(None, _NOT_MARKS)
         pieces = marks.split(b'"')  # outside and inside strings, alternately
         outside = b"".join(pieces[1::2] if self._in_string else pieces[::2])
         if len(pieces) % 2 == 0:
