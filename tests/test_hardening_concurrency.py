@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -24,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx
 import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
@@ -34,6 +32,7 @@ from chatgpt_history_mcp.store.history import HistoryStore
 from chatgpt_history_mcp.store.locking import WriteLock
 from fake_backend import FakeBackend, sample_account
 from sample import ALL_SAMPLE, REPO, SAMPLE, SOURDOUGH
+from servers import http_server as serve_http
 
 pytestmark = pytest.mark.anyio
 
@@ -93,39 +92,10 @@ def cli(tmp: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]
     )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def http_server(tmp: Path) -> Iterator[str]:
-    port = free_port()
-    command = ["serve", "--transport", "http", "--port", str(port), "--auth-token", TOKEN]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "chatgpt_history_mcp", *command],
-        env=env_for(tmp),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the HTTP server did not come up"
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+    with serve_http(env_for(tmp), "--auth-token", TOKEN) as served:
+        yield served.url
 
 
 def http_client(url: str) -> Client:

@@ -33,7 +33,9 @@ from chatgpt_history_mcp.server import create_server
 from chatgpt_history_mcp.settings import Settings
 from chatgpt_history_mcp.store.history import HistoryStore
 from chatgpt_history_mcp.store.importer import import_export
+from outside import free_port
 from sample import REPO, SAMPLE, SOURDOUGH
+from servers import http_server as serve_http
 
 TOKEN = "hardening-http-token-3b9f51c2a7e04d6e"
 SESSIONS = 16
@@ -50,12 +52,6 @@ INITIALIZE = {
         "clientInfo": {"name": "hardening", "version": "0"},
     },
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -75,32 +71,10 @@ class Served:
 
 @contextmanager
 def http_server(data: Path, *extra: str) -> Iterator[Served]:
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATGPT_")}
     env.update(CHATGPT_HISTORY_DATA_DIR=str(data), HOME=str(data.parent / "home"))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "chatgpt_history_mcp", "serve", "--transport", "http", "--port", str(port), *extra],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the HTTP server did not come up"
-            time.sleep(0.1)
-        yield Served(url, port, process)
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+    with serve_http(env, *extra) as served:
+        yield Served(served.url, served.port, served.process)
 
 
 def mcp_client(url: str, token: str | None = TOKEN) -> Client:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,44 +16,18 @@ import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from outside import free_port
 from sample import SAMPLE, SOURDOUGH
+from servers import http_server as serve_http
 
 TOKEN = "test-http-token-5f2c9e0a"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def http_server(tmp_path: Path, *extra: str) -> Iterator[str]:
-    port = free_port()
     env = {**os.environ, "CHATGPT_HISTORY_DATA_DIR": str(tmp_path / "data"), "CHATGPT_HISTORY_EXPORTS": str(SAMPLE)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "chatgpt_history_mcp", "serve", "--transport", "http", "--port", str(port), *extra],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the HTTP server did not come up"
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serve_http(env, *extra, timeout=20) as served:
+        yield served.url
 
 
 def client(url: str, token: str | None = TOKEN) -> Client:
