@@ -33,19 +33,11 @@ from chatgpt_history_mcp.server import create_server
 from chatgpt_history_mcp.settings import Settings
 from outside import HOST_CONFIG_JS, MCPB_JS, REPO, console_script, node_package
 from sample import SAMPLE, SOURDOUGH
+from servers import TOOLS
 
 pytestmark = pytest.mark.anyio
 
 MANIFEST = REPO / "manifest.json"
-TOOLS = {
-    "search_conversations",
-    "list_conversations",
-    "get_conversation",
-    "history_status",
-    "sync_history",
-    "list_memories",
-    "list_automations",
-}
 #: The first start resolves and installs the dependencies from PyPI (CI has PyPI; a slow mirror takes long).
 FIRST_START_TIMEOUT = 600.0
 #: Later starts reuse the bundle's environment: about a second, plus the server's own start.

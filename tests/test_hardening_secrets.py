@@ -34,6 +34,7 @@ from chatgpt_history_mcp.server import create_server
 from chatgpt_history_mcp.settings import Settings
 from fake_backend import ACCESS_TOKEN_MARKER, SENTINEL_MARKER, SESSION_MARKER, FakeBackend, sample_account
 from sample import SAMPLE, SOURDOUGH
+from servers import SEND_TOOL, TOOLS
 
 pytestmark = pytest.mark.anyio
 
@@ -43,16 +44,7 @@ DEBUG_CLI = (
     "logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format='%(levelname)s %(name)s: %(message)s'); "
     "from chatgpt_history_mcp.cli import main; sys.exit(main(sys.argv[1:]))"
 )
-TOOLS = {
-    "search_conversations",
-    "list_conversations",
-    "get_conversation",
-    "history_status",
-    "sync_history",
-    "list_memories",
-    "list_automations",
-    "send_message",
-}
+ALL_TOOLS = TOOLS | {SEND_TOOL}
 
 
 @pytest.fixture
@@ -170,7 +162,7 @@ class Cli:
 async def call_every_tool(client: Client, scan: Scan, label: str) -> str:
     """Every tool, resource and prompt once (send_message twice: a new chat and a follow-up)."""
     names = {t.name for t in (await client.list_tools()).tools}
-    assert names == TOOLS, names
+    assert names == ALL_TOOLS, names
 
     async def call(name: str, args: dict[str, Any]) -> Any:
         result = await client.call_tool(name, args)
@@ -256,7 +248,7 @@ async def test_no_cli_command_or_stdio_tool_leaks_a_secret(tmp_path: Path, figur
         async with cli.server(tmp_path / "server-stderr.log", CHATGPT_HISTORY_ALLOW_SEND="1") as client:
             served = await call_every_tool(client, scan, "stdio")
             await call_error_paths(client, fb, scan, "stdio", served)
-        assert scan.tools == TOOLS
+        assert scan.tools == ALL_TOOLS
 
         # The CLI on the error paths.
         fb.fail_cloudflare(count=None)
@@ -343,7 +335,7 @@ async def test_no_tool_or_resource_leaks_a_secret_in_process(
     scan.add("log records", "\n".join(f"{r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records))
     files = files_under(tmp_path, besides=tmp_path / "none")
     leaked, scanned = scan.leaks(fb, files)
-    assert scan.tools == TOOLS
+    assert scan.tools == ALL_TOOLS
     assert caplog.records, "DEBUG logging was on"
     assert leaked == []
     figures["secrets: bytes scanned (in-process tools, resources, logs)"] = scanned

@@ -25,20 +25,12 @@ import pytest
 from fake_backend import FakeBackend, sample_account
 from outside import INSPECTOR_JS, console_script, free_port, node_package
 from sample import COVER_LETTER, LISBON, PROJECT, SAMPLE, SOURDOUGH, SPANISH
+from servers import READ_ONLY_TOOLS, TOOLS
 
 TOKEN = "inspector-http-token-7c1d4e9b"
 TARGETS = ("stdio", "http")
 ERAS = ("legacy", "modern")
 VIAS = [(transport, era) for transport in TARGETS for era in ERAS]
-READ_ONLY_TOOLS = {
-    "search_conversations",
-    "list_conversations",
-    "get_conversation",
-    "history_status",
-    "list_memories",
-    "list_automations",
-}
-TOOLS = READ_ONLY_TOOLS | {"sync_history"}
 UNKNOWN_ID = "no-such-conversation"
 #: One Inspector run, server start included (a host gives up far later); the pool runs a few at a time.
 RUN_TIMEOUT = 90

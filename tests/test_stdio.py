@@ -15,14 +15,12 @@ from mcp import Client, StdioServerParameters
 from chatgpt_history_mcp.settings import ENV_DATA_DIR, ENV_EXPORTS
 from outside import console_script
 from sample import REPO, SOURDOUGH
+from servers import TOOLS
 
 pytestmark = pytest.mark.anyio
 
 SRV_SAMPLE_ZIP = REPO / "examples" / "sample-export.zip"
 #: Local, read-only history tools; then the live ones, which reach ChatGPT (open world).
-LOCAL_TOOLS = {"search_conversations", "list_conversations", "get_conversation", "history_status"}
-LIVE_TOOLS = {"sync_history", "list_memories", "list_automations"}
-TOOLS = LOCAL_TOOLS | LIVE_TOOLS
 #: A sanity bound for spawn -> tools/list (a host gives up far later), not a benchmark.
 STARTUP_BOUND = 10.0
 

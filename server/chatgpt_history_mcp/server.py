@@ -134,11 +134,14 @@ class UnknownToolIsInvalidParams:
 
     def __init__(self, server: MCPServer) -> None:
         self.server = server
+        self._names: frozenset[str] | None = None  # the tools are all registered before the first call
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         if ctx.method == "tools/call" and isinstance(ctx.params, dict):
+            if self._names is None:
+                self._names = frozenset(tool.name for tool in await self.server.list_tools())
             name = ctx.params.get("name")
-            if isinstance(name, str) and name not in {tool.name for tool in await self.server.list_tools()}:
+            if isinstance(name, str) and name not in self._names:
                 raise MCPError(INVALID_PARAMS, f"Unknown tool: {name}")
         return await call_next(ctx)
 
