@@ -307,10 +307,13 @@ HIDDEN_WORDS = [
     "ANALYSISCHANNELWORD",
     "COMMENTARYCHANNELWORD",
     "WEIGHTZEROWORD",
-    "TOOLCALLWORD",
-    "BROWSINGDISPLAYWORD",
-    "SONICPAGEWORD",
     "SYSTEMERRORWORD",
+]
+#: Hidden from the transcript, but the person saw or wrote them: code sent to a tool, what browsing showed.
+SEEN_IN_TOOLS = [
+    ("TOOLCALLWORD", "tool call"),
+    ("BROWSINGDISPLAYWORD", "tool output"),
+    ("SONICPAGEWORD", "tool output"),
 ]
 ABANDONED_BRANCH_WORDS = ["zeppelin", "kazoo", "periwinkle", "gooseberry", "bergamot"]
 
@@ -319,6 +322,21 @@ ABANDONED_BRANCH_WORDS = ["zeppelin", "kazoo", "periwinkle", "gooseberry", "berg
 def test_hidden_content_is_not_searchable(sample_store: HistoryStore, word: str) -> None:
     assert ids(sample_store, word) == []
     assert ids(sample_store, word.lower()[:-2] + "*") == []
+
+
+@pytest.mark.parametrize(("word", "kind"), SEEN_IN_TOOLS)
+def test_what_tools_were_sent_or_showed_is_found_and_says_where(
+    sample_store: HistoryStore, word: str, kind: str
+) -> None:
+    (result,) = sample_store.search(word).results
+    match = result.matches[0]
+    assert match.where == kind
+    assert word in match.snippet
+    # The transcript still shows what ChatGPT shows: the match is in a hidden message.
+    page = sample_store.get_conversation(result.conversation_id, limit=200)
+    assert all(m.message_id != match.message_id for m in page.messages)
+    hidden = sample_store.get_conversation(result.conversation_id, limit=200, include_hidden=True)
+    assert any(m.message_id == match.message_id and m.hidden for m in hidden.messages)
 
 
 @pytest.mark.parametrize("word", ABANDONED_BRANCH_WORDS)

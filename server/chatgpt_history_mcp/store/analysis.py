@@ -11,6 +11,9 @@ Rules:
   match as a phrase.
 - Chinese, Japanese and Korean runs (no spaces) index as overlapping character bigrams, so any two or more
   characters from the middle of a sentence find it.
+- ``C++``, ``C#`` and ``F#`` are words of their own, not the letter ``c``.
+- Words also index their Snowball stem in the conversation's language (:mod:`.morphology`), at the same
+  position; identifiers' joined forms never do.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from chatgpt_history_mcp.store.morphology import STEM_MARK, stemmer
+
 #: Scripts written without spaces between words (Han, kana, Hangul and their compatibility blocks).
 _CJK = (
     "\u1100-\u11ff\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3040-\u30ff\u3130-\u318f"
@@ -26,8 +31,10 @@ _CJK = (
 )
 _CONNECTORS = ".\\-'’/:@"
 _WORD = rf"[^\W{_CJK}]+(?:[{_CONNECTORS}]+[^\W{_CJK}]+)*"
-_TOKEN = re.compile(rf"{_WORD}|[{_CJK}]+")
-_ASCII_TOKEN = re.compile(r"[A-Za-z0-9_]+(?:[.\-'/:@]+[A-Za-z0-9_]+)*")
+#: Language names spelled with symbols: a letter and ``++`` or ``#`` standing alone.
+_SYMBOL_WORD = r"(?<![\w+#])[A-Za-z](?:\+\+|#)(?![\w+#])"
+_TOKEN = re.compile(rf"{_SYMBOL_WORD}|{_WORD}|[{_CJK}]+")
+_ASCII_TOKEN = re.compile(rf"{_SYMBOL_WORD}|[A-Za-z0-9_]+(?:[.\-'/:@]+[A-Za-z0-9_]+)*")
 _PART = re.compile(r"[^\W_]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _MARKS = re.compile("[\u0300-\u036f]")
@@ -115,7 +122,7 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", _MARKS.sub("", unicodedata.normalize("NFKD", text)))
 
 
-def _tokens(text: str) -> list[str]:
+def tokens(text: str) -> list[str]:
     """Raw tokens in original case: words and compounds, and CJK runs as single tokens."""
     return (_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text)
 
@@ -148,6 +155,8 @@ def split_token(word: str) -> tuple[str | None, list[str]]:
             return None, bigrams(word)
         if _is_plain(word):
             return None, [fold(word)]
+    elif word[-1] in "+#":
+        return None, [word.lower()]  # C++, C#
     parts = _PART.findall(fold(_CAMEL.sub(" ", word)))
     if len(parts) < 2:
         return None, parts
@@ -174,17 +183,19 @@ def joined_runs(parts: list[str]) -> list[tuple[int, str]]:
     return leading + trailing
 
 
-def index_terms(texts: Iterable[str]) -> dict[str, list[int]]:
-    """Map each term of ``texts`` to its positions, texts separated by :data:`MESSAGE_GAP`.
+def index_terms(texts: Iterable[str], language: str | None = None) -> dict[str, list[int]]:
+    """Map each term of ``texts`` to its positions, texts separated by :data:`MESSAGE_GAP`; with a
+    ``language``, each word's stem too (``~stem``, at the word's positions).
 
     The hot loop of an import: plain lowercase words (most tokens) take the first branch.
     """
     positions: dict[str, list[int]] = {}
+    joined_forms: set[str] = set()
     get = positions.get
     pos = 0
     for text in texts:
         ascii_text = text.isascii()
-        for word in _tokens(text):
+        for word in tokens(text):
             if word.islower() and word.isalnum() and (ascii_text or word.isascii()):
                 plist = get(word)
                 if plist is None:
@@ -199,35 +210,33 @@ def index_terms(texts: Iterable[str]) -> dict[str, list[int]]:
                 for offset, joined in joined_runs(terms):
                     if len(joined) <= MAX_TERM_LENGTH:
                         positions.setdefault(joined, []).append(pos + offset)
+                        joined_forms.add(joined)
             for term in terms:
                 if len(term) <= MAX_TERM_LENGTH:
                     positions.setdefault(term, []).append(pos)
                 pos += 1
         pos += MESSAGE_GAP
+    if language is not None:
+        _add_stems(positions, language, joined_forms)
     return positions
 
 
-def query_units(text: str) -> list[tuple[str, ...]]:
-    """Analyze one query word into alternatives, each a sequence of terms (a phrase when longer than 1).
-
-    ``parse_config`` -> ``[("parse_config",), ("parse", "config")]``: the whole identifier, or its parts in
-    order (which also matches ``parseConfig`` and ``parse config``). A CJK word becomes its bigram phrase.
-    """
-    tokens = _tokens(text)
-    sequence: list[str] = []
-    whole = None
-    for word in tokens:
-        whole, terms = split_token(word)
-        sequence.extend(terms)
-    if not sequence:
-        return []
-    alternatives: list[tuple[str, ...]] = []
-    if whole is not None and len(tokens) == 1:
-        alternatives.append((whole,))
-    alternatives.append(tuple(sequence))
-    return alternatives
+def _add_stems(positions: dict[str, list[int]], language: str, joined_forms: set[str]) -> None:
+    """Add ``~stem`` terms to a document's ``positions``: every form of a word shares its stem's positions."""
+    stems = stemmer(language).of_terms(positions.keys() - joined_forms if joined_forms else positions.keys())
+    merged: list[list[int]] = []
+    for term, stem in stems.items():
+        key = STEM_MARK + stem
+        found = positions.get(key)
+        if found is None:
+            positions[key] = positions[term][:]
+        else:
+            found.extend(positions[term])
+            merged.append(found)
+    for plist in merged:
+        plist.sort()
 
 
 def phrase_terms(text: str) -> tuple[str, ...]:
     """The term sequence of a quoted phrase: parts and bigrams, the positions the index gives them."""
-    return tuple(term for word in _tokens(text) for term in split_token(word)[1])
+    return tuple(term for word in tokens(text) for term in split_token(word)[1])

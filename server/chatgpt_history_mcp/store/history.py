@@ -17,10 +17,10 @@ from chatgpt_history_mcp import __version__
 from chatgpt_history_mcp.model import Conversation, Message
 from chatgpt_history_mcp.store.archive import Archive, Order
 from chatgpt_history_mcp.store.errors import BadArgument, NotFound
-from chatgpt_history_mcp.store.index import ROLE_FIELDS, Filters, IndexBroken, IndexDocument, SearchIndex
+from chatgpt_history_mcp.store.index import Filters, IndexBroken, SearchIndex
 from chatgpt_history_mcp.store.locking import WriteLock
 from chatgpt_history_mcp.store.query import parse_query
-from chatgpt_history_mcp.store.redact import masker, redact_all
+from chatgpt_history_mcp.store.redact import masker
 from chatgpt_history_mcp.store.results import (
     ConversationList,
     ConversationPage,
@@ -34,6 +34,7 @@ from chatgpt_history_mcp.store.results import (
     SourceStatus,
     SyncReport,
 )
+from chatgpt_history_mcp.store.searchable import language_of, searchable_messages, where
 from chatgpt_history_mcp.store.snippets import best_messages
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 #: (Claude Code truncates near 25k tokens).
 PAGE_CHARS = 60_000
 MAX_MATCHES = 3
+#: The roles whose words tell a conversation's language.
+_CONVERSING = ("user", "assistant")
 Branch = Literal["current", "all"]
 
 
@@ -60,25 +63,6 @@ def parse_bound(value: str | None, name: str) -> float | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
-
-
-def index_document(conv: Conversation) -> IndexDocument:
-    """What search sees of a conversation: the title and the visible messages of the current branch, with
-    secrets masked (whatever results show, the index must not be able to spell a pasted key out)."""
-    transcript = conv.transcript()
-    title, *bodies = redact_all([conv.title or "", *(m.text for m in transcript)])
-    texts: dict[str, list[str]] = {}
-    for message, body in zip(transcript, bodies, strict=True):
-        texts.setdefault(ROLE_FIELDS[message.role], []).append(body)
-    return IndexDocument(
-        conversation_id=conv.id,
-        title=title,
-        texts=texts,
-        project_id=conv.project_id,
-        models=sorted(conv.models()),
-        create_time=conv.create_time.timestamp() if conv.create_time else None,
-        update_time=conv.update_time.timestamp() if conv.update_time else None,
-    )
 
 
 def _in_range(message: Message, after: float | None, before: float | None) -> bool:
@@ -151,26 +135,30 @@ class HistoryStore:
         filters = Filters(
             roles=frozenset([role]) if role else None, after=start, before=end, project=project, model=model
         )
-        hits, more = self.index.search(parsed, filters, limit=limit, offset=offset)
-        conversations = self.archive.get_many([cid for cid, _ in hits])
+        outcome = self.index.search(parsed, filters, limit=limit, offset=offset)
+        conversations = self.archive.get_many([cid for cid, _ in outcome.hits])
         results: list[SearchResult] = []
-        for cid, score in hits:
+        for cid, score in outcome.hits:
             conv = conversations.get(cid)
             if conv is None:
                 continue  # deleted since it was indexed
             candidates = [
-                self._shown(m)
-                for m in conv.transcript()
-                if (role is None or m.role == role) and _in_range(m, start, end)
+                (self._shown(m, text), where(m))
+                for m, text in searchable_messages(conv)
+                if (role is None or (m.role == role and not m.hidden)) and _in_range(m, start, end)
             ]
+            kinds = {m.id: kind for m, kind in candidates}
+            language = language_of([m.text for m, k in candidates if k == "message" and m.role in _CONVERSING])
+            hits = best_messages([m for m, _ in candidates], outcome.query, MAX_MATCHES, language)
             matches = [
                 MessageMatch(
                     message_id=hit.message.id,
                     role=hit.message.role,
+                    where=kinds[hit.message.id],
                     create_time=hit.message.create_time,
                     snippet=hit.snippet,
                 )
-                for hit in best_messages(candidates, parsed, MAX_MATCHES)
+                for hit in hits
             ]
             results.append(
                 SearchResult(
@@ -182,7 +170,14 @@ class HistoryStore:
                     matches=matches,
                 )
             )
-        return SearchPage(query=query, results=results, next_offset=offset + limit if more else None)
+        note = None
+        if outcome.left_out:
+            searched = ", ".join(u.text for u in outcome.query.should)
+            note = (
+                f"a long passage: searched for its {len(outcome.query.should)} most telling words ({searched}); "
+                f"{len(outcome.left_out)} common words left out"
+            )
+        return SearchPage(query=query, results=results, next_offset=offset + limit if outcome.more else None, note=note)
 
     # -- listing and reading -------------------------------------------------------------------------
 
@@ -222,9 +217,9 @@ class HistoryStore:
         more = offset + len(items) < total
         return ConversationList(items=items, total=total, next_offset=offset + len(items) if more else None)
 
-    def _shown(self, message: Message) -> Message:
-        """The message as results show it (secrets masked)."""
-        text = self.mask(message.text)
+    def _shown(self, message: Message, text: str | None = None) -> Message:
+        """The message as results show it (secrets masked), with ``text`` in place of its own if given."""
+        text = self.mask(message.text if text is None else text)
         return message if text == message.text else message.model_copy(update={"text": text})
 
     def conversation(self, conversation_id: str) -> Conversation:

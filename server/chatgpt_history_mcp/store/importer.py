@@ -28,7 +28,8 @@ from chatgpt_history_mcp.sources.normalize import (
     conversation_id,
     normalize_conversation,
 )
-from chatgpt_history_mcp.store.history import HistoryStore, index_document
+from chatgpt_history_mcp.store.history import HistoryStore
+from chatgpt_history_mcp.store.searchable import index_document
 
 log = logging.getLogger(__name__)
 

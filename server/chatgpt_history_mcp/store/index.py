@@ -24,7 +24,7 @@ from array import array
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from whoosh import fields, formats, index, query
 from whoosh.analysis import Token, Tokenizer
@@ -39,14 +39,38 @@ from chatgpt_history_mcp.store.query import Query, Unit
 log = logging.getLogger(__name__)
 
 #: Bumped when the schema or analysis changes: an index of another version is rebuilt from the archive.
-INDEX_VERSION = 4  # 4: secrets masked before indexing
+INDEX_VERSION = 5  # 4: secrets masked before indexing; 5: stems, C++/C#, hidden tool text
 ROLE_FIELDS = {"user": "user", "assistant": "assistant", "tool": "tool", "system": "tool"}
-_FIELD_BOOSTS = {"title": 3.0, "user": 1.0, "assistant": 1.0, "tool": 0.5}
+#: What the person saw or wrote that the transcript hides: code and queries sent to tools, canvas text.
+HIDDEN_FIELD = "hidden"
+_FIELD_BOOSTS = {"title": 3.0, "user": 1.0, "assistant": 1.0, "tool": 0.5, HIDDEN_FIELD: 0.4}
+#: Weight of a match on another form of a word (its stem) against the form typed.
+STEM_WEIGHT = 0.5
 #: Tries to open the index while another process's commits replace its table of contents.
 _OPEN_ATTEMPTS = 20
 #: Most terms a prefix expands to; the most frequent are kept.
 MAX_PREFIX_TERMS = 16
+#: Candidates of each tier re-ranked by the closeness of the query's words.
+RERANK_POOL = 40
+#: A score grows by up to this share of itself when every neighbouring pair of query words stands together.
+PROXIMITY_WEIGHT = 1.0
+#: Words a pasted passage is searched for, and neighbouring pairs whose closeness counts.
+PASSAGE_TERMS = 12
+MAX_PASSAGE_PAIRS = 24
 _PREFIX_SCAN_LIMIT = 5000
+
+
+class FieldText(NamedTuple):
+    """A text field's value: one text per message, and the language its words are stemmed in."""
+
+    language: str | None
+    texts: list[str]
+
+
+def _analyze(value: Any) -> dict[str, list[int]]:
+    if isinstance(value, FieldText):
+        return index_terms(value.texts, value.language)
+    return index_terms(value if isinstance(value, list) else [value])
 
 
 class _PositionsTokenizer(Tokenizer):
@@ -54,8 +78,7 @@ class _PositionsTokenizer(Tokenizer):
 
     def __call__(self, value: Any, positions: bool = False, chars: bool = False, **kwargs: Any) -> Iterator[Token]:
         token = Token(positions, chars, **kwargs)
-        texts = value if isinstance(value, list | tuple) else [value]
-        for term, poslist in index_terms(texts).items():
+        for term, poslist in _analyze(value).items():
             for pos in poslist:
                 token.text = term
                 token.boost = 1.0
@@ -98,8 +121,7 @@ class _TermsField(fields.TEXT):
         self.format = _ArrayPositions(field_boost=field_boost)
 
     def index(self, value: Any, **kwargs: Any) -> Generator[tuple[bytes, int, float | int, bytes], Any, None]:
-        texts = value if isinstance(value, list | tuple) else [value]
-        for term, poslist in index_terms(texts).items():
+        for term, poslist in _analyze(value).items():
             freq = len(poslist)
             yield term.encode("utf-8"), freq, float(freq), array(_U32, poslist).tobytes()
 
@@ -196,6 +218,7 @@ def _schema() -> fields.Schema:
         user=_TermsField(),
         assistant=_TermsField(),
         tool=_TermsField(),
+        hidden=_TermsField(),
         project=fields.ID(),
         model=fields.ID(),
         create_time=fields.NUMERIC(numtype=int, bits=64, signed=False),
@@ -209,7 +232,9 @@ class IndexDocument:
 
     conversation_id: str
     title: str
+    #: Texts by field (user, assistant, tool, hidden), one per message.
     texts: dict[str, list[str]]
+    language: str
     project_id: str | None
     models: Sequence[str]
     create_time: float | None
@@ -253,6 +278,49 @@ def _union(clauses: list[query.Query], scale: float | None = None) -> query.Quer
     union = query.Or(clauses, scale=scale)
     union.matcher_type = query.Or.DEFAULT_MATCHER  # type: ignore[misc]
     return union
+
+
+def _pairs(q: Query) -> list[tuple[int, int]]:
+    """Neighbouring words of the query (indexes into ``q.sequence``) whose closeness in a match counts: not two
+    function words (``of the`` stands together everywhere); in a passage, those next to a word searched for."""
+    seq = q.sequence
+    if q.passage:
+        chosen = {unit.text.lower() for unit in q.should}
+        near = [i for i in range(len(seq) - 1) if seq[i].text.lower() in chosen or seq[i + 1].text.lower() in chosen]
+        return [(i, i + 1) for i in near[:MAX_PASSAGE_PAIRS]]
+    return [(i, i + 1) for i in range(len(seq) - 1) if not (seq[i].is_stopword and seq[i + 1].is_stopword)]
+
+
+def _unit_positions(reader: Any, fieldname: str, unit: Unit, docs: list[int]) -> dict[int, set[int]]:
+    """Positions of ``unit`` (any of its forms) in each of ``docs`` (ascending), read by skipping through its
+    postings: the cost follows the number of documents asked about, not the posting list's length."""
+    found: dict[int, set[int]] = {}
+    terms = [alt[0] for alt in unit.searched if len(alt) == 1] + list(unit.stems)
+    for term in terms:
+        if (fieldname, term) not in reader:
+            continue
+        matcher = reader.postings(fieldname, term)
+        for doc in docs:
+            if not matcher.is_active():
+                break
+            if matcher.id() < doc:
+                matcher.skip_to(doc)
+                if not matcher.is_active():
+                    break
+            if matcher.id() == doc:
+                found.setdefault(doc, set()).update(matcher.value_as("positions"))
+    return found
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    """Ranked conversation ids with scores, whether more follow, the query as run (a passage narrowed to its
+    telling words) and the words of a passage left out."""
+
+    hits: list[tuple[str, float]]
+    more: bool
+    query: Query
+    left_out: tuple[str, ...] = ()
 
 
 class IndexBroken(RuntimeError):
@@ -330,39 +398,110 @@ class SearchIndex:
             self._searcher = self._ix.searcher(weighting=_CachedBM25F(B=0.6, K1=1.2))
         return self._searcher
 
-    def search(self, q: Query, filters: Filters, limit: int, offset: int = 0) -> tuple[list[tuple[str, float]], bool]:
+    def search(self, q: Query, filters: Filters, limit: int, offset: int = 0) -> SearchOutcome:
         """The ``limit`` best conversations after ``offset``, and whether more follow.
 
         Conversations matching every word come first, then those matching some: the conjunction is cheap
-        (driven by the rarest word), so when it fills the page the full ranked union never runs.
+        (driven by the rarest word), so when it fills the page the full ranked union never runs. Within each
+        tier the best :data:`RERANK_POOL` are re-ranked by how close together and in order the words stand.
         """
         wanted = offset + limit + 1
+        pool = max(wanted, RERANK_POOL) if len(q.sequence) > 1 else wanted
         with self._lock:
             searcher = self._current_searcher()
+            left_out: tuple[str, ...] = ()
+            if q.passage:
+                q, left_out = self._telling_words(searcher, q)
             allowed = self._filter(filters)
-            hits: list[tuple[str, float]] = []
+            fieldlist = self._fields(filters)
+            hits: list[tuple[str, float, int]] = []
             if len(q.should) > 1:
-                strict = self._build(searcher, q, filters, every_word=True)
+                strict = self._build(searcher, q, fieldlist, every_word=True)
                 if strict is not None:
-                    hits = self._run(searcher, strict, wanted, allowed)
+                    hits = self._ranked(searcher, q, fieldlist, self._run(searcher, strict, pool, allowed))
             if len(hits) < wanted:
-                loose = self._build(searcher, q, filters, every_word=False)
+                loose = self._build(searcher, q, fieldlist, every_word=False)
                 if loose is not None:
-                    seen = {cid for cid, _ in hits}
-                    more = self._run(searcher, loose, wanted + len(hits), allowed)
-                    hits += [(cid, score) for cid, score in more if cid not in seen]
-        return hits[offset : offset + limit], len(hits) > offset + limit
+                    seen = {cid for cid, _, _ in hits}
+                    more = [h for h in self._run(searcher, loose, pool + len(hits), allowed) if h[0] not in seen]
+                    hits += self._ranked(searcher, q, fieldlist, more)
+        ranked = [(cid, score) for cid, score, _ in hits]
+        return SearchOutcome(ranked[offset : offset + limit], len(ranked) > offset + limit, q, left_out)
 
     @staticmethod
-    def _run(searcher: Any, q: query.Query, limit: int, allowed: query.Query | None) -> list[tuple[str, float]]:
-        hits: list[tuple[str, float]] = []
+    def _run(searcher: Any, q: query.Query, limit: int, allowed: query.Query | None) -> list[tuple[str, float, int]]:
+        hits: list[tuple[str, float, int]] = []
         seen: set[str] = set()
         for hit in searcher.search(q, limit=limit, filter=allowed):
             cid = hit["conversation_id"]
             if cid not in seen:
                 seen.add(cid)
-                hits.append((cid, float(hit.score or 0.0)))
+                hits.append((cid, float(hit.score or 0.0), hit.docnum))
         return hits
+
+    # -- proximity -----------------------------------------------------------------------------------
+
+    def _ranked(
+        self, searcher: Any, q: Query, fieldlist: list[tuple[str, float]], hits: list[tuple[str, float, int]]
+    ) -> list[tuple[str, float, int]]:
+        """``hits`` re-ranked: a score grows by up to :data:`PROXIMITY_WEIGHT` times itself as more of the typed
+        words stand next to each other, in order, within one message."""
+        pairs = _pairs(q)
+        if not pairs or len(hits) < 2:
+            return hits
+        closeness = self._closeness(searcher, q.sequence, pairs, fieldlist, [docnum for _, _, docnum in hits])
+        ranked = [(cid, score * (1 + PROXIMITY_WEIGHT * closeness.get(doc, 0.0)), doc) for cid, score, doc in hits]
+        ranked.sort(key=lambda h: -h[1])
+        return ranked
+
+    def _closeness(
+        self,
+        searcher: Any,
+        sequence: tuple[Unit, ...],
+        pairs: list[tuple[int, int]],
+        fieldlist: list[tuple[str, float]],
+        docnums: list[int],
+    ) -> dict[int, float]:
+        """Per document, the best share of ``pairs`` (indexes into ``sequence``) found adjacent, in order, in
+        one field: read from the postings of these documents only."""
+        reader = searcher.reader()
+        docs = sorted(docnums)
+        wanted = sorted({i for pair in pairs for i in pair})
+        best: dict[int, float] = {}
+        for name, _ in fieldlist:
+            if name == "tool":
+                continue  # tool output: its words stand together by chance
+            where = {i: _unit_positions(reader, name, sequence[i], docs) for i in wanted}
+            for doc in docs:
+                found = 0
+                for a, b in pairs:
+                    first, second = where[a].get(doc), where[b].get(doc)
+                    if first and second and any(p + 1 in second or p + 2 in second for p in first):
+                        found += 1
+                if found:
+                    share = found / len(pairs)
+                    if share > best.get(doc, 0.0):
+                        best[doc] = share
+        return best
+
+    # -- pasted passages -----------------------------------------------------------------------------
+
+    def _telling_words(self, searcher: Any, q: Query) -> tuple[Query, tuple[str, ...]]:
+        """A pasted passage searched for its :data:`PASSAGE_TERMS` rarest words that the index holds: common
+        words match everything and cost the most. Returns the narrowed query and the words left out."""
+        reader = searcher.reader()
+        rarity: dict[str, tuple[int, Unit]] = {}
+        for unit in q.should:
+            key = unit.text.lower()
+            if key in rarity:
+                continue
+            terms = [alt[0] for alt in unit.searched if len(alt) == 1]
+            rarity[key] = (max((reader.doc_frequency(f, t) for f in _FIELD_BOOSTS for t in terms), default=0), unit)
+        known = sorted((item for item in rarity.values() if item[0]), key=lambda item: item[0])
+        should = tuple(unit for _, unit in known[:PASSAGE_TERMS]) or q.should[:1]
+        chosen = {unit.text.lower() for unit in should}
+        left_out = tuple(key for key in rarity if key not in chosen)
+        return Query(should, (), (), q.text, q.sequence, passage=True), left_out
 
     def close(self) -> None:
         with self._lock:
@@ -381,19 +520,21 @@ class SearchIndex:
 
     def _unit(self, searcher: Any, unit: Unit, fieldlist: list[tuple[str, float]]) -> query.Query | None:
         clauses: list[query.Query] = []
+        reader = searcher.reader()
         for name, boost in fieldlist:
             if unit.kind == "prefix":
                 terms = self._expand_prefix(searcher, name, unit.alternatives[0][0])
                 clauses.extend(query.Term(name, t, boost=boost) for t in terms)
                 continue
-            # A compound's first alternative is its joined whole form, which the index holds for every
-            # spelling (parse_config, parseConfig…): one cheap term instead of a phrase over its parts.
-            alternatives = unit.alternatives[:1] if unit.kind == "word" else unit.alternatives
-            for alt in alternatives:
+            for alt in unit.searched:
                 if len(alt) == 1:
                     clauses.append(query.Term(name, alt[0], boost=boost))
                 else:
                     clauses.append(query.Phrase(name, list(alt), boost=boost))
+            # Other forms of the word, lower: only the stems this field holds (most languages' are absent).
+            clauses.extend(
+                query.Term(name, stem, boost=boost * STEM_WEIGHT) for stem in unit.stems if (name, stem) in reader
+            )
         return _union(clauses) if clauses else None
 
     def _expand_prefix(self, searcher: Any, fieldname: str, prefix: str) -> list[str]:
@@ -408,9 +549,10 @@ class SearchIndex:
         found.sort(key=lambda t: (len(t), t))
         return found[:MAX_PREFIX_TERMS]
 
-    def _build(self, searcher: Any, q: Query, filters: Filters, every_word: bool) -> query.Query | None:
+    def _build(
+        self, searcher: Any, q: Query, fieldlist: list[tuple[str, float]], every_word: bool
+    ) -> query.Query | None:
         """The Whoosh query for ``q``; ``every_word`` makes the ranked words required too."""
-        fieldlist = self._fields(filters)
         if not fieldlist:
             return None
         must: list[query.Query] = []
@@ -451,11 +593,11 @@ class SearchIndex:
 
 
 def _fields(doc: IndexDocument) -> dict[str, Any]:
-    fields_: dict[str, Any] = {"conversation_id": doc.conversation_id, "title": [doc.title]}
-    for name in ("user", "assistant", "tool"):
+    fields_: dict[str, Any] = {"conversation_id": doc.conversation_id, "title": FieldText(doc.language, [doc.title])}
+    for name in ("user", "assistant", "tool", HIDDEN_FIELD):
         texts = doc.texts.get(name)
         if texts:
-            fields_[name] = texts
+            fields_[name] = FieldText(doc.language, texts)
     if doc.project_id:
         fields_["project"] = doc.project_id
     if doc.models:

@@ -1,8 +1,11 @@
-"""Parse what a person types into a search box into an engine-agnostic query.
+"""Parse what a person (or an agent) types into a search box into an engine-agnostic query.
 
-Syntax: plain words (ranked, not all required), ``"quoted phrases"`` (required), ``-word`` / ``-"phrase"``
-(excluded), ``+word`` (required), ``a AND b`` (both required), ``NOT word``, ``prefix*``. Common function
-words are dropped from the ranked words unless nothing else is left.
+Syntax: plain words (ranked, not all required; other forms of a word match too, ranked lower),
+``"quoted phrases"`` (required, exact), ``-word`` / ``-"phrase"`` (excluded), ``+word`` (required),
+``a AND b`` (both required), ``NOT word``, ``prefix*``. Common function words are dropped from the ranked words
+unless nothing else is left, but still count for how close together the words stand. Chinese, Japanese and
+Korean typed without spaces become their character bigrams, each a ranked word. A long pasted passage (an
+error message, a paragraph) is taken literally: no operators, and the engine keeps its most telling words.
 """
 
 from __future__ import annotations
@@ -11,12 +14,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from chatgpt_history_mcp.store.analysis import STOPWORDS, fold, phrase_terms, query_units
+from chatgpt_history_mcp.store.analysis import STOPWORDS, bigrams, fold, is_cjk, join_parts, phrase_terms, tokens
+from chatgpt_history_mcp.store.morphology import stem_terms
 
 #: Shortest prefix allowed before ``*``; shorter ones would expand to most of the vocabulary.
 MIN_PREFIX = 2
+#: A query with more words than this is a pasted passage.
+PASSAGE_WORDS = 24
 
 _TOKEN = re.compile(r'([+-]?)"([^"]*)"?|(\S+)')
+_OPERATORS = {"AND": "AND", "OR": "OR", "NOT": "NOT", "&&": "AND", "||": "OR"}
+_POSSESSIVE = re.compile(r"^(.+?)['’]s$", re.IGNORECASE)
 
 
 class QueryError(ValueError):
@@ -25,15 +33,30 @@ class QueryError(ValueError):
 
 @dataclass(frozen=True)
 class Unit:
-    """One thing to match: a word (alternative term sequences), a phrase, or a prefix."""
+    """One thing to match: a word, a phrase, or a prefix.
+
+    ``alternatives`` are the term sequences it is spelled as (a sequence longer than one is a phrase);
+    ``search`` the ones the engine asks for (an identifier's joined form stands for all its spellings);
+    ``stems`` single terms that find its other word forms, ranked below the exact ones.
+    """
 
     kind: Literal["word", "phrase", "prefix"]
     alternatives: tuple[tuple[str, ...], ...]
     text: str
+    search: tuple[tuple[str, ...], ...] = ()
+    stems: tuple[str, ...] = ()
+
+    @property
+    def searched(self) -> tuple[tuple[str, ...], ...]:
+        return self.search or self.alternatives
 
     @property
     def terms(self) -> set[str]:
         return {t for alt in self.alternatives for t in alt}
+
+    @property
+    def is_stopword(self) -> bool:
+        return self.kind == "word" and fold(self.text) in STOPWORDS
 
 
 @dataclass(frozen=True)
@@ -42,65 +65,132 @@ class Query:
     must: tuple[Unit, ...] = ()
     must_not: tuple[Unit, ...] = ()
     text: str = field(default="", compare=False)
+    #: The words as typed, function words included: how close together they stand in a match counts.
+    sequence: tuple[Unit, ...] = ()
+    #: A pasted passage: the engine searches for its most telling words only.
+    passage: bool = False
 
     @property
     def positive(self) -> tuple[Unit, ...]:
         return self.must + self.should
 
 
-def _unit(text: str, quoted: bool) -> Unit | None:
-    if quoted:
-        terms = phrase_terms(text)
-        if not terms:
-            return None
-        return Unit("phrase" if len(terms) > 1 else "word", (terms,), text)
-    if text.endswith("*") and len(text.rstrip("*")) > 0:
-        stem = fold(text.rstrip("*"))
-        if len(stem) < MIN_PREFIX:
-            raise QueryError(f"the prefix {text!r} is too short: give at least {MIN_PREFIX} characters before *")
-        return Unit("prefix", ((stem,),), text)
-    alternatives = query_units(text)
-    if not alternatives:
+def _word_units(text: str) -> list[Unit]:
+    """The units of one unquoted word: usually one; a CJK run gives one per bigram, and a word mixing
+    scripts (``Python机器学习``) one per part."""
+    found = tokens(text)
+    if not found:
+        return []
+    if len(found) == 1 and not is_cjk(found[0]):
+        unit = _single_word(found[0])
+        return [unit] if unit else []
+    units: list[Unit] = []
+    for token in found:
+        if is_cjk(token):
+            units.extend(Unit("word", ((gram,),), gram) for gram in bigrams(token))
+        elif unit := _single_word(token):
+            units.append(unit)
+    return units
+
+
+def _single_word(token: str) -> Unit | None:
+    terms = phrase_terms(token)
+    if not terms:
         return None
-    return Unit("word", tuple(alternatives), text)
+    possessive = _POSSESSIVE.match(token)
+    if possessive and len(terms) == 2:  # wife's: the possessive as written, or the word
+        base = phrase_terms(possessive.group(1))
+        if len(base) == 1:
+            whole = terms[0] + terms[1]
+            return Unit(
+                "word",
+                ((whole,), terms, base),
+                token,
+                search=((whole,), base),
+                stems=tuple(stem_terms(base[0])),
+            )
+    if len(terms) == 1:
+        return Unit("word", (terms,), token, stems=tuple(stem_terms(terms[0])))
+    # An identifier (parse_config, getUserProfile, os.path.join): its joined form, indexed for every
+    # spelling, or its parts in order; never stemmed.
+    whole = join_parts(list(terms))
+    return Unit("word", ((whole,), terms), token, search=((whole,),))
+
+
+def _quoted(text: str) -> Unit | None:
+    terms = phrase_terms(text)
+    if not terms:
+        return None
+    return Unit("phrase" if len(terms) > 1 else "word", (terms,), text)
+
+
+def _prefix(text: str) -> Unit:
+    stem = fold(text.rstrip("*"))
+    if len(stem) < MIN_PREFIX:
+        raise QueryError(f"the prefix {text!r} is too short: give at least {MIN_PREFIX} characters before *")
+    return Unit("prefix", ((stem,),), text)
+
+
+def _is_sign(bare: str) -> bool:
+    """``-word``/``+word`` is an operator; ``--verbose``, ``-5``, ``+`` and ``-`` are text."""
+    return len(bare) > 1 and bare[0] in "+-" and (bare[1].isalpha() or bare[1] == '"')
 
 
 def parse_query(text: str) -> Query:
     """Parse ``text``; raises :class:`QueryError` for an empty or unusable query."""
+    matches = list(_TOKEN.finditer(text))
+    if len(matches) > PASSAGE_WORDS:
+        return _passage(text)
     should: list[Unit] = []
     must: list[Unit] = []
     must_not: list[Unit] = []
-    pending: str | None = None  # "AND" / "NOT" waiting for its right-hand side
+    sequence: list[Unit] = []
+    pending: str | None = None  # "AND" / "NOT" waiting for its right-hand side ("OR" is the default)
     last: list[Unit] | None = None
-    for match in _TOKEN.finditer(text):
+    for match in matches:
         sign, quoted, bare = match.group(1), match.group(2), match.group(3)
-        if bare in ("AND", "OR", "NOT", "&&", "||"):
-            pending = {"&&": "AND", "||": "OR"}.get(bare, bare)
+        if bare in _OPERATORS:
+            pending = _OPERATORS[bare]
             continue
         if bare is not None:
-            sign, word = (bare[0], bare[1:]) if bare[0] in "+-" and len(bare) > 1 else ("", bare)
-            unit = _unit(word, quoted=False)
+            sign, word = (bare[0], bare[1:]) if _is_sign(bare) else ("", bare)
+            if word.endswith("*") and word.rstrip("*"):
+                units = [_prefix(word)]
+            else:
+                units = _word_units(word)
+                if sign == "":
+                    sequence.extend(units)
         else:
-            unit = _unit(quoted, quoted=True)
-        if unit is None:
+            unit = _quoted(quoted)
+            units = [unit] if unit else []
+        if not units:
             pending = None
             continue
         if sign == "-" or pending == "NOT":
-            must_not.append(unit)
-        elif sign == "+" or unit.kind == "phrase" or pending == "AND":
+            must_not.extend(units)
+        elif sign == "+" or pending == "AND" or units[0].kind == "phrase":
             if pending == "AND" and last is should and should:
                 must.append(should.pop())
-            must.append(unit)
+            must.extend(units)
             last = must
         else:
-            should.append(unit)
+            should.extend(units)
             last = should
         pending = None
-    meaningful = [u for u in should if not (u.kind == "word" and u.text.lower() in STOPWORDS)]
+    meaningful = [u for u in should if not u.is_stopword]
     if meaningful or must:
         should = meaningful
     if not should and not must:
         if must_not:
             raise QueryError("a query cannot only exclude: add a word to search for")
         raise QueryError('the query is empty: give a word, a "phrase" or a prefix*')
-    return Query(tuple(should), tuple(must), tuple(must_not), text)
+    return Query(tuple(should), tuple(must), tuple(must_not), text, tuple(sequence))
+
+
+def _passage(text: str) -> Query:
+    """A pasted passage: every word ranked, nothing an operator (``NOT NULL``, ``-v``, ``a*b`` are text)."""
+    units = [unit for word in text.split() for unit in _word_units(word.strip("*"))]
+    should = [u for u in units if not u.is_stopword] or units
+    if not should:
+        raise QueryError('the query is empty: give a word, a "phrase" or a prefix*')
+    return Query(tuple(should), (), (), text, tuple(units), passage=True)

@@ -11,6 +11,11 @@ from pydantic import BaseModel, Field
 class MessageMatch(BaseModel):
     message_id: str
     role: str
+    where: str = Field(
+        default="message",
+        description="message (the transcript), or hidden from it: canvas, web search, tool call, tool output "
+        "(get_conversation with include_hidden=true shows those)",
+    )
     create_time: datetime | None
     snippet: str = Field(description="Text around the match; matched words are wrapped in **")
 
@@ -28,6 +33,7 @@ class SearchPage(BaseModel):
     query: str
     results: list[SearchResult]
     next_offset: int | None = Field(description="Pass as offset for the next page; null on the last page")
+    note: str | None = Field(default=None, description="How the query was read, when that is worth knowing")
 
 
 class ConversationSummary(BaseModel):

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from chatgpt_history_mcp.model import Message
 from chatgpt_history_mcp.store.analysis import fold, index_terms, is_cjk
+from chatgpt_history_mcp.store.morphology import STEM_MARK
 from chatgpt_history_mcp.store.query import Query, Unit
 
 SNIPPET_CHARS = 220
@@ -33,6 +34,8 @@ def _unit_matches(unit: Unit, positions: dict[str, list[int]]) -> int:
         stem = unit.alternatives[0][0]
         return sum(len(p) for t, p in positions.items() if t.startswith(stem))
     best = 0
+    for stem in unit.stems:
+        best = max(best, len(positions.get(stem, ())))
     for alt in unit.alternatives:
         first = positions.get(alt[0])
         if not first:
@@ -140,21 +143,27 @@ def _patterns(unit: Unit, positions: dict[str, list[int]]) -> list[str]:
     present = [alt for alt in unit.alternatives if all(t in positions for t in alt)]
     # The joined whole form of an identifier is not in the text as such; its parts pattern covers it.
     spelled = [alt for alt in present if len(alt) > 1 or len(unit.alternatives) == 1]
-    return [_pattern(alt, prefix=False) for alt in (spelled or present)]
+    found = [_pattern(alt, prefix=False) for alt in (spelled or present)]
+    # Other forms of a word: the words that begin with its stem.
+    found.extend(_pattern((stem.lstrip(STEM_MARK),), prefix=True) for stem in unit.stems if stem in positions)
+    return found
 
 
-def best_messages(messages: Iterable[Message], q: Query, limit: int = 3) -> list[MessageHit]:
-    """The ``limit`` messages matching most of the query (ties: earlier first), with snippets."""
+def best_messages(
+    messages: Iterable[Message], q: Query, limit: int = 3, language: str | None = None
+) -> list[MessageHit]:
+    """The ``limit`` messages matching most of the query (ties: earlier first), with snippets; ``language`` is
+    the one the conversation was indexed in, so other word forms match here exactly when they did there."""
     scored: list[tuple[float, int, Message, list[str]]] = []
     units = q.positive
     # Cheap substring screen first: every unit's last alternative is a sequence of plain terms, each a
-    # substring of the folded text wherever the unit matches.
-    probes = [unit.alternatives[-1][0] for unit in units]
+    # substring of the folded text wherever the unit matches; so is a stem wherever another form matches.
+    probes = {unit.alternatives[-1][0] for unit in units} | {s.lstrip(STEM_MARK) for u in units for s in u.stems}
     for order, message in enumerate(messages):
         folded = fold(message.text)
         if not any(p in folded for p in probes):
             continue
-        positions = index_terms([message.text])
+        positions = index_terms([message.text], language)
         matched = 0
         occurrences = 0
         needles: list[str] = []

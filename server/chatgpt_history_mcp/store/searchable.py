@@ -1,0 +1,122 @@
+"""What search sees of a conversation: the visible transcript, and what the person saw or wrote that the
+transcript hides.
+
+A person remembers ``fitz`` from the code ChatGPT ran, the title of a canvas document, or what it searched the
+web for; none of that is a visible message. Those texts are indexed in a field of their own, weighted below
+the conversation itself, and a match there says where it is. Reasoning, system prompts and custom instructions
+are left out: the person did not see them, and the same instructions in every chat would match everything.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from chatgpt_history_mcp.model import Conversation, Message
+from chatgpt_history_mcp.store.analysis import fold, tokens
+from chatgpt_history_mcp.store.index import HIDDEN_FIELD, ROLE_FIELDS, IndexDocument
+from chatgpt_history_mcp.store.morphology import guess_language, sample
+from chatgpt_history_mcp.store.redact import redact_all
+
+#: Hidden content the person never saw.
+_UNSEEN_TYPES = frozenset(
+    {"thoughts", "reasoning_recap", "user_editable_context", "model_editable_context", "system_error"}
+)
+#: Most characters of one tool output indexed: web pages and logs are long and mostly noise.
+MAX_TOOL_OUTPUT_CHARS = 2_000
+#: Keys of tool-call JSON whose values are machinery, not words anyone wrote (canvas regexes, ids).
+_MACHINERY_KEYS = frozenset({"pattern", "multiple", "type", "id", "textdoc_id", "recency", "source", "ref_id"})
+_MAX_JSON_STRINGS = 200
+
+
+def where(message: Message) -> str:
+    """Where a message stands for a person: ``message`` (the transcript), ``canvas``, ``web search``,
+    ``tool call`` (code or a query sent to a tool) or ``tool output``."""
+    if not message.hidden:
+        return "message"
+    recipient = (message.recipient or "").lower()
+    if recipient.startswith("canmore") or (message.author_name or "").lower().startswith("canmore"):
+        return "canvas"
+    if message.role == "assistant" and recipient not in ("", "all"):
+        if recipient.startswith(("web", "browser", "search")):
+            return "web search"
+        return "tool call"
+    return "tool output"
+
+
+def hidden_text(message: Message) -> str | None:
+    """The words of a hidden message worth finding, or None when it is not searchable."""
+    if not message.hidden or message.role == "system" or message.content_type in _UNSEEN_TYPES:
+        return None
+    text = message.text.strip()
+    if not text:
+        return None
+    if message.role == "tool":
+        if text.startswith(("Successfully created text document", "Successfully updated text document")):
+            return None
+        return text[:MAX_TOOL_OUTPUT_CHARS]
+    if message.role != "assistant" or message.recipient in (None, "all"):
+        return None
+    if text[0] in "{[":
+        strings = _json_strings(text)
+        if strings is not None:
+            return "\n".join(strings)
+    return text
+
+
+def _json_strings(text: str) -> list[str] | None:
+    """The string values of a tool call's JSON (canvas content, search queries), or None if it is not JSON."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return list(_strings(value))[:_MAX_JSON_STRINGS]
+
+
+def _strings(value: Any, key: str = "") -> Iterator[str]:
+    if isinstance(value, str):
+        if key not in _MACHINERY_KEYS and value.strip():
+            yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, str(k))
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item, key)
+
+
+def searchable_messages(conv: Conversation) -> list[tuple[Message, str]]:
+    """The messages of the current branch that search looks at, with the text it sees of each."""
+    found: list[tuple[Message, str]] = []
+    for message in conv.transcript(include_hidden=True):
+        if not message.hidden:
+            found.append((message, message.text))
+        elif (text := hidden_text(message)) is not None:
+            found.append((message, text))
+    return found
+
+
+def language_of(texts: list[str]) -> str:
+    """The language a conversation's words are stemmed in, guessed from its first few thousand characters."""
+    return guess_language(fold(t) for t in tokens(sample(texts)))
+
+
+def index_document(conv: Conversation) -> IndexDocument:
+    """What the index holds of a conversation, with secrets masked (whatever results show, the index must not
+    be able to spell a pasted key out)."""
+    messages = searchable_messages(conv)
+    title, *bodies = redact_all([conv.title or "", *(text for _, text in messages)])
+    texts: dict[str, list[str]] = {}
+    for (message, _), body in zip(messages, bodies, strict=True):
+        texts.setdefault(ROLE_FIELDS[message.role] if not message.hidden else HIDDEN_FIELD, []).append(body)
+    return IndexDocument(
+        conversation_id=conv.id,
+        title=title,
+        texts=texts,
+        language=language_of([t for name in ("user", "assistant") for t in texts.get(name, ())]),
+        project_id=conv.project_id,
+        models=sorted(conv.models()),
+        create_time=conv.create_time.timestamp() if conv.create_time else None,
+        update_time=conv.update_time.timestamp() if conv.update_time else None,
+    )
