@@ -33,8 +33,11 @@ _CONNECTORS = ".\\-'’/:@"
 _WORD = rf"[^\W{_CJK}]+(?:[{_CONNECTORS}]+[^\W{_CJK}]+)*"
 #: Language names spelled with symbols: a letter and ``++`` or ``#`` standing alone.
 _SYMBOL_WORD = r"(?<![\w+#])[A-Za-z](?:\+\+|#)(?![\w+#])"
-_TOKEN = re.compile(rf"{_SYMBOL_WORD}|{_WORD}|[{_CJK}]+")
-_ASCII_TOKEN = re.compile(rf"{_SYMBOL_WORD}|[A-Za-z0-9_]+(?:[.\-'/:@]+[A-Za-z0-9_]+)*")
+_TOKEN = re.compile(rf"{_WORD}|[{_CJK}]+")
+_ASCII_TOKEN = re.compile(r"[A-Za-z0-9_]+(?:[.\-'/:@]+[A-Za-z0-9_]+)*")
+# The same with C++/C#/F# first: slower, so only for texts that hold a "+" or "#".
+_SYMBOL_TOKEN = re.compile(rf"{_SYMBOL_WORD}|{_WORD}|[{_CJK}]+")
+_SYMBOL_ASCII_TOKEN = re.compile(rf"{_SYMBOL_WORD}|[A-Za-z0-9_]+(?:[.\-'/:@]+[A-Za-z0-9_]+)*")
 _PART = re.compile(r"[^\W_]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _MARKS = re.compile("[\u0300-\u036f]")
@@ -124,6 +127,8 @@ def fold(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Raw tokens in original case: words and compounds, and CJK runs as single tokens."""
+    if "+" in text or "#" in text:
+        return (_SYMBOL_ASCII_TOKEN if text.isascii() else _SYMBOL_TOKEN).findall(text)
     return (_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text)
 
 

@@ -19,6 +19,7 @@ from chatgpt_history_mcp.store.archive import Archive, Order
 from chatgpt_history_mcp.store.errors import BadArgument, NotFound
 from chatgpt_history_mcp.store.index import Filters, IndexBroken, SearchIndex
 from chatgpt_history_mcp.store.locking import WriteLock
+from chatgpt_history_mcp.store.morphology import guess_language
 from chatgpt_history_mcp.store.query import parse_query
 from chatgpt_history_mcp.store.redact import masker
 from chatgpt_history_mcp.store.results import (
@@ -34,7 +35,7 @@ from chatgpt_history_mcp.store.results import (
     SourceStatus,
     SyncReport,
 )
-from chatgpt_history_mcp.store.searchable import language_of, searchable_messages, where
+from chatgpt_history_mcp.store.searchable import searchable_messages, where
 from chatgpt_history_mcp.store.snippets import best_messages
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ class HistoryStore:
                 if (role is None or (m.role == role and not m.hidden)) and _in_range(m, start, end)
             ]
             kinds = {m.id: kind for m, kind in candidates}
-            language = language_of([m.text for m, k in candidates if k == "message" and m.role in _CONVERSING])
+            language = guess_language([m.text for m, k in candidates if k == "message" and m.role in _CONVERSING])
             hits = best_messages([m for m, _ in candidates], outcome.query, MAX_MATCHES, language)
             matches = [
                 MessageMatch(

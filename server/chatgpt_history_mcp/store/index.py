@@ -7,6 +7,8 @@ Design, for speed at 10k+ conversations:
 - Fields index pre-analyzed term positions (:func:`analysis.index_terms`) instead of running Whoosh's
   token-object pipeline: the same positions, a fraction of the Python work.
 - Nothing large is stored in the index: text lives in the archive.
+- Searching reads posting lists as arrays (:class:`_Snapshot`) and ranks with :mod:`.ranking`; Whoosh's query
+  objects and matcher trees are not used for search.
 """
 
 from __future__ import annotations
@@ -26,15 +28,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from whoosh import fields, formats, index, query
+import numpy as np
+from whoosh import fields, formats, index
 from whoosh.analysis import Token, Tokenizer
-from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter
+from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3PostingsWriter
 from whoosh.filedb.filestore import FileStorage
-from whoosh.scoring import BM25F, WeightLengthScorer
 from whoosh.writing import PostingPool, SegmentWriter
 
 from chatgpt_history_mcp.store.analysis import index_terms
-from chatgpt_history_mcp.store.query import Query, Unit
+from chatgpt_history_mcp.store.query import Query
+from chatgpt_history_mcp.store.ranking import rank
 
 log = logging.getLogger(__name__)
 
@@ -44,19 +47,11 @@ ROLE_FIELDS = {"user": "user", "assistant": "assistant", "tool": "tool", "system
 #: What the person saw or wrote that the transcript hides: code and queries sent to tools, canvas text.
 HIDDEN_FIELD = "hidden"
 _FIELD_BOOSTS = {"title": 3.0, "user": 1.0, "assistant": 1.0, "tool": 0.5, HIDDEN_FIELD: 0.4}
-#: Weight of a match on another form of a word (its stem) against the form typed.
-STEM_WEIGHT = 0.5
+_PROSE_FIELDS = frozenset({"title", "user", "assistant"})
 #: Tries to open the index while another process's commits replace its table of contents.
 _OPEN_ATTEMPTS = 20
 #: Most terms a prefix expands to; the most frequent are kept.
 MAX_PREFIX_TERMS = 16
-#: Candidates of each tier re-ranked by the closeness of the query's words.
-RERANK_POOL = 40
-#: A score grows by up to this share of itself when every neighbouring pair of query words stands together.
-PROXIMITY_WEIGHT = 1.0
-#: Words a pasted passage is searched for, and neighbouring pairs whose closeness counts.
-PASSAGE_TERMS = 12
-MAX_PASSAGE_PAIRS = 24
 _PREFIX_SCAN_LIMIT = 5000
 
 
@@ -221,8 +216,9 @@ def _schema() -> fields.Schema:
         hidden=_TermsField(),
         project=fields.ID(),
         model=fields.ID(),
-        create_time=fields.NUMERIC(numtype=int, bits=64, signed=False),
-        update_time=fields.NUMERIC(numtype=int, bits=64, signed=False),
+        # Columns too: date filters read them as arrays.
+        create_time=fields.NUMERIC(numtype=int, bits=64, signed=False, sortable=True),
+        update_time=fields.NUMERIC(numtype=int, bits=64, signed=False, sortable=True),
     )
 
 
@@ -250,66 +246,154 @@ class Filters:
     model: str | None = None
 
 
-class _CachedBM25F(BM25F):
-    """BM25F reading field lengths from a per-segment in-memory list instead of the on-disk column:
-    the column read was a quarter of query time."""
+class _Snapshot:
+    """One searcher's view of the index as arrays over global document numbers: what :mod:`.ranking` reads.
 
-    def scorer(self, searcher: Any, fieldname: str, text: Any, qf: int = 1) -> Any:
-        scorer = super().scorer(searcher, fieldname, text, qf)
-        if isinstance(scorer, WeightLengthScorer):
-            scorer.dfl = _field_lengths(searcher.reader(), fieldname).__getitem__  # type: ignore[attr-defined]
-        return scorer
+    Posting lists are read a block at a time from Whoosh's W3 blocks (the pinned ``whoosh3`` version's layout,
+    covered by the store tests); a segment's field lengths and time columns never change, so they are cached by
+    segment across searchers.
+    """
 
+    def __init__(self, searcher: Any) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        # An empty index has one EmptyReader leaf, with no segment behind it.
+        self.leaves: list[tuple[Any, int]] = [(r, o) for r, o in self.reader.leaf_readers() if r.doc_count_all()]
+        self.size = int(self.reader.doc_count_all())
+        alive = np.ones(self.size, dtype=np.bool_)
+        for leaf, offset in self.leaves:
+            deleted = leaf.deleted_docs_set
+            if deleted:
+                alive[np.fromiter(deleted, dtype=np.int64, count=len(deleted)) + offset] = False
+        self.alive = alive
 
-def _field_lengths(reader: Any, fieldname: str) -> list[int]:
-    cache: dict[str, list[int]] = reader.__dict__.setdefault("_chm_lengths", {})
-    lengths = cache.get(fieldname)
-    if lengths is None:
-        get = reader.doc_field_length
-        lengths = cache[fieldname] = [get(d, fieldname, 1) for d in range(reader.doc_count_all())]
-    return lengths
+    def _per_segment(self, key: str, read: Any, dtype: Any) -> Any:
+        parts = []
+        for leaf, _ in self.leaves:
+            cache_key = (leaf.segment().segment_id(), key)
+            part = _SEGMENT_CACHE.get(cache_key)
+            if part is None:
+                part = _SEGMENT_CACHE[cache_key] = np.asarray(read(leaf), dtype=dtype)
+            parts.append(part)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
+    def lengths(self, field: str) -> Any:
+        def read(leaf: Any) -> Any:
+            get = leaf.doc_field_length
+            lengths = np.asarray([get(d, field, 0) for d in range(leaf.doc_count_all())], dtype=np.float32)
+            return np.nan_to_num(lengths, nan=0.0)  # a document without the field has no length
 
-def _union(clauses: list[query.Query], scale: float | None = None) -> query.Query:
-    """OR of ``clauses`` as a tree of union matchers, which can skip blocks that cannot reach the top hits
-    (Whoosh's automatic choice preloads every posting on small segments)."""
-    if len(clauses) == 1:
-        return clauses[0]
-    union = query.Or(clauses, scale=scale)
-    union.matcher_type = query.Or.DEFAULT_MATCHER  # type: ignore[misc]
-    return union
+        return self._per_segment("len:" + field, read, np.float32)
 
+    def column(self, name: str) -> Any:
+        return self._per_segment("col:" + name, lambda leaf: list(leaf.column_reader(name)), np.int64)
 
-def _pairs(q: Query) -> list[tuple[int, int]]:
-    """Neighbouring words of the query (indexes into ``q.sequence``) whose closeness in a match counts: not two
-    function words (``of the`` stands together everywhere); in a passage, those next to a word searched for."""
-    seq = q.sequence
-    if q.passage:
-        chosen = {unit.text.lower() for unit in q.should}
-        near = [i for i in range(len(seq) - 1) if seq[i].text.lower() in chosen or seq[i + 1].text.lower() in chosen]
-        return [(i, i + 1) for i in near[:MAX_PASSAGE_PAIRS]]
-    return [(i, i + 1) for i in range(len(seq) - 1) if not (seq[i].is_stopword and seq[i + 1].is_stopword)]
+    def has(self, field: str, term: str) -> bool:
+        return (field, term) in self.reader
 
+    def doc_frequency(self, field: str, term: str) -> int:
+        return int(self.reader.doc_frequency(field, term)) if self.has(field, term) else 0
 
-def _unit_positions(reader: Any, fieldname: str, unit: Unit, docs: list[int]) -> dict[int, set[int]]:
-    """Positions of ``unit`` (any of its forms) in each of ``docs`` (ascending), read by skipping through its
-    postings: the cost follows the number of documents asked about, not the posting list's length."""
-    found: dict[int, set[int]] = {}
-    terms = [alt[0] for alt in unit.searched if len(alt) == 1] + list(unit.stems)
-    for term in terms:
-        if (fieldname, term) not in reader:
-            continue
-        matcher = reader.postings(fieldname, term)
-        for doc in docs:
-            if not matcher.is_active():
-                break
-            if matcher.id() < doc:
-                matcher.skip_to(doc)
+    def postings(self, field: str, term: str) -> tuple[Any, Any] | None:
+        """Document numbers and term frequencies of ``term`` in ``field`` (deleted documents included)."""
+        ids: list[Any] = []
+        weights: list[Any] = []
+        fmt = self.reader.schema[field].format
+        for leaf, offset in self.leaves:
+            if (field, term) not in leaf:
+                continue
+            matcher = leaf._terms.matcher(field, term.encode("utf-8"), fmt)
+            for block_ids, block_weights in _blocks(matcher):
+                ids.append(block_ids + offset if offset else block_ids)
+                weights.append(block_weights)
+        if not ids:
+            return None
+        return np.concatenate(ids), np.concatenate(weights)
+
+    def positions(self, field: str, terms: Iterable[str], docs: list[int]) -> dict[int, set[int]]:
+        """Positions of any of ``terms`` in each of ``docs`` (ascending), read by skipping through postings: the
+        cost follows the number of documents asked about, not the posting lists' length."""
+        found: dict[int, set[int]] = {}
+        for term in terms:
+            if not self.has(field, term):
+                continue
+            matcher = self.reader.postings(field, term)
+            for doc in docs:
                 if not matcher.is_active():
                     break
-            if matcher.id() == doc:
-                found.setdefault(doc, set()).update(matcher.value_as("positions"))
-    return found
+                if matcher.id() < doc:
+                    matcher.skip_to(doc)
+                    if not matcher.is_active():
+                        break
+                if matcher.id() == doc:
+                    found.setdefault(doc, set()).update(matcher.value_as("positions"))
+        return found
+
+    def expand_prefix(self, field: str, prefix: str) -> list[str]:
+        """The terms ``prefix*`` stands for: the shortest ones (word forms such as deploy, deployed, deployment
+        before long joined identifiers), at most :data:`MAX_PREFIX_TERMS`. Choosing by length needs no posting
+        look-ups."""
+        found: list[str] = []
+        for i, term in enumerate(self.reader.expand_prefix(field, prefix)):
+            if i >= _PREFIX_SCAN_LIMIT:
+                break
+            found.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+        found.sort(key=lambda t: (len(t), t))
+        return found[:MAX_PREFIX_TERMS]
+
+    def allowed(self, filters: Filters) -> Any:
+        """The documents ``filters`` let through, or None for all."""
+        mask: Any = None
+
+        def both(other: Any) -> Any:
+            return other if mask is None else mask & other
+
+        for field, value in (("project", filters.project), ("model", filters.model)):
+            if value:
+                only = np.zeros(self.size, dtype=np.bool_)
+                found = self.postings(field, value)
+                if found is not None:
+                    only[found[0]] = True
+                mask = both(only)
+        if filters.after is not None:
+            mask = both(self.column("update_time") >= int(filters.after))
+        if filters.before is not None:
+            created = self.column("create_time")
+            mask = both((created >= 1) & (created <= int(filters.before)))
+        return mask
+
+    def conversation_id(self, doc: int) -> str:
+        return str(self.searcher.stored_fields(doc)["conversation_id"])
+
+
+#: Field lengths and time columns of segments, by (segment id, what): segments never change once written.
+_SEGMENT_CACHE: dict[tuple[str, str], Any] = {}
+
+
+def _blocks(matcher: Any) -> Iterator[tuple[Any, Any]]:
+    """(ids, weights) arrays of each posting block; inlined postings (rare terms) come as one block."""
+    if not isinstance(matcher, W3LeafMatcher):
+        listed_ids: list[int] = []
+        listed_weights: list[float] = []
+        while matcher.is_active():
+            listed_ids.append(matcher.id())
+            listed_weights.append(matcher.weight())
+            matcher.next()
+        yield np.asarray(listed_ids, dtype=np.int64), np.asarray(listed_weights, dtype=np.float32)
+        return
+    while matcher.is_active():
+        matcher._read_data()
+        raw_ids, raw_weights = matcher._data[0], matcher._data[1]
+        count = matcher._blocklength
+        ids = np.cumsum(np.asarray(raw_ids, dtype=np.int64))  # W3 stores each block's ids as deltas
+        if raw_weights is None:
+            weights = np.ones(count, dtype=np.float32)
+        elif isinstance(raw_weights, float):
+            weights = np.full(count, raw_weights, dtype=np.float32)
+        else:
+            weights = np.asarray(raw_weights, dtype=np.float32)
+        yield ids, weights
+        matcher._next_block()
 
 
 @dataclass(frozen=True)
@@ -334,6 +418,7 @@ class SearchIndex:
         self.path = path
         self._lock = threading.Lock()
         self._searcher: Any = None
+        self._snapshot: _Snapshot | None = None
         self._ix = self._open()
 
     def _open(self) -> index.Index:
@@ -394,202 +479,36 @@ class SearchIndex:
         if self._searcher is not None and not self._searcher.up_to_date():
             self._searcher.close()
             self._searcher = None
+            self._snapshot = None
         if self._searcher is None:
-            self._searcher = self._ix.searcher(weighting=_CachedBM25F(B=0.6, K1=1.2))
-        return self._searcher
+            self._searcher = self._ix.searcher()
+        if self._snapshot is None:
+            self._snapshot = _Snapshot(self._searcher)
+        return self._snapshot
 
     def search(self, q: Query, filters: Filters, limit: int, offset: int = 0) -> SearchOutcome:
-        """The ``limit`` best conversations after ``offset``, and whether more follow.
-
-        Conversations matching every word come first, then those matching some: the conjunction is cheap
-        (driven by the rarest word), so when it fills the page the full ranked union never runs. Within each
-        tier the best :data:`RERANK_POOL` are re-ranked by how close together and in order the words stand.
-        """
+        """The ``limit`` best conversations after ``offset``, and whether more follow (see :mod:`.ranking`)."""
         wanted = offset + limit + 1
-        pool = max(wanted, RERANK_POOL) if len(q.sequence) > 1 else wanted
         with self._lock:
-            searcher = self._current_searcher()
-            left_out: tuple[str, ...] = ()
-            if q.passage:
-                q, left_out = self._telling_words(searcher, q)
-            allowed = self._filter(filters)
-            fieldlist = self._fields(filters)
-            hits: list[tuple[str, float, int]] = []
-            if len(q.should) > 1:
-                strict = self._build(searcher, q, fieldlist, every_word=True)
-                if strict is not None:
-                    hits = self._ranked(searcher, q, fieldlist, self._run(searcher, strict, pool, allowed))
-            if len(hits) < wanted:
-                loose = self._build(searcher, q, fieldlist, every_word=False)
-                if loose is not None:
-                    seen = {cid for cid, _, _ in hits}
-                    more = [h for h in self._run(searcher, loose, pool + len(hits), allowed) if h[0] not in seen]
-                    hits += self._ranked(searcher, q, fieldlist, more)
-        ranked = [(cid, score) for cid, score, _ in hits]
-        return SearchOutcome(ranked[offset : offset + limit], len(ranked) > offset + limit, q, left_out)
-
-    @staticmethod
-    def _run(searcher: Any, q: query.Query, limit: int, allowed: query.Query | None) -> list[tuple[str, float, int]]:
-        hits: list[tuple[str, float, int]] = []
-        seen: set[str] = set()
-        for hit in searcher.search(q, limit=limit, filter=allowed):
-            cid = hit["conversation_id"]
-            if cid not in seen:
-                seen.add(cid)
-                hits.append((cid, float(hit.score or 0.0), hit.docnum))
-        return hits
-
-    # -- proximity -----------------------------------------------------------------------------------
-
-    def _ranked(
-        self, searcher: Any, q: Query, fieldlist: list[tuple[str, float]], hits: list[tuple[str, float, int]]
-    ) -> list[tuple[str, float, int]]:
-        """``hits`` re-ranked: a score grows by up to :data:`PROXIMITY_WEIGHT` times itself as more of the typed
-        words stand next to each other, in order, within one message."""
-        pairs = _pairs(q)
-        if not pairs or len(hits) < 2:
-            return hits
-        closeness = self._closeness(searcher, q.sequence, pairs, fieldlist, [docnum for _, _, docnum in hits])
-        ranked = [(cid, score * (1 + PROXIMITY_WEIGHT * closeness.get(doc, 0.0)), doc) for cid, score, doc in hits]
-        ranked.sort(key=lambda h: -h[1])
-        return ranked
-
-    def _closeness(
-        self,
-        searcher: Any,
-        sequence: tuple[Unit, ...],
-        pairs: list[tuple[int, int]],
-        fieldlist: list[tuple[str, float]],
-        docnums: list[int],
-    ) -> dict[int, float]:
-        """Per document, the best share of ``pairs`` (indexes into ``sequence``) found adjacent, in order, in
-        one field: read from the postings of these documents only."""
-        reader = searcher.reader()
-        docs = sorted(docnums)
-        wanted = sorted({i for pair in pairs for i in pair})
-        best: dict[int, float] = {}
-        for name, _ in fieldlist:
-            if name == "tool":
-                continue  # tool output: its words stand together by chance
-            where = {i: _unit_positions(reader, name, sequence[i], docs) for i in wanted}
-            for doc in docs:
-                found = 0
-                for a, b in pairs:
-                    first, second = where[a].get(doc), where[b].get(doc)
-                    if first and second and any(p + 1 in second or p + 2 in second for p in first):
-                        found += 1
-                if found:
-                    share = found / len(pairs)
-                    if share > best.get(doc, 0.0):
-                        best[doc] = share
-        return best
-
-    # -- pasted passages -----------------------------------------------------------------------------
-
-    def _telling_words(self, searcher: Any, q: Query) -> tuple[Query, tuple[str, ...]]:
-        """A pasted passage searched for its :data:`PASSAGE_TERMS` rarest words that the index holds: common
-        words match everything and cost the most. Returns the narrowed query and the words left out."""
-        reader = searcher.reader()
-        rarity: dict[str, tuple[int, Unit]] = {}
-        for unit in q.should:
-            key = unit.text.lower()
-            if key in rarity:
-                continue
-            terms = [alt[0] for alt in unit.searched if len(alt) == 1]
-            rarity[key] = (max((reader.doc_frequency(f, t) for f in _FIELD_BOOSTS for t in terms), default=0), unit)
-        known = sorted((item for item in rarity.values() if item[0]), key=lambda item: item[0])
-        should = tuple(unit for _, unit in known[:PASSAGE_TERMS]) or q.should[:1]
-        chosen = {unit.text.lower() for unit in should}
-        left_out = tuple(key for key in rarity if key not in chosen)
-        return Query(should, (), (), q.text, q.sequence, passage=True), left_out
+            snapshot = self._current_searcher()
+            ranked = rank(snapshot, q, self._fields(filters), snapshot.allowed(filters), wanted)
+            hits = [(snapshot.conversation_id(doc), score) for doc, score in ranked.docs[offset : offset + limit]]
+        return SearchOutcome(hits, len(ranked.docs) > offset + limit, ranked.query, ranked.left_out)
 
     def close(self) -> None:
         with self._lock:
             if self._searcher is not None:
                 self._searcher.close()
                 self._searcher = None
+                self._snapshot = None
             self._ix.close()
 
-    # -- query building ------------------------------------------------------------------------------
-
-    def _fields(self, filters: Filters) -> list[tuple[str, float]]:
+    @staticmethod
+    def _fields(filters: Filters) -> list[tuple[str, float]]:
         if filters.roles:
             names = sorted({ROLE_FIELDS[r] for r in filters.roles if r in ROLE_FIELDS})
             return [(name, 1.0) for name in names]
         return list(_FIELD_BOOSTS.items())
-
-    def _unit(self, searcher: Any, unit: Unit, fieldlist: list[tuple[str, float]]) -> query.Query | None:
-        clauses: list[query.Query] = []
-        reader = searcher.reader()
-        for name, boost in fieldlist:
-            if unit.kind == "prefix":
-                terms = self._expand_prefix(searcher, name, unit.alternatives[0][0])
-                clauses.extend(query.Term(name, t, boost=boost) for t in terms)
-                continue
-            for alt in unit.searched:
-                if len(alt) == 1:
-                    clauses.append(query.Term(name, alt[0], boost=boost))
-                else:
-                    clauses.append(query.Phrase(name, list(alt), boost=boost))
-            # Other forms of the word, lower: only the stems this field holds (most languages' are absent).
-            clauses.extend(
-                query.Term(name, stem, boost=boost * STEM_WEIGHT) for stem in unit.stems if (name, stem) in reader
-            )
-        return _union(clauses) if clauses else None
-
-    def _expand_prefix(self, searcher: Any, fieldname: str, prefix: str) -> list[str]:
-        """The terms ``prefix*`` stands for: the shortest ones (word forms such as deploy, deployed,
-        deployment before long joined identifiers), at most :data:`MAX_PREFIX_TERMS`. Choosing by length
-        needs no posting lookups; ranking by document frequency cost more than the search itself."""
-        found: list[str] = []
-        for i, term in enumerate(searcher.reader().expand_prefix(fieldname, prefix)):
-            if i >= _PREFIX_SCAN_LIMIT:
-                break
-            found.append(term.decode("utf-8") if isinstance(term, bytes) else term)
-        found.sort(key=lambda t: (len(t), t))
-        return found[:MAX_PREFIX_TERMS]
-
-    def _build(
-        self, searcher: Any, q: Query, fieldlist: list[tuple[str, float]], every_word: bool
-    ) -> query.Query | None:
-        """The Whoosh query for ``q``; ``every_word`` makes the ranked words required too."""
-        if not fieldlist:
-            return None
-        must: list[query.Query] = []
-        for unit in q.must + (q.should if every_word else ()):
-            clause = self._unit(searcher, unit, fieldlist)
-            if clause is None:
-                return None  # a required word that cannot match anything
-            must.append(clause)
-        optional = () if every_word else q.should
-        should = [s for s in (self._unit(searcher, u, fieldlist) for u in optional) if s is not None]
-        result: query.Query
-        if must:
-            required = must[0] if len(must) == 1 else query.And(must)
-            result = query.AndMaybe(required, _union(should)) if should else required
-        elif should:
-            result = _union(should, scale=0.9)
-        else:
-            return None
-        excluded = [x for x in (self._unit(searcher, u, list(_FIELD_BOOSTS.items())) for u in q.must_not) if x]
-        if excluded:
-            result = query.AndNot(result, query.Or(excluded))
-        return result
-
-    @staticmethod
-    def _filter(filters: Filters) -> query.Query | None:
-        clauses: list[query.Query] = []
-        if filters.project:
-            clauses.append(query.Term("project", filters.project))
-        if filters.model:
-            clauses.append(query.Term("model", filters.model))
-        if filters.after is not None:
-            clauses.append(query.NumericRange("update_time", int(filters.after), None))
-        if filters.before is not None:
-            clauses.append(query.NumericRange("create_time", 1, int(filters.before)))
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else query.And(clauses)
 
 
 def _fields(doc: IndexDocument) -> dict[str, Any]:
@@ -597,7 +516,8 @@ def _fields(doc: IndexDocument) -> dict[str, Any]:
     for name in ("user", "assistant", "tool", HIDDEN_FIELD):
         texts = doc.texts.get(name)
         if texts:
-            fields_[name] = FieldText(doc.language, texts)
+            # Tool output and code are not prose: their words are found as written.
+            fields_[name] = FieldText(doc.language if name in _PROSE_FIELDS else None, texts)
     if doc.project_id:
         fields_["project"] = doc.project_id
     if doc.models:

@@ -14,6 +14,7 @@ microsecond a word), and each process caches the stems it has computed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import Stemmer
@@ -25,22 +26,32 @@ LANGUAGES = ("english", "french", "spanish", "german", "portuguese", "italian")
 #: Words shorter than this are left alone: their stems are mostly other words (``us`` -> ``u``).
 MIN_STEM_LENGTH = 4
 #: Characters of a conversation read to guess its language.
-_SAMPLE_CHARS = 6000
+_SAMPLE_CHARS = 3000
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-#: Function words frequent in one language and rare in the others (folded: no accents).
-_FUNCTION_WORDS: dict[str, frozenset[str]] = {
-    "english": _words("the and is are was with that this for you what how have not but can"),
-    "french": _words("le les des est une dans pour avec que qui pas sur sont mais vous nous cette"),
-    "spanish": _words("el los las del una por para con que es esta pero como muy tambien son"),
-    "german": _words("der die das und ist nicht ich mit sich auf ein eine den dem wie auch"),
-    "portuguese": _words("os das dos uma para com que nao mas como voce esta sao tambem muito"),
-    "italian": _words("il gli della che di una per con non sono come anche questo perche molto"),
+#: Function words frequent in one language and rare in the others, as written (lower case, with accents).
+_FUNCTION_WORDS: dict[str, str] = {
+    "english": "the and is are was with that this for you what how have not but can",
+    "french": "le les des est une dans pour avec qui pas sur sont mais vous nous cette très être",
+    "spanish": "el los las del una por para con es esta pero como muy también son qué está",
+    "german": "der die das und ist nicht ich mit sich auf ein eine den dem wie auch für",
+    "portuguese": "os das dos uma para com não mas como você está são também muito isso",
+    "italian": "il gli della che di una per con non sono come anche questo perché molto è",
 }
+
+
+def _votes() -> dict[str, tuple[str, ...]]:
+    """Each function word and the languages it counts for ("una" is Spanish, Portuguese and Italian)."""
+    votes: dict[str, tuple[str, ...]] = {}
+    for language, words in _FUNCTION_WORDS.items():
+        for word in words.split():
+            votes[word] = (*votes.get(word, ()), language)
+    return votes
+
+
+_VOTES = _votes()
+_LOWER_WORD = re.compile(r"[^\W\d_]+")
+_ACCENTED = re.compile("[àâäçéèêëîïôöùûüÿñáíóúãõßœÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸÑÁÍÓÚÃÕ]")
 
 
 _CACHE_LIMIT = 500_000
@@ -48,10 +59,16 @@ _UNSEEN = object()
 
 
 class _Stems:
-    """One language's stemmer with a per-process cache; ``None`` where the stem is the word itself."""
+    """One language's stemmer with a per-process cache.
+
+    In English, the default, a word that is its own stem (``starter``) gets no stem term: most words are, and a
+    query finds them as written. In the other languages every stemmable word gets one, so that a query asking
+    for a French stem never meets an English word that merely looks like it.
+    """
 
     def __init__(self, language: str) -> None:
         self._stem_word = Stemmer.Stemmer(language).stemWord
+        self._keep_same = language != DEFAULT_LANGUAGE
         self._cache: dict[str, str | None] = {}
 
     def __call__(self, term: str) -> str | None:
@@ -62,7 +79,7 @@ class _Stems:
         stem: str | None = None
         if len(term) >= MIN_STEM_LENGTH and term.isalpha() and _is_latin(term):
             stem = self._stem_word(term)
-            if stem == term or len(stem) < 2:
+            if len(stem) < 2 or (stem == term and not self._keep_same):
                 stem = None
         if len(self._cache) < _CACHE_LIMIT:
             self._cache[term] = stem
@@ -96,22 +113,24 @@ def stemmer(language: str) -> _Stems:
     return found
 
 
-def guess_language(words: Iterable[str]) -> str:
-    """The language whose function words are most frequent among ``words`` (folded tokens); English when
-    none stands out (code, short chats, other scripts)."""
+def guess_language(texts: Iterable[str]) -> str:
+    """The language whose function words are most frequent in the first few thousand characters of ``texts``;
+    English when none stands out (code, short chats, other scripts)."""
+    text = _sample(texts)
+    if not _ACCENTED.search(text):
+        return DEFAULT_LANGUAGE  # the other five write accents in nearly every paragraph
     counts = dict.fromkeys(_FUNCTION_WORDS, 0)
-    for word in words:
-        for language, vocabulary in _FUNCTION_WORDS.items():
-            if word in vocabulary:
-                counts[language] += 1
+    votes = _VOTES.get
+    for word in _LOWER_WORD.findall(text.lower()):
+        for language in votes(word, ()):
+            counts[language] += 1
     best = max(counts, key=counts.__getitem__)
     if best != DEFAULT_LANGUAGE and counts[best] >= 3 and counts[best] > 1.5 * counts[DEFAULT_LANGUAGE]:
         return best
     return DEFAULT_LANGUAGE
 
 
-def sample(texts: Iterable[str]) -> str:
-    """The first few thousand characters of ``texts``: enough to tell the language, cheap to scan."""
+def _sample(texts: Iterable[str]) -> str:
     taken: list[str] = []
     size = 0
     for text in texts:
@@ -123,17 +142,17 @@ def sample(texts: Iterable[str]) -> str:
 
 
 def stem_terms(term: str) -> list[str]:
-    """The index terms a query word's other forms are found by: the word's own stem term (``starter`` ->
-    ``~starter``, which ``starters`` indexed), and for each language's stem that differs from the word, the stem
-    term and the stem as a word of its own (``starters`` -> ``~starter``, ``starter``)."""
+    """The index terms a query word's other forms are found by, in every language: its stem terms, and in
+    English the stem as a word of its own (``starters`` -> ``~starter`` and ``starter``; ``starter`` ->
+    ``~starter``, which ``starters`` indexed)."""
     if not (len(term) >= MIN_STEM_LENGTH and term.isalpha() and _is_latin(term)):
         return []
-    found = [STEM_MARK + term]
-    for language in LANGUAGES:
+    english = stemmer(DEFAULT_LANGUAGE)(term)
+    found = [STEM_MARK + (english or term)]
+    if english is not None:
+        found.append(english)
+    for language in LANGUAGES[1:]:
         stem = stemmer(language)(term)
-        if stem is None:
-            continue
-        for candidate in (STEM_MARK + stem, stem):
-            if candidate not in found:
-                found.append(candidate)
+        if stem is not None and STEM_MARK + stem not in found:
+            found.append(STEM_MARK + stem)
     return found

@@ -19,8 +19,8 @@ from chatgpt_history_mcp.store.morphology import stem_terms
 
 #: Shortest prefix allowed before ``*``; shorter ones would expand to most of the vocabulary.
 MIN_PREFIX = 2
-#: A query with more words than this is a pasted passage.
-PASSAGE_WORDS = 24
+#: A query with more words than this is pasted text (a paragraph, an error, a stack trace), not typed words.
+PASSAGE_WORDS = 12
 
 _TOKEN = re.compile(r'([+-]?)"([^"]*)"?|(\S+)')
 _OPERATORS = {"AND": "AND", "OR": "OR", "NOT": "NOT", "&&": "AND", "||": "OR"}
@@ -147,9 +147,9 @@ def parse_query(text: str) -> Query:
     sequence: list[Unit] = []
     pending: str | None = None  # "AND" / "NOT" waiting for its right-hand side ("OR" is the default)
     last: list[Unit] | None = None
-    for match in matches:
+    for n, match in enumerate(matches):
         sign, quoted, bare = match.group(1), match.group(2), match.group(3)
-        if bare in _OPERATORS:
+        if bare in _OPERATORS and _operates(matches, n):
             pending = _OPERATORS[bare]
             continue
         if bare is not None:
@@ -180,6 +180,7 @@ def parse_query(text: str) -> Query:
     meaningful = [u for u in should if not u.is_stopword]
     if meaningful or must:
         should = meaningful
+    should = _distinct(should)
     if not should and not must:
         if must_not:
             raise QueryError("a query cannot only exclude: add a word to search for")
@@ -187,10 +188,29 @@ def parse_query(text: str) -> Query:
     return Query(tuple(should), tuple(must), tuple(must_not), text, tuple(sequence))
 
 
+def _operates(matches: list[re.Match[str]], n: int) -> bool:
+    """``AND``/``OR``/``NOT`` are operators between words; before a word in capitals they are text, as in
+    ``NOT NULL`` of a pasted SQL error."""
+    following = matches[n + 1].group(3) if n + 1 < len(matches) else None
+    return following is None or not (following.isupper() and following.isalpha())
+
+
+def _distinct(units: list[Unit]) -> list[Unit]:
+    """Each word once: a word typed twice is not worth twice as much."""
+    seen: set[tuple[str, tuple[tuple[str, ...], ...]]] = set()
+    kept: list[Unit] = []
+    for unit in units:
+        key = (unit.kind, unit.alternatives)
+        if key not in seen:
+            seen.add(key)
+            kept.append(unit)
+    return kept
+
+
 def _passage(text: str) -> Query:
     """A pasted passage: every word ranked, nothing an operator (``NOT NULL``, ``-v``, ``a*b`` are text)."""
     units = [unit for word in text.split() for unit in _word_units(word.strip("*"))]
-    should = [u for u in units if not u.is_stopword] or units
+    should = _distinct([u for u in units if not u.is_stopword] or units)
     if not should:
         raise QueryError('the query is empty: give a word, a "phrase" or a prefix*')
     return Query(tuple(should), (), (), text, tuple(units), passage=True)

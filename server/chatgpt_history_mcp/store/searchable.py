@@ -14,9 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from chatgpt_history_mcp.model import Conversation, Message
-from chatgpt_history_mcp.store.analysis import fold, tokens
 from chatgpt_history_mcp.store.index import HIDDEN_FIELD, ROLE_FIELDS, IndexDocument
-from chatgpt_history_mcp.store.morphology import guess_language, sample
+from chatgpt_history_mcp.store.morphology import guess_language
 from chatgpt_history_mcp.store.redact import redact_all
 
 #: Hidden content the person never saw.
@@ -97,11 +96,6 @@ def searchable_messages(conv: Conversation) -> list[tuple[Message, str]]:
     return found
 
 
-def language_of(texts: list[str]) -> str:
-    """The language a conversation's words are stemmed in, guessed from its first few thousand characters."""
-    return guess_language(fold(t) for t in tokens(sample(texts)))
-
-
 def index_document(conv: Conversation) -> IndexDocument:
     """What the index holds of a conversation, with secrets masked (whatever results show, the index must not
     be able to spell a pasted key out)."""
@@ -114,7 +108,7 @@ def index_document(conv: Conversation) -> IndexDocument:
         conversation_id=conv.id,
         title=title,
         texts=texts,
-        language=language_of([t for name in ("user", "assistant") for t in texts.get(name, ())]),
+        language=guess_language([t for name in ("user", "assistant") for t in texts.get(name, ())]),
         project_id=conv.project_id,
         models=sorted(conv.models()),
         create_time=conv.create_time.timestamp() if conv.create_time else None,
