@@ -353,6 +353,23 @@ def test_index_of_another_version_is_rebuilt_from_the_archive(
     assert reopened.status().indexed == 16 and reopened.status().pending_index == 0
 
 
+def test_a_deleted_index_folder_is_rebuilt_from_the_archive(
+    make_store: Callable[..., HistoryStore], sample_export: Path
+) -> None:
+    import shutil
+
+    store = make_store()
+    import_export(store, sample_export)
+    expected = ids(store, "sourdough")
+    store.close()
+    shutil.rmtree(store.data_dir / "index")
+
+    reopened = make_store()
+    assert reopened.status().pending_index == 16  # not an empty history: the archive still has everything
+    assert reindex_pending(reopened) == 16
+    assert ids(reopened, "sourdough") == expected
+
+
 def test_a_broken_index_is_rebuilt_only_once_no_other_process_writes(
     make_store: Callable[..., HistoryStore], sample_export: Path
 ) -> None:

@@ -56,7 +56,8 @@ def store(
             "german-kinder",
             [
                 "Welche Spiele kann ich mit den Kindern bei Regen im Haus spielen?",
-                "Mit Kindern im Haus: Versteckspiel, Kissenburgen bauen und Brettspiele, die auch kleinen Kindern Spaß machen.",
+                "Mit Kindern im Haus: Versteckspiel, Kissenburgen bauen und Brettspiele, "
+                "die auch kleinen Kindern Spaß machen.",
             ],
         ),
         b(

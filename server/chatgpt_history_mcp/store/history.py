@@ -18,7 +18,7 @@ from chatgpt_history_mcp.model import Conversation, Message
 from chatgpt_history_mcp.store.archive import Archive, Order
 from chatgpt_history_mcp.store.errors import BadArgument, NotFound
 from chatgpt_history_mcp.store.index import Filters, IndexBroken, SearchIndex
-from chatgpt_history_mcp.store.locking import WriteLock
+from chatgpt_history_mcp.store.locking import StoreBusy, WriteLock
 from chatgpt_history_mcp.store.morphology import guess_language
 from chatgpt_history_mcp.store.query import parse_query
 from chatgpt_history_mcp.store.redact import masker
@@ -97,6 +97,22 @@ class HistoryStore:
             self.index = SearchIndex(data_dir / "index")
         except IndexBroken:
             self.index = self._rebuilt_index()
+        if self.index.doc_count() == 0:
+            self._requeue_if_unindexed()
+
+    def _requeue_if_unindexed(self) -> None:
+        """An empty index beside a full archive (the index folder was deleted): queue everything for indexing.
+        Skipped while another process writes: an import's index commit may simply not have happened yet."""
+        try:
+            self.write_lock.acquire()
+        except StoreBusy:
+            return
+        try:
+            if self.index.doc_count() == 0 and self.archive.counts()["conversations"]:
+                log.warning("the search index is empty: indexing the archive again")
+                self.archive.requeue_all()
+        finally:
+            self.write_lock.release()
 
     def _rebuilt_index(self) -> SearchIndex:
         """A new, empty index with every conversation queued for indexing: rebuilt by one process only, while
