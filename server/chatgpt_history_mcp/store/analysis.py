@@ -222,13 +222,14 @@ def index_terms(texts: Iterable[str], language: str | None = None) -> dict[str, 
                 pos += 1
         pos += MESSAGE_GAP
     if language is not None:
-        _add_stems(positions, language, joined_forms)
+        add_stems(positions, language, joined_forms)
     return positions
 
 
-def _add_stems(positions: dict[str, list[int]], language: str, joined_forms: set[str]) -> None:
-    """Add ``~stem`` terms to a document's ``positions``: every form of a word shares its stem's positions."""
-    stems = stemmer(language).of_terms(positions.keys() - joined_forms if joined_forms else positions.keys())
+def add_stems(positions: dict[str, list[int]], language: str, skip: set[str]) -> None:
+    """Add ``~stem`` terms to a document's ``positions`` (but for the terms in ``skip``): every form of a word
+    shares its stem's positions."""
+    stems = stemmer(language).of_terms(positions.keys() - skip if skip else positions.keys())
     merged: list[list[int]] = []
     for term, stem in stems.items():
         key = STEM_MARK + stem

@@ -153,6 +153,7 @@ class HistoryStore:
             roles=frozenset([role]) if role else None, after=start, before=end, project=project, model=model
         )
         outcome = self.index.search(parsed, filters, limit=limit, offset=offset)
+        dated = (start, end) if start is not None or end is not None else None
         conversations = self.archive.get_many([cid for cid, _ in outcome.hits])
         results: list[SearchResult] = []
         for cid, score in outcome.hits:
@@ -160,13 +161,13 @@ class HistoryStore:
             if conv is None:
                 continue  # deleted since it was indexed
             candidates = [
-                (self._shown(m, text), where(m))
+                (m, text, where(m))
                 for m, text in searchable_messages(conv)
-                if (role is None or (m.role == role and not m.hidden)) and _in_range(m, start, end)
+                if (role is None or (m.role == role and not m.hidden)) and (dated is None or _in_range(m, *dated))
             ]
-            kinds = {m.id: kind for m, kind in candidates}
-            language = guess_language([m.text for m, k in candidates if k == "message" and m.role in _CONVERSING])
-            hits = best_messages([m for m, _ in candidates], outcome.query, MAX_MATCHES, language)
+            kinds = {m.id: kind for m, _, kind in candidates}
+            language = guess_language([t for m, t, k in candidates if k == "message" and m.role in _CONVERSING])
+            hits = best_messages([(m, t) for m, t, _ in candidates], outcome.query, MAX_MATCHES, language, self.mask)
             matches = [
                 MessageMatch(
                     message_id=hit.message.id,

@@ -266,6 +266,7 @@ class _Snapshot:
             if deleted:
                 alive[np.fromiter(deleted, dtype=np.int64, count=len(deleted)) + offset] = False
         self.alive = alive
+        self._read: dict[tuple[str, str], _Posted | None] = {}
 
     def _per_segment(self, key: str, read: Any, dtype: Any) -> Any:
         parts = []
@@ -294,40 +295,65 @@ class _Snapshot:
     def doc_frequency(self, field: str, term: str) -> int:
         return int(self.reader.doc_frequency(field, term)) if self.has(field, term) else 0
 
-    def postings(self, field: str, term: str) -> tuple[Any, Any] | None:
-        """Document numbers and term frequencies of ``term`` in ``field`` (deleted documents included)."""
+    def begin_query(self) -> None:
+        """Forget the posting lists read for the previous query (they are kept for one query only)."""
+        self._read.clear()
+
+    def _postings(self, field: str, term: str) -> _Posted | None:
+        key = (field, term)
+        if key in self._read:
+            return self._read[key]
         ids: list[Any] = []
         weights: list[Any] = []
+        values: list[Any] = []
         fmt = self.reader.schema[field].format
         for leaf, offset in self.leaves:
             if (field, term) not in leaf:
                 continue
             matcher = leaf._terms.matcher(field, term.encode("utf-8"), fmt)
-            for block_ids, block_weights in _blocks(matcher):
+            for block_ids, block_weights, block_values in _blocks(matcher):
                 ids.append(block_ids + offset if offset else block_ids)
                 weights.append(block_weights)
-        if not ids:
-            return None
-        return np.concatenate(ids), np.concatenate(weights)
+                values.extend(block_values)
+        found = _Posted(np.concatenate(ids), np.concatenate(weights), values) if ids else None
+        self._read[key] = found
+        return found
+
+    def postings(self, field: str, term: str) -> tuple[Any, Any] | None:
+        """Document numbers and term frequencies of ``term`` in ``field`` (deleted documents included)."""
+        found = self._postings(field, term)
+        return (found.ids, found.tf) if found is not None else None
 
     def positions(self, field: str, terms: Iterable[str], docs: list[int]) -> dict[int, set[int]]:
-        """Positions of any of ``terms`` in each of ``docs`` (ascending), read by skipping through postings: the
-        cost follows the number of documents asked about, not the posting lists' length."""
+        """Positions of any of ``terms`` in each of ``docs`` (ascending): from the posting lists this query read,
+        or else from only the blocks that hold those documents (a function word's list is long)."""
         found: dict[int, set[int]] = {}
+        wanted = np.asarray(docs, dtype=np.int64)
         for term in terms:
-            if not self.has(field, term):
+            posted = self._read.get((field, term)) if (field, term) in self._read else self._sparse(field, term, docs)
+            if posted is None:
                 continue
-            matcher = self.reader.postings(field, term)
-            for doc in docs:
-                if not matcher.is_active():
-                    break
-                if matcher.id() < doc:
-                    matcher.skip_to(doc)
-                    if not matcher.is_active():
-                        break
-                if matcher.id() == doc:
-                    found.setdefault(doc, set()).update(matcher.value_as("positions"))
+            at = np.searchsorted(posted.ids, wanted)
+            inside = at < len(posted.ids)
+            for doc, i in zip(wanted[inside].tolist(), at[inside].tolist(), strict=True):
+                if posted.ids[i] == doc:
+                    found.setdefault(doc, set()).update(array(_U32, posted.values[i]))
         return found
+
+    def _sparse(self, field: str, term: str, docs: list[int]) -> _Posted | None:
+        """The part of a posting list in the blocks that may hold ``docs`` (ascending)."""
+        ids: list[Any] = []
+        values: list[Any] = []
+        fmt = self.reader.schema[field].format
+        for leaf, offset in self.leaves:
+            local = [d - offset for d in docs if offset <= d < offset + leaf.doc_count_all()]
+            if not local or (field, term) not in leaf:
+                continue
+            matcher = leaf._terms.matcher(field, term.encode("utf-8"), fmt)
+            for block_ids, _, block_values in _blocks(matcher, local):
+                ids.append(block_ids + offset if offset else block_ids)
+                values.extend(block_values)
+        return _Posted(np.concatenate(ids), None, values) if ids else None
 
     def expand_prefix(self, field: str, prefix: str) -> list[str]:
         """The terms ``prefix*`` stands for: the shortest ones (word forms such as deploy, deployed, deployment
@@ -366,24 +392,47 @@ class _Snapshot:
         return str(self.searcher.stored_fields(doc)["conversation_id"])
 
 
+class _Posted(NamedTuple):
+    """A posting list read for one query: document numbers (ascending), term frequencies, encoded positions."""
+
+    ids: Any
+    tf: Any
+    values: list[bytes]
+
+
 #: Field lengths and time columns of segments, by (segment id, what): segments never change once written.
 _SEGMENT_CACHE: dict[tuple[str, str], Any] = {}
 
 
-def _blocks(matcher: Any) -> Iterator[tuple[Any, Any]]:
-    """(ids, weights) arrays of each posting block; inlined postings (rare terms) come as one block."""
+def _blocks(matcher: Any, only: list[int] | None = None) -> Iterator[tuple[Any, Any, Sequence[bytes]]]:
+    """(ids, weights, encoded positions) of each posting block; inlined postings (rare terms) come as one.
+    With ``only`` (ascending segment document numbers), just the blocks whose range may hold one of them: a
+    block's header says its last id, so the others are never unpickled."""
     if not isinstance(matcher, W3LeafMatcher):
         listed_ids: list[int] = []
         listed_weights: list[float] = []
+        listed_values: list[bytes] = []
         while matcher.is_active():
             listed_ids.append(matcher.id())
             listed_weights.append(matcher.weight())
+            listed_values.append(matcher.value())
             matcher.next()
-        yield np.asarray(listed_ids, dtype=np.int64), np.asarray(listed_weights, dtype=np.float32)
+        yield np.asarray(listed_ids, dtype=np.int64), np.asarray(listed_weights, dtype=np.float32), listed_values
         return
+    pending = iter(only) if only is not None else None
+    next_wanted = next(pending, None) if pending is not None else None
     while matcher.is_active():
+        if pending is not None:
+            if next_wanted is None:
+                return
+            last = matcher._maxid
+            if next_wanted > last:
+                matcher._next_block()
+                continue
+            while next_wanted is not None and next_wanted <= last:
+                next_wanted = next(pending, None)
         matcher._read_data()
-        raw_ids, raw_weights = matcher._data[0], matcher._data[1]
+        raw_ids, raw_weights, raw_values = matcher._data
         count = matcher._blocklength
         ids = np.cumsum(np.asarray(raw_ids, dtype=np.int64))  # W3 stores each block's ids as deltas
         if raw_weights is None:
@@ -392,7 +441,7 @@ def _blocks(matcher: Any) -> Iterator[tuple[Any, Any]]:
             weights = np.full(count, raw_weights, dtype=np.float32)
         else:
             weights = np.asarray(raw_weights, dtype=np.float32)
-        yield ids, weights
+        yield ids, weights, raw_values if raw_values is not None else (b"",) * count  # ID fields: no positions
         matcher._next_block()
 
 
@@ -491,6 +540,7 @@ class SearchIndex:
         wanted = offset + limit + 1
         with self._lock:
             snapshot = self._current_searcher()
+            snapshot.begin_query()
             ranked = rank(snapshot, q, self._fields(filters), snapshot.allowed(filters), wanted)
             hits = [(snapshot.conversation_id(doc), score) for doc, score in ranked.docs[offset : offset + limit]]
         return SearchOutcome(hits, len(ranked.docs) > offset + limit, ranked.query, ranked.left_out)

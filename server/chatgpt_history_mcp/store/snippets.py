@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from chatgpt_history_mcp.model import Message
-from chatgpt_history_mcp.store.analysis import fold, index_terms, is_cjk
+from chatgpt_history_mcp.store.analysis import add_stems, fold, index_terms, is_cjk
 from chatgpt_history_mcp.store.morphology import STEM_MARK
 from chatgpt_history_mcp.store.query import Query, Unit
 
@@ -150,20 +150,39 @@ def _patterns(unit: Unit, positions: dict[str, list[int]]) -> list[str]:
 
 
 def best_messages(
-    messages: Iterable[Message], q: Query, limit: int = 3, language: str | None = None
+    messages: Iterable[tuple[Message, str]],
+    q: Query,
+    limit: int = 3,
+    language: str | None = None,
+    mask: Callable[[str], str] | None = None,
 ) -> list[MessageHit]:
     """The ``limit`` messages matching most of the query (ties: earlier first), with snippets; ``language`` is
-    the one the conversation was indexed in, so other word forms match here exactly when they did there."""
-    scored: list[tuple[float, int, Message, list[str]]] = []
+    the one the conversation was indexed in, so other word forms match here exactly when they did there.
+    ``messages`` pairs each message with the text search sees of it; ``mask`` (secrets) applies to the texts
+    that pass the screen, before they are matched and cut into snippets.
+
+    A cheap substring screen bounds each message's score from above (every unit's last alternative is a
+    sequence of plain terms, each a substring of the folded text wherever the unit matches; so is a stem
+    wherever another form matches); messages are analyzed best bound first, until no bound can beat the
+    ``limit``-th score found: a long conversation of common words is not tokenized whole.
+    """
     units = q.positive
-    # Cheap substring screen first: every unit's last alternative is a sequence of plain terms, each a
-    # substring of the folded text wherever the unit matches; so is a stem wherever another form matches.
-    probes = {unit.alternatives[-1][0] for unit in units} | {s.lstrip(STEM_MARK) for u in units for s in u.stems}
-    for order, message in enumerate(messages):
-        folded = fold(message.text)
-        if not any(p in folded for p in probes):
-            continue
-        positions = index_terms([message.text], language)
+    probes = [{unit.alternatives[-1][0]} | {s.lstrip(STEM_MARK) for s in unit.stems} for unit in units]
+    stem_starts = {s.lstrip(STEM_MARK)[:2] for unit in units for s in unit.stems}
+    bounded: list[tuple[int, int, Message, str]] = []
+    for order, (message, text) in enumerate(messages):
+        folded = fold(text)
+        present = sum(1 for unit_probes in probes if any(p in folded for p in unit_probes))
+        if present:
+            bounded.append((present, order, message, text))
+    bounded.sort(key=lambda b: (-b[0], b[1]))
+    scored: list[tuple[float, int, Message, str, list[str]]] = []
+    for present, order, message, text in bounded:
+        if len(scored) >= limit and present + _MAX_OCCURRENCE_BONUS < scored[limit - 1][0]:
+            break
+        if mask is not None:
+            text = mask(text)
+        positions = _positions(text, language, stem_starts)
         matched = 0
         occurrences = 0
         needles: list[str] = []
@@ -174,7 +193,19 @@ def best_messages(
                 occurrences += n
                 needles.extend(_patterns(unit, positions))
         if matched:
-            score = matched + min(occurrences, 20) / 40
-            scored.append((score, order, message, needles))
-    scored.sort(key=lambda s: (-s[0], s[1]))
-    return [MessageHit(m, score, _snippet(m.text, needles)) for score, _, m, needles in scored[:limit]]
+            scored.append((matched + min(occurrences, 20) / 40, order, message, text, needles))
+            scored.sort(key=lambda s: (-s[0], s[1]))
+    return [MessageHit(m, score, _snippet(text, needles)) for score, _, m, text, needles in scored[:limit]]
+
+
+def _positions(text: str, language: str | None, stem_starts: set[str]) -> dict[str, list[int]]:
+    """A message's term positions as the index has them, stems only for words that may share a stem the
+    query asks for (stemming every word of every message shown was a third of a search)."""
+    positions = index_terms([text])
+    if language is not None and stem_starts:
+        add_stems(positions, language, {t for t in positions if t[:2] not in stem_starts})
+    return positions
+
+
+#: The most a message's score gains from how often the query's words occur (``min(n, 20) / 40``).
+_MAX_OCCURRENCE_BONUS = 0.5
