@@ -17,6 +17,7 @@ The order:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -53,7 +54,6 @@ class Postings(Protocol):
     def lengths(self, field: str) -> Floats: ...
     def postings(self, field: str, term: str) -> tuple[Ints, Floats] | None: ...
     def doc_frequency(self, field: str, term: str) -> int: ...
-    def has(self, field: str, term: str) -> bool: ...
     def positions(self, field: str, terms: Iterable[str], docs: list[int]) -> dict[int, set[int]]: ...
     def expand_prefix(self, field: str, prefix: str) -> list[str]: ...
 
@@ -196,21 +196,21 @@ def _top(docs: Ints, scores: Floats, n: int) -> list[tuple[int, float]]:
 
 
 def _pairs(q: Query) -> list[tuple[int, int]]:
-    """Neighbouring words of the query (indexes into ``q.sequence``) whose closeness in a match counts: not two
-    function words (``of the`` stands together everywhere); in a passage, those next to a word searched for."""
-    seq = q.sequence
-    if q.passage:
-        chosen = {unit.text.lower() for unit in q.should}
-        near = [i for i in range(len(seq) - 1) if seq[i].text.lower() in chosen or seq[i + 1].text.lower() in chosen]
-        return [(i, i + 1) for i in near[:MAX_PASSAGE_PAIRS]]
-    return [(i, i + 1) for i in range(len(seq) - 1) if not (seq[i].is_stopword and seq[i + 1].is_stopword)]
+    """Neighbouring words of the query whose closeness in a match counts, as indexes into ``q.sequence``: each
+    word searched for and the next one, with the function words typed between them (``write that out``: a
+    match has ``write`` two positions before ``out``). Function words' own postings are never read: they are
+    in every conversation, and the words around them carry the sentence's shape."""
+    searched = {unit.text.lower() for unit in q.should}
+    kept = [i for i, unit in enumerate(q.sequence) if not unit.is_stopword and unit.text.lower() in searched]
+    pairs = list(itertools.pairwise(kept))
+    return pairs[:MAX_PASSAGE_PAIRS] if q.passage else pairs
 
 
 def _closeness_ranked(
     source: Postings, q: Query, fields: list[tuple[str, float]], hits: list[tuple[int, float]]
 ) -> list[tuple[int, float]]:
     """``hits`` re-ranked: a score grows by up to :data:`PROXIMITY_WEIGHT` times itself as more neighbouring
-    words of the query stand next to each other, in order, within one message of one field."""
+    words of the query stand as far apart in one message as they were typed (one word more or less allowed)."""
     pairs = _pairs(q)
     if not pairs or len(hits) < 2:
         return hits
@@ -218,20 +218,29 @@ def _closeness_ranked(
     wanted = sorted({i for pair in pairs for i in pair})
     best: dict[int, float] = {}
     for field, _ in fields:
-        if field == "tool":
-            continue  # tool output: its words stand together by chance
+        if field not in _CONVERSATION_FIELDS:
+            continue  # titles are short; tool output and code stand together by chance
         where = {i: source.positions(field, _forms(q.sequence[i]), docs) for i in wanted}
         for doc in docs:
             found = 0
             for a, b in pairs:
                 first, second = where[a].get(doc), where[b].get(doc)
-                if first and second and any(p + 1 in second or p + 2 in second for p in first):
+                if first and second and _near(first, second, b - a):
                     found += 1
             if found:
                 best[doc] = max(best.get(doc, 0.0), found / len(pairs))
     ranked = [(doc, score * (1 + PROXIMITY_WEIGHT * best.get(doc, 0.0))) for doc, score in hits]
     ranked.sort(key=lambda h: (-h[1], h[0]))
     return ranked
+
+
+def _near(first: set[int], second: set[int], gap: int) -> bool:
+    """Some position of ``second`` follows one of ``first`` by ``gap``, give or take one word."""
+    offsets = [d for d in (gap, gap - 1, gap + 1) if d >= 1]
+    return any(p + d in second for p in first for d in offsets)
+
+
+_CONVERSATION_FIELDS = frozenset({"user", "assistant"})
 
 
 def _forms(unit: Unit) -> list[str]:
