@@ -353,6 +353,37 @@ def test_index_of_another_version_is_rebuilt_from_the_archive(
     assert reopened.status().indexed == 16 and reopened.status().pending_index == 0
 
 
+def test_a_rebuild_commits_in_chunks_and_reports_progress(
+    make_store: Callable[..., HistoryStore], sample_export: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Search answers from each chunk as it lands (a 30k rebuild takes minutes), and status says how far."""
+    from chatgpt_history_mcp.store import importer
+
+    store = make_store()
+    import_export(store, sample_export)
+    store.close()
+    (store.data_dir / "index" / "VERSION").write_text(str(INDEX_VERSION + 41))
+    reopened = make_store()
+    seen: list[tuple[int, int]] = []
+    clear = reopened.archive.clear_pending
+
+    def watched(ids: Any) -> None:  # the real method, observed: what status says after each chunk
+        clear(ids)
+        progress = reopened.status().importing.reindexing
+        if progress is not None:
+            seen.append((progress.done, progress.total))
+        seen.append((reopened.status().indexed, len(ids)))
+
+    monkeypatch.setattr(importer, "REINDEX_CHUNK", 5)
+    monkeypatch.setattr(reopened.archive, "clear_pending", watched)
+    with reopened.write_lock:
+        assert reindex_pending(reopened) == 16
+    indexed_after_each_chunk = [done for done, size in seen[1::2]]
+    assert indexed_after_each_chunk == [5, 10, 15, 16]  # visible to search chunk by chunk
+    assert [p for p in seen[0::2]] == [(0, 16), (5, 16), (10, 16), (15, 16)]
+    assert reopened.status().importing.reindexing is None
+
+
 def test_a_deleted_index_folder_is_rebuilt_from_the_archive(
     make_store: Callable[..., HistoryStore], sample_export: Path
 ) -> None:

@@ -188,13 +188,19 @@ class HistoryStore:
                     matches=matches,
                 )
             )
-        note = None
+        notes = []
+        if (rebuild := self.import_state.reindexing) is not None:
+            notes.append(
+                f"the search index is being rebuilt ({rebuild.done:,} of {rebuild.total:,} conversations done): "
+                "results may be incomplete"
+            )
         if outcome.left_out:
             searched = ", ".join(u.text for u in outcome.query.should)
-            note = (
+            notes.append(
                 f"a long passage: searched for its {len(outcome.query.should)} most telling words ({searched}); "
                 f"{len(outcome.left_out)} common words left out"
             )
+        note = "; ".join(notes) or None
         return SearchPage(query=query, results=results, next_offset=offset + limit if outcome.more else None, note=note)
 
     # -- listing and reading -------------------------------------------------------------------------

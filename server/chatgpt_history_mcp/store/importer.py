@@ -29,6 +29,8 @@ from chatgpt_history_mcp.sources.normalize import (
     normalize_conversation,
 )
 from chatgpt_history_mcp.store.history import HistoryStore
+from chatgpt_history_mcp.store.locking import StoreBusy
+from chatgpt_history_mcp.store.results import Reindexing
 from chatgpt_history_mcp.store.searchable import index_document
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,8 @@ log = logging.getLogger(__name__)
 #: Once an import has this many new or changed conversations, the rest are indexed by worker processes
 #: (starting them costs about a second; small updates stay in process).
 PARALLEL_AFTER = 400
+#: Conversations re-indexed per commit when the index is rebuilt from the archive.
+REINDEX_CHUNK = 2_500
 
 
 class ImportReport(BaseModel):
@@ -217,20 +221,32 @@ def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | 
 
 
 def reindex_pending(store: HistoryStore) -> int:
-    """Index what the archive holds but the index may not (a crash between the two commits, a rebuild)."""
+    """Index what the archive holds but the index may not (a crash between the two commits, a rebuild).
+
+    Committed in chunks of :data:`REINDEX_CHUNK`, progress in ``store.import_state.reindexing``: a whole
+    rebuild takes minutes at 30k conversations, and search answers from each chunk as it lands. The caller
+    holds the write lock."""
     pending = store.archive.pending()
     if not pending:
         return 0
     log.info("indexing %d conversations left pending", len(pending))
-    batch = store.index.writer()
+    state = store.import_state
+    state.reindexing = Reindexing(total=len(pending), done=0)
     try:
-        for conv in store.archive.iter_ids(pending):
-            batch.put(index_document(conv), replace=True)
-    except BaseException:
-        batch.cancel()
-        raise
-    batch.commit()
-    store.archive.clear_pending(pending)
+        for start in range(0, len(pending), REINDEX_CHUNK):
+            chunk = pending[start : start + REINDEX_CHUNK]
+            batch = store.index.writer(parallel_after=PARALLEL_AFTER if len(chunk) > 2 * PARALLEL_AFTER else None)
+            try:
+                for conv in store.archive.iter_ids(chunk):
+                    batch.put(index_document(conv), replace=True)
+            except BaseException:
+                batch.cancel()
+                raise
+            batch.commit()
+            store.archive.clear_pending(chunk)
+            state.reindexing = Reindexing(total=len(pending), done=start + len(chunk))
+    finally:
+        state.reindexing = None
     return len(pending)
 
 
@@ -244,7 +260,10 @@ def import_all(store: HistoryStore, paths: list[Path]) -> list[ImportReport]:
     state = store.import_state
     state.last_error = None
     try:
-        reindex_pending(store)
+        with store.write_lock:
+            reindex_pending(store)
+    except StoreBusy:
+        pass  # another process writes: it indexes what is pending itself
     except Exception as exc:  # the index is repaired on the next run; keep serving
         log.exception("could not index pending conversations")
         state.last_error = f"indexing pending conversations failed: {exc}"

@@ -133,12 +133,21 @@ class SourceStatus(BaseModel):
     conversations: int | None
 
 
+class Reindexing(BaseModel):
+    """The search index being rebuilt from the archive (a new index version, a damaged or deleted index):
+    search answers meanwhile from the part already done."""
+
+    total: int
+    done: int
+
+
 class ImportState(BaseModel):
     running: bool
     path: str | None = None
     progress: float | None = Field(default=None, description="0..1 of the current file read")
     conversations_read: int = 0
     last_error: str | None = None
+    reindexing: Reindexing | None = None
 
 
 class HistoryStatus(BaseModel):
