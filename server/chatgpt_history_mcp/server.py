@@ -183,8 +183,8 @@ def create_server(settings: Settings) -> MCPServer:
         query: Annotated[
             str,
             Field(
-                description='Words to find (ranked, not all required), "exact phrase", -excluded, +required, '
-                "prefix*, code identifiers like parse_config or getUserProfile; CJK text works as typed"
+                description='Distinctive words (ranked, not all required), "exact phrase", -excluded, +required, '
+                "prefix*, identifiers (parse_config); CJK as typed; a pasted error works too"
             ),
         ],
         limit: Annotated[int, Field(ge=1, le=50, description="Conversations per page")] = 10,
@@ -197,7 +197,14 @@ def create_server(settings: Settings) -> MCPServer:
         ] = None,
         model: Annotated[str | None, Field(description="A model slug, e.g. gpt-4o")] = None,
     ) -> SearchPage:
-        """Search the ChatGPT history; one result per conversation, with its best matching messages and snippets."""
+        """Search the user's ChatGPT history: one result per conversation, best first.
+
+        Words are ranked, not all required, and other forms match (configure finds configuration); chats
+        with every word come first, then those where the words stand together as typed. A few short queries
+        of distinctive words beat one long sentence: try another wording if the first misses. Each result
+        lists its best matching messages: a snippet with the matched words in **bold**, and where the match
+        is (a message, or hidden from the transcript: canvas, web search, tool call, tool output). Read on
+        with get_conversation(conversation_id); a note says how a query was read when that matters."""
         try:
             return _store(ctx).search(
                 query,
