@@ -488,7 +488,7 @@ class FakeAccount:
 _WORDS = [
     "aardvark",
     "bagpipe",
-    "cobblestone",
+    "quillwort",  # not "cobblestone": the sample export says "cobblestones", which is the same word
     "dirigible",
     "eucalyptus",
     "flamingo",

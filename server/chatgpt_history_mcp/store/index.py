@@ -36,6 +36,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import PostingPool, SegmentWriter
 
 from chatgpt_history_mcp.store.analysis import index_terms
+from chatgpt_history_mcp.store.morphology import DEFAULT_LANGUAGE
 from chatgpt_history_mcp.store.query import Query
 from chatgpt_history_mcp.store.ranking import rank
 
@@ -230,11 +231,12 @@ class IndexDocument:
     title: str
     #: Texts by field (user, assistant, tool, hidden), one per message.
     texts: dict[str, list[str]]
-    language: str
     project_id: str | None
     models: Sequence[str]
     create_time: float | None
     update_time: float | None
+    #: The language the words are stemmed in (see :mod:`.morphology`).
+    language: str = DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True)
