@@ -630,6 +630,13 @@ def _visible_text(msg: Json | None) -> str:
     return "\n".join(t for t in texts if t).strip()
 
 
+def _seconds(value: Any) -> float:
+    """A message time as epoch seconds: a number, or ISO-8601 as some exports write it; 0.0 when absent."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return float(value or 0.0)
+
+
 def current_path_messages(conv: Json) -> list[PathMessage]:
     """Visible user/assistant messages from the root to ``current_node``."""
     mapping: dict[str, Json] = conv.get("mapping") or {}
@@ -649,9 +656,7 @@ def current_path_messages(conv: Json) -> list[PathMessage]:
         text = _visible_text(msg)
         if msg and text:
             out.append(
-                PathMessage(
-                    msg.get("id") or node["id"], msg["author"]["role"], text, float(msg.get("create_time") or 0.0)
-                )
+                PathMessage(msg.get("id") or node["id"], msg["author"]["role"], text, _seconds(msg.get("create_time")))
             )
     return out
 
