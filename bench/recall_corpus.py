@@ -153,8 +153,8 @@ class _Builder:
             display = {"content_type": "tether_browsing_display", "result": "", "summary": "", "assets": None}
             self._tool("web.run", display)
         elif kind == "browser":
-            call = {"content_type": "code", "language": "unknown", "text": f"search({json.dumps(turn[1])})"}
-            self._call("browser", call)
+            command = f"search({json.dumps(turn[1])})"
+            self._call("browser", {"content_type": "code", "language": "unknown", "text": command})
             self._tool("browser", {"content_type": "tether_browsing_display", "result": "", "summary": ""})
         else:
             raise ValueError(f"unknown turn kind {kind!r}")
