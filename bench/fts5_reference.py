@@ -3,7 +3,9 @@
     python bench/fts5_reference.py EXPORT.zip [--db PATH] [--repeat R]
 
 ``build`` streams the export's conversation files (flat memory), extracts the same
-messages as ``synth_export.current_path_messages`` and inserts them in one transaction.
+messages as ``synth_export.current_path_messages`` and inserts them in one transaction;
+``tokenize`` picks the FTS5 tokenizer (``bench/recall.py`` builds one with ``porter`` and one
+with ``trigram`` over several exports).
 ``run_queries`` runs ``QUERY_MIX`` as grouped queries (top 10 conversations by best
 bm25, via ``min(rank)``) and reports latency percentiles. ``QUERY_MIX`` entries carry both the user-facing
 syntax (``query``) and its FTS5 form (``fts5``) so another engine can reuse them.
@@ -21,7 +23,7 @@ import statistics
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 if __package__:
@@ -31,9 +33,10 @@ else:
 
 Query = dict[str, Any]
 
+UNICODE61 = "unicode61 remove_diacritics 2"
 SCHEMA = """CREATE VIRTUAL TABLE messages USING fts5(
     conversation_id UNINDEXED, message_id UNINDEXED, role UNINDEXED, create_time UNINDEXED,
-    title, text, tokenize = 'unicode61 remove_diacritics 2')"""
+    title, text, tokenize = '{tokenize}')"""
 # bm25() is refused inside an aggregate; the hidden ``rank`` column is bm25(messages).
 GROUPED = (
     "SELECT conversation_id, min(rank) AS score FROM messages "
@@ -148,20 +151,23 @@ def _rows(conv: dict[str, Any]) -> list[tuple[str, str, str, float, str, str]]:
     return [(cid, m.id, m.role, m.create_time, title, m.text) for m in current_path_messages(conv)]
 
 
-def build(zip_path: str, db_path: str, batch: int = 5000) -> dict[str, float]:
-    """Index the export into a fresh FTS5 database; returns timings (s) and counts."""
+def build(
+    zip_paths: str | Sequence[str], db_path: str, batch: int = 5000, *, tokenize: str = UNICODE61
+) -> dict[str, float]:
+    """Index the export(s) into a fresh FTS5 database; returns timings (s) and counts."""
     if os.path.exists(db_path):
         os.remove(db_path)
     t_start = time.perf_counter()
     con = sqlite3.connect(db_path, isolation_level=None)
-    con.execute(SCHEMA)
+    con.execute(SCHEMA.format(tokenize=tokenize))
     con.execute("BEGIN")
     sql = "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)"
     parse = insert = 0.0
     convs = 0
     rows: list[tuple[str, str, str, float, str, str]] = []
     total_rows = 0
-    it = iter_export(zip_path)
+    paths = [zip_paths] if isinstance(zip_paths, str) else zip_paths
+    it = (conv for path in paths for conv in iter_export(path))
     while True:
         t = time.perf_counter()
         conv = next(it, None)

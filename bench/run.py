@@ -1,12 +1,15 @@
 """The benchmark: our import and search against a SQLite FTS5 reference, on one synthetic export.
 
-    python bench/run.py N [--seed S] [--keep DIR] [--repeat R]
+    python bench/run.py N [--long] [--seed S] [--keep DIR] [--repeat R]
 
-Steps, all on the same data: the export of N conversations (cached under bench/out/), the FTS5 build and
-its query latency over ``QUERY_MIX``, our import in a fresh process (time, throughput, peak RSS, sizes),
-our search latency over the same queries, a re-import of the unchanged export, a re-import of a changed
-one (2 % of conversations continued, 1 % new), and the time from spawning ``serve`` over stdio to the
-``tools/list`` answer. Prints a table with the targets and writes bench/out/results-N.json.
+Steps, all on the same data: the export of N conversations (cached under bench/out/; ``--long`` for the
+profile with longer messages, see ``synth_export``), the FTS5 build and its query latency over
+``QUERY_MIX``, our import in a fresh process (time, throughput, peak RSS, sizes), our search latency over
+the same queries in process and, as an agent waits for it, through a real MCP stdio client
+(``search_conversations`` calls to ``serve`` on the imported store), a re-import of the unchanged export,
+a re-import of a changed one (2 % of conversations continued, 1 % new), and the time from spawning
+``serve`` over stdio to the ``tools/list`` answer. Prints a table with the targets and writes
+bench/out/results-N[-long].json.
 """
 
 from __future__ import annotations
@@ -34,12 +37,27 @@ from chatgpt_history_mcp.store.history import HistoryStore
 
 if __package__:
     from .fts5_reference import QUERY_MIX, _stats, build, run_queries
-    from .synth_export import END, GENERAL, _entry, _message, _text, iter_conversations, make_conversation, write_export
+    from .synth_export import (
+        DEFAULT,
+        END,
+        GENERAL,
+        LONG,
+        Profile,
+        _entry,
+        _message,
+        _text,
+        iter_conversations,
+        make_conversation,
+        write_export,
+    )
 else:  # run as a script
     from fts5_reference import QUERY_MIX, _stats, build, run_queries  # type: ignore[no-redef]
     from synth_export import (  # type: ignore[no-redef]
+        DEFAULT,
         END,
         GENERAL,
+        LONG,
+        Profile,
         _entry,
         _message,
         _text,
@@ -53,6 +71,12 @@ OUT = BENCH / "out"
 MARKER = "benchfollowupmarker"  # only in the messages the changed export adds
 MB = 1e6
 Json = dict[str, Any]
+#: Search over MCP stdio as an agent waits for it (issue 10): N -> (p95 ms, max ms).
+MCP_TARGETS: dict[int, tuple[float, float | None]] = {
+    1_000: (30.0, None),
+    10_000: (100.0, None),
+    30_000: (150.0, 500.0),
+}
 
 
 # --- exports ---------------------------------------------------------------------------------
@@ -83,7 +107,7 @@ def _shift(conv: Json, dt: float) -> None:
             node["message"]["create_time"] += dt
 
 
-def write_changed(out: Path, n: int, seed: int) -> None:
+def write_changed(out: Path, n: int, seed: int, profile: Profile = DEFAULT) -> None:
     """The same export, with ``changed_counts(n)`` conversations continued and new (newest first)."""
     n_mod, n_new = changed_counts(n)
     rng = random.Random(f"changed:{seed}")
@@ -92,23 +116,28 @@ def write_changed(out: Path, n: int, seed: int) -> None:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf, zf.open(_entry("conversations.json"), "w") as fh:
         fh.write(b"[")
         for j in range(n_new):
-            conv = make_conversation(n + j, 2 * n, seed)  # ids unseen in the export; moved after its newest
+            conv = make_conversation(n + j, 2 * n, seed, profile)  # ids unseen in the export; moved after its newest
             _shift(conv, END + (n_new - j) * 600 - conv["create_time"])
             fh.write(enc.encode(conv).encode() + b",")
-        for i, conv in enumerate(iter_conversations(n, seed)):
+        for i, conv in enumerate(iter_conversations(n, seed, profile)):
             if i in modified:
                 _continue(conv, rng)
             fh.write((b"," if i else b"") + enc.encode(conv).encode())
         fh.write(b"]")
 
 
-def ensure_exports(n: int, seed: int) -> tuple[Path, Path, Json]:
+def _suffix(profile: Profile) -> str:
+    return "" if profile is DEFAULT else f"-{profile.name}"
+
+
+def ensure_exports(n: int, seed: int, profile: Profile = DEFAULT) -> tuple[Path, Path, Json]:
     OUT.mkdir(exist_ok=True)
-    base, changed = OUT / f"export-{n}-s{seed}.zip", OUT / f"export-{n}-s{seed}-changed.zip"
+    stem = f"export-{n}-s{seed}{_suffix(profile)}"
+    base, changed = OUT / f"{stem}.zip", OUT / f"{stem}-changed.zip"
     timings: Json = {}
     writers: list[tuple[Path, Callable[[Path], object]]] = [
-        (base, lambda p: write_export(str(p), n, seed)),
-        (changed, lambda p: write_changed(p, n, seed)),
+        (base, lambda p: write_export(str(p), n, seed, profile=profile)),
+        (changed, lambda p: write_changed(p, n, seed, profile)),
     ]
     for path, write in writers:
         if path.exists():
@@ -139,6 +168,23 @@ def import_in_child(data_dir: Path, export: Path) -> Json:
     return result
 
 
+def _latency_report(per_query: list[Json]) -> Json:
+    kinds = dict.fromkeys(q["kind"] for q in per_query)
+    return {
+        "overall": _stats([t for q in per_query for t in q["times_ms"]]),
+        "by_kind": {k: _stats([t for q in per_query if q["kind"] == k for t in q["times_ms"]]) for k in kinds},
+        "per_query": per_query,
+    }
+
+
+def _role(q: Json) -> str | None:
+    filters = q.get("filters") or {}
+    if set(filters) - {"role"}:
+        raise ValueError(f"unsupported filter in {q}")
+    role: str | None = filters.get("role")
+    return role
+
+
 def search_latency(data_dir: Path, repeat: int) -> Json:
     """Like ``run_queries``: each query once untimed (warm), then ``repeat`` times timed."""
     t = time.perf_counter()
@@ -148,29 +194,59 @@ def search_latency(data_dir: Path, repeat: int) -> Json:
     first_ms = None
     try:
         for q in QUERY_MIX:
-            filters = q.get("filters") or {}
-            if set(filters) - {"role"}:
-                raise ValueError(f"unsupported filter in {q}")
+            role = _role(q)
             t = time.perf_counter()
-            page = store.search(q["query"], limit=10, role=filters.get("role"))
+            page = store.search(q["query"], limit=10, role=role)
             if first_ms is None:
                 first_ms = (time.perf_counter() - t) * 1000
             times = []
             for _ in range(repeat):
                 t = time.perf_counter()
-                store.search(q["query"], limit=10, role=filters.get("role"))
+                store.search(q["query"], limit=10, role=role)
                 times.append((time.perf_counter() - t) * 1000)
             per_query.append({"kind": q["kind"], "query": q["query"], "results": len(page.results), "times_ms": times})
     finally:
         store.close()
-    kinds = dict.fromkeys(q["kind"] for q in per_query)
-    return {
-        "open_s": open_s,
-        "first_query_ms": first_ms,
-        "overall": _stats([t for q in per_query for t in q["times_ms"]]),
-        "by_kind": {k: _stats([t for q in per_query if q["kind"] == k for t in q["times_ms"]]) for k in kinds},
-        "per_query": per_query,
-    }
+    return {"open_s": open_s, "first_query_ms": first_ms, **_latency_report(per_query)}
+
+
+def _serve_params(data_dir: Path) -> StdioServerParameters:
+    return StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "chatgpt_history_mcp", "serve"],
+        env={"CHATGPT_HISTORY_DATA_DIR": str(data_dir)},
+    )
+
+
+async def _mcp_latency(data_dir: Path, repeat: int) -> Json:
+    async with Client(_serve_params(data_dir)) as client:
+        t = time.perf_counter()
+        status = await client.call_tool("history_status", {})  # waits for the store to open
+        ready_s = time.perf_counter() - t
+        if status.is_error:
+            raise SystemExit(f"history_status failed over MCP: {status.content}")
+        per_query: list[Json] = []
+        for q in QUERY_MIX:
+            args: Json = {"query": q["query"], "limit": 10}
+            if role := _role(q):
+                args["role"] = role
+            first = await client.call_tool("search_conversations", args)  # untimed: warm, and checked
+            if first.is_error:
+                raise SystemExit(f"search_conversations {args} failed over MCP: {first.content}")
+            times = []
+            for _ in range(repeat):
+                t = time.perf_counter()
+                await client.call_tool("search_conversations", args)
+                times.append((time.perf_counter() - t) * 1000)
+            results = len((first.structured_content or {}).get("results", []))
+            per_query.append({"kind": q["kind"], "query": q["query"], "results": results, "times_ms": times})
+    return {"ready_s": ready_s, **_latency_report(per_query)}
+
+
+def mcp_search_latency(data_dir: Path, repeat: int) -> Json:
+    """Search latency as an agent waits for it: ``search_conversations`` over a real stdio client, each
+    query once untimed, then ``repeat`` times timed (the client's round trip, JSON-RPC and all)."""
+    return asyncio.run(_mcp_latency(data_dir, repeat))
 
 
 def check_changed(data_dir: Path, n: int) -> Json:
@@ -199,13 +275,8 @@ def check_changed(data_dir: Path, n: int) -> Json:
 
 
 async def _spawn_once(data_dir: Path) -> tuple[float, int]:
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=["-m", "chatgpt_history_mcp", "serve"],
-        env={"CHATGPT_HISTORY_DATA_DIR": str(data_dir)},
-    )
     t = time.perf_counter()
-    async with Client(params) as client:
+    async with Client(_serve_params(data_dir)) as client:
         tools = await client.list_tools()
         elapsed = time.perf_counter() - t
     return elapsed, len(tools.tools)
@@ -229,8 +300,9 @@ def _verdict(ok: bool) -> str:
 
 
 def print_report(r: Json) -> None:
-    n, fts, fq, imp, s, re1, re2, chk, sp = (
+    n, mcp, fts, fq, imp, s, re1, re2, chk, sp = (
         r["n"],
+        r["search_mcp"],
         r["fts5_build"],
         r["fts5_queries"],
         r["import"],
@@ -241,10 +313,14 @@ def print_report(r: Json) -> None:
         r["spawn"],
     )
     print(
-        f"\nchatgpt-history-mcp benchmark: N={n:,} conversations, seed {r['seed']}, repeat {r['repeat']}  "
+        f"\nchatgpt-history-mcp benchmark: N={n:,} conversations ({r['profile']} profile), seed {r['seed']}, "
+        f"repeat {r['repeat']}  "
         f"(Python {platform.python_version()}, {os.cpu_count()} CPUs)"
     )
-    print(f"export {r['export_bytes'] / MB:.1f} MB zip; generation: {r['generation']}")
+    print(
+        f"export {r['export_bytes'] / MB:.1f} MB zip, {r['export_json_bytes'] / n / 1e3:.1f} KB of JSON per "
+        f"conversation; generation: {r['generation']}"
+    )
     print(f"conversations {imp['conversations']:,}, messages {imp['messages']:,} (FTS5 rows {fts['messages']:,})")
 
     print("\n-- build / import --")
@@ -280,13 +356,19 @@ def print_report(r: Json) -> None:
     )
 
     print(f"\n-- search latency (ms), warm, {r['repeat']} repeats per query --")
-    print(f"{'kind':<11}{'FTS5 p50':>9}{'p95':>8}{'max':>8}   {'ours p50':>9}{'p95':>8}{'max':>8}")
+    print(
+        f"{'kind':<11}{'FTS5 p50':>9}{'p95':>8}{'max':>8}   {'ours p50':>9}{'p95':>8}{'max':>8}   "
+        f"{'MCP p50':>9}{'p95':>8}{'max':>8}"
+    )
     for kind, ours in [*s["by_kind"].items(), ("ALL", s["overall"])]:
         ref = fq["overall"] if kind == "ALL" else fq["by_kind"][kind]
+        over = mcp["overall"] if kind == "ALL" else mcp["by_kind"][kind]
         print(
             f"{kind:<11}{ref['p50_ms']:>9.2f}{ref['p95_ms']:>8.2f}{ref['max_ms']:>8.2f}   "
-            f"{ours['p50_ms']:>9.2f}{ours['p95_ms']:>8.2f}{ours['max_ms']:>8.2f}"
+            f"{ours['p50_ms']:>9.2f}{ours['p95_ms']:>8.2f}{ours['max_ms']:>8.2f}   "
+            f"{over['p50_ms']:>9.2f}{over['p95_ms']:>8.2f}{over['max_ms']:>8.2f}"
         )
+    print("(FTS5 and ours: in process; MCP: search_conversations over a stdio client, round trip)")
     after = r["search_after_changed"]["overall"]
     print(
         f"store open {s['open_s'] * 1000:.0f} ms, first query {s['first_query_ms']:.0f} ms; after the changed "
@@ -314,6 +396,11 @@ def print_report(r: Json) -> None:
         ("spawn to tools/list, empty dir", sp["empty"]["median_s"], 1.0, "s"),
         ("spawn to tools/list, imported store", sp["store"]["median_s"], 1.0, "s"),
     ]
+    for size, (p95, top) in MCP_TARGETS.items():
+        if size == n:
+            rows.append((f"search p95 over MCP (N={size:,})", mcp["overall"]["p95_ms"], p95, "ms"))
+            if top is not None:
+                rows.append((f"search max over MCP (N={size:,})", mcp["overall"]["max_ms"], top, "ms"))
     for name, value, target, unit in rows:
         print(f"{name:<38}{value:>10.3f} {unit:<3} <= {target:<6g} {_verdict(value <= target)}")
     if at:
@@ -331,9 +418,14 @@ def _source_stamp() -> float:
     return max(p.stat().st_mtime for p in Path(chatgpt_history_mcp.__file__).parent.rglob("*.py"))
 
 
-def run(n: int, seed: int, repeat: int, work: Path) -> Json:
+def _json_bytes(export: Path) -> int:
+    with zipfile.ZipFile(export) as zf:
+        return sum(i.file_size for i in zf.infolist() if i.filename.startswith("conversations"))
+
+
+def run(n: int, seed: int, repeat: int, work: Path, profile: Profile = DEFAULT) -> Json:
     stamp = _source_stamp()
-    export, changed, generation = ensure_exports(n, seed)
+    export, changed, generation = ensure_exports(n, seed, profile)
     data_dir, db = work / "store", work / "fts5.db"
     shutil.rmtree(data_dir, ignore_errors=True)
     print(f"export {export.name}: {generation}; FTS5 build …", file=sys.stderr, flush=True)
@@ -343,6 +435,8 @@ def run(n: int, seed: int, repeat: int, work: Path) -> Json:
     imp = import_in_child(data_dir, export)
     print("search …", file=sys.stderr, flush=True)
     s = search_latency(data_dir, repeat)
+    print("search over MCP stdio …", file=sys.stderr, flush=True)
+    mcp = mcp_search_latency(data_dir, repeat)
     print("re-imports …", file=sys.stderr, flush=True)
     re1 = import_in_child(data_dir, export)
     re2 = import_in_child(data_dir, changed)
@@ -354,16 +448,19 @@ def run(n: int, seed: int, repeat: int, work: Path) -> Json:
         raise SystemExit("the product's sources changed during the run; its numbers mix two versions: run it again")
     return {
         "n": n,
+        "profile": profile.name,
         "seed": seed,
         "repeat": repeat,
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "export_bytes": export.stat().st_size,
+        "export_json_bytes": _json_bytes(export),
         "generation": generation,
         "fts5_build": fts,
         "fts5_queries": fq,
         "import": imp,
         "search": s,
+        "search_mcp": mcp,
         "reimport_unchanged": re1,
         "reimport_changed": re2,
         "changed_check": chk,
@@ -380,18 +477,20 @@ def run(n: int, seed: int, repeat: int, work: Path) -> Json:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("n", type=int, help="number of conversations")
+    ap.add_argument("n", type=int, help="number of conversations (1000, 10000, 30000: the sizes with targets)")
+    ap.add_argument("--long", action="store_true", help="the corpus with longer messages (~25 KB per conversation)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--keep", type=Path, help="keep the store and FTS5 db in DIR (its store/ and fts5.db are replaced)")
     ap.add_argument("--repeat", type=int, default=5, help="timed runs per query")
     args = ap.parse_args(argv)
+    profile = LONG if args.long else DEFAULT
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-        results = run(args.n, args.seed, args.repeat, args.keep)
+        results = run(args.n, args.seed, args.repeat, args.keep, profile)
     else:
         with tempfile.TemporaryDirectory(prefix="chatgpt-history-bench-") as tmp:
-            results = run(args.n, args.seed, args.repeat, Path(tmp))
-    out = OUT / f"results-{args.n}.json"
+            results = run(args.n, args.seed, args.repeat, Path(tmp), profile)
+    out = OUT / f"results-{args.n}{_suffix(profile)}.json"
     out.write_text(json.dumps(results, indent=2))
     print_report(results)
     print(f"\nfull numbers: {out}")

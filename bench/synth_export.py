@@ -1,6 +1,6 @@
 """Synthetic ChatGPT data export for benchmarks (stdlib only, deterministic per seed).
 
-    python bench/synth_export.py N OUT.zip [--seed S] [--split K]
+    python bench/synth_export.py N OUT.zip [--seed S] [--split K] [--long]
 
 Writes a ZIP shaped like the official export (``conversations.json``, or
 ``conversations-000.json``... with ``--split K``), plus ``user.json`` and a stub
@@ -8,7 +8,9 @@ Writes a ZIP shaped like the official export (``conversations.json``, or
 system / custom-instruction nodes, reasoning (``thoughts``, ``reasoning_recap``),
 python tool turns (``code`` / ``execution_output``), ``multimodal_text`` user turns and,
 in ~10% of chats, an edit or regeneration branch off the current path.
-Conversation ``i`` depends only on ``(seed, i)`` and its slot in time.
+Conversation ``i`` depends only on ``(seed, i)``, its slot in time and the profile: ``--long`` writes the
+same kinds of conversations with longer messages (~2x the text, ~25 KB of JSON per conversation against
+~18 KB), closer to real exports, whose conversations run to 50-100 KB.
 """
 
 from __future__ import annotations
@@ -96,10 +98,28 @@ CJK = {"zh": _zipf(V.CHINESE, q=5), "ja": _zipf(V.JAPANESE, q=5)}
 # --- text ------------------------------------------------------------------------------
 
 
+class Profile(NamedTuple):
+    """Message lengths in prose tokens: ``min(cap, base + expovariate(1 / mean))``."""
+
+    name: str
+    user_base: int
+    user_mean: float
+    user_cap: int
+    assistant_base: int
+    assistant_mean: float
+    assistant_cap: int
+
+
+DEFAULT = Profile("default", 10, 14, 80, 80, 32, 400)
+LONG = Profile("long", 14, 36, 500, 140, 112, 1800)
+PROFILES = {p.name: p for p in (DEFAULT, LONG)}
+
+
 class _Style(NamedTuple):
     topics: list[_Pool]
     tech: bool
     lang: str  # "en", "zh" or "ja"
+    profile: Profile
 
 
 def _tokens(rng: random.Random, st: _Style, k: int) -> list[str]:
@@ -240,7 +260,8 @@ def _code(rng: random.Random, lang: str | None = None) -> tuple[str, str]:
 
 
 def _user_text(rng: random.Random, st: _Style) -> str:
-    k = min(80, 10 + int(rng.expovariate(1 / 14)))
+    p = st.profile
+    k = min(p.user_cap, p.user_base + int(rng.expovariate(1 / p.user_mean)))
     text = (" " if st.lang == "en" else "").join(_sentences(rng, st, k, question=0.5))
     if st.tech and rng.random() < 0.15:
         text += f" I'm calling `{_ident(rng)}` and it fails."
@@ -248,7 +269,8 @@ def _user_text(rng: random.Random, st: _Style) -> str:
 
 
 def _assistant_text(rng: random.Random, st: _Style) -> str:
-    k = min(400, 80 + int(rng.expovariate(1 / 32)))
+    p = st.profile
+    k = min(p.assistant_cap, p.assistant_base + int(rng.expovariate(1 / p.assistant_mean)))
     sep = " " if st.lang == "en" else ""
     sents = _sentences(rng, st, k)
     parts: list[str] = []
@@ -470,15 +492,15 @@ def _gizmos(seed: int) -> tuple[list[str], list[str]]:
     return projects, gpts
 
 
-def make_conversation(i: int, n: int, seed: int = 0) -> Json:
+def make_conversation(i: int, n: int, seed: int = 0, profile: Profile = DEFAULT) -> Json:
     """Conversation ``i`` of ``n`` (index 0 is the newest)."""
-    rng = random.Random(f"{seed}:{i}")
+    rng = random.Random(f"{seed}:{i}" if profile is DEFAULT else f"{seed}:{i}:{profile.name}")
     projects, gpts = _gizmos(seed)
     t0 = START + (n - 1 - i + rng.random()) / n * (END - START)
     r = rng.random()
     lang = "zh" if r < 0.02 else "ja" if r < 0.03 else "en"
     topics = rng.choices(TOPIC_NAMES, cum_weights=TOPIC_CUM, k=1 + (rng.random() < 0.3))
-    st = _Style([TOPICS[t] for t in topics], topics[0] in V.TECH_TOPICS, lang)
+    st = _Style([TOPICS[t] for t in topics], topics[0] in V.TECH_TOPICS, lang, profile)
     slug = _pick_model(rng, t0)
     gizmo = gizmo_type = None
     r = rng.random()
@@ -569,10 +591,10 @@ def make_conversation(i: int, n: int, seed: int = 0) -> Json:
     }
 
 
-def iter_conversations(n: int, seed: int = 0) -> Iterator[Json]:
+def iter_conversations(n: int, seed: int = 0, profile: Profile = DEFAULT) -> Iterator[Json]:
     """The ``n`` conversations of the export, newest first."""
     for i in range(n):
-        yield make_conversation(i, n, seed)
+        yield make_conversation(i, n, seed, profile)
 
 
 # --- the visible current path ----------------------------------------------------------
@@ -608,6 +630,13 @@ def _visible_text(msg: Json | None) -> str:
     return "\n".join(t for t in texts if t).strip()
 
 
+def _seconds(value: Any) -> float:
+    """A message time as epoch seconds: a number, or ISO-8601 as some exports write it; 0.0 when absent."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return float(value or 0.0)
+
+
 def current_path_messages(conv: Json) -> list[PathMessage]:
     """Visible user/assistant messages from the root to ``current_node``."""
     mapping: dict[str, Json] = conv.get("mapping") or {}
@@ -627,9 +656,7 @@ def current_path_messages(conv: Json) -> list[PathMessage]:
         text = _visible_text(msg)
         if msg and text:
             out.append(
-                PathMessage(
-                    msg.get("id") or node["id"], msg["author"]["role"], text, float(msg.get("create_time") or 0.0)
-                )
+                PathMessage(msg.get("id") or node["id"], msg["author"]["role"], text, _seconds(msg.get("create_time")))
             )
     return out
 
@@ -648,11 +675,11 @@ def _entry(name: str) -> zipfile.ZipInfo:
     return info
 
 
-def write_export(out: str, n: int, seed: int = 0, split: int = 1) -> dict[str, float]:
+def write_export(out: str, n: int, seed: int = 0, split: int = 1, profile: Profile = DEFAULT) -> dict[str, float]:
     """Write the export ZIP; returns conversation, node and JSON byte counts."""
     names = ["conversations.json"] if split <= 1 else [f"conversations-{k:03d}.json" for k in range(split)]
     per = -(-n // len(names))
-    convs = iter_conversations(n, seed)
+    convs = iter_conversations(n, seed, profile)
     stats: dict[str, float] = {"conversations": 0, "nodes": 0, "json_bytes": 0}
     enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -688,9 +715,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("out", help="output ZIP path")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--split", type=int, default=1, help="spread over K conversations-NNN.json")
+    ap.add_argument("--long", action="store_true", help="longer messages (~25 KB per conversation)")
     args = ap.parse_args(argv)
     t = time.perf_counter()
-    stats = write_export(args.out, args.n, args.seed, args.split)
+    stats = write_export(args.out, args.n, args.seed, args.split, LONG if args.long else DEFAULT)
     stats["seconds"] = round(time.perf_counter() - t, 2)
     json.dump(stats, sys.stdout)
     print()
