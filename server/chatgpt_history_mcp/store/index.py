@@ -273,9 +273,13 @@ class _Snapshot:
     def _per_segment(self, key: str, read: Any, dtype: Any) -> Any:
         parts = []
         for leaf, _ in self.leaves:
-            cache_key = (leaf.segment().segment_id(), key)
+            # Segment ids are random names: the folder and size make a key no other index shares.
+            folder = getattr(leaf.storage(), "folder", "")
+            cache_key = (folder, leaf.segment().segment_id(), leaf.doc_count_all(), key)
             part = _SEGMENT_CACHE.get(cache_key)
             if part is None:
+                if len(_SEGMENT_CACHE) > _SEGMENT_CACHE_LIMIT:
+                    _SEGMENT_CACHE.clear()
                 part = _SEGMENT_CACHE[cache_key] = np.asarray(read(leaf), dtype=dtype)
             parts.append(part)
         return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
@@ -403,7 +407,8 @@ class _Posted(NamedTuple):
 
 
 #: Field lengths and time columns of segments, by (segment id, what): segments never change once written.
-_SEGMENT_CACHE: dict[tuple[str, str], Any] = {}
+_SEGMENT_CACHE: dict[tuple[str, str, int, str], Any] = {}
+_SEGMENT_CACHE_LIMIT = 512
 
 
 def _blocks(matcher: Any, only: list[int] | None = None) -> Iterator[tuple[Any, Any, Sequence[bytes]]]:

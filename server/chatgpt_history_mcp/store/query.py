@@ -132,8 +132,14 @@ def _prefix(text: str) -> Unit:
 
 
 def _is_sign(bare: str) -> bool:
-    """``-word``/``+word`` is an operator; ``--verbose``, ``-5``, ``+`` and ``-`` are text."""
-    return len(bare) > 1 and bare[0] in "+-" and (bare[1].isalpha() or bare[1] == '"')
+    """``-word``/``+word`` is an operator; command-line flags are text: ``--verbose``, ``-i``, ``-d``,
+    ``-print0``, ``-5`` (one letter, or letters with digits), and so are ``+`` and ``-`` alone."""
+    if len(bare) < 2 or bare[0] not in "+-":
+        return False
+    if bare[1] == '"':
+        return True
+    word = bare[1:]
+    return word.endswith("*") or (len(word) > 1 and word.isalpha())
 
 
 def parse_query(text: str) -> Query:
