@@ -230,19 +230,19 @@ class Document:
         member = json.dumps(key, ensure_ascii=False) + ": " + self._render(value, indent)
         close = node.end - 1
         anchor = _strip_back(text, close)  # after the last token (a value, a comma or a comment) before "}"
-        edits: list[tuple[int, str]] = []
         last = node.members[-1] if node.members else None
         trailing = last is not None and last.comma_end is not None
-        if last is not None and not trailing:
-            edits.append((last.value.end, ","))
         if anchor <= node.start + 1:
             # An empty object: the member on a line of its own, the closing brace on the next.
             closing = self.newline + _line_indent(text, node.start) if "\n" not in text[node.start : node.end] else ""
-            edits.append((node.start + 1, self.newline + indent + member + closing))
-        else:
-            edits.append((anchor, self.newline + indent + member + ("," if trailing else "")))
-        for position, insert in sorted(edits, reverse=True):
-            text = text[:position] + insert + text[position:]
+            return text[: node.start + 1] + self.newline + indent + member + closing + text[node.start + 1 :]
+        if "\n" not in text[node.start : node.end]:  # a one-line object stays on one line
+            member = json.dumps(key, ensure_ascii=False) + ": " + json.dumps(value, ensure_ascii=False)
+            return text[:anchor] + (" " if trailing else ", ") + member + ("," if trailing else "") + text[anchor:]
+        insert = self.newline + indent + member + ("," if trailing else "")
+        text = text[:anchor] + insert + text[anchor:]
+        if last is not None and not trailing:  # the comma the new member needs, right after the last value
+            text = text[: last.value.end] + "," + text[last.value.end :]
         return text
 
 
@@ -263,8 +263,8 @@ def _remove(text: str, members: list[Member], index: int) -> str:
         return text[:start] + text[member.value.end :]
     comma_end = members[index - 1].comma_end
     assert comma_end is not None  # a member that is not the last one is followed by a comma
-    start = max(start, comma_end)
-    return text[: comma_end - 1] + text[comma_end:start] + text[member.value.end :]
+    kept = text[comma_end:start] if own_line else ""  # on the previous member's line: its comments stay
+    return text[: comma_end - 1] + kept + text[member.value.end :]
 
 
 def _strip_back(text: str, position: int) -> int:
