@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
+import site
+import subprocess
 import sys
 import tomllib
 from collections.abc import Callable
@@ -17,10 +20,11 @@ import json5
 import pytest
 from mcp import Client, StdioServerParameters
 
+from chatgpt_history_mcp import __version__
 from chatgpt_history_mcp.cli import main
 from chatgpt_history_mcp.install.hosts import HOSTS, Place
 from outside import console_script
-from sample import SAMPLE
+from sample import REPO, SAMPLE
 from servers import TOOLS
 
 SCRIPT = console_script("chatgpt-history-mcp")
@@ -357,6 +361,35 @@ def test_list_shows_which_hosts_are_here_and_configured(home: Path, capsys: pyte
     assert "codex at" in rows["codex"]
     assert 'yes ("chatgpt-history"' in rows["gemini"]
     assert rows["windsurf"].split()[1:3] == ["no", "no"]
+
+
+@pytest.mark.anyio
+async def test_under_uvx_the_entry_runs_uvx_with_this_version(home: Path, tmp_path: Path) -> None:
+    """uvx runs tools from environments in uv's cache, which uv may prune: the entry names uvx, not that path."""
+    cached = tmp_path / "cache" / "uv" / "archive-v0" / "f3Kq"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(cached)], check=True, timeout=120)
+    python = next(p for p in (cached / "bin" / "python", cached / "Scripts" / "python.exe") if p.exists())
+    uvx = home / "bin" / "uvx"  # runs `uvx chatgpt-history-mcp@V ARGS` as the installed script would
+    uvx.write_text(f'#!/bin/sh\nshift\nexec "{SCRIPT}" "$@"\n')
+    uvx.chmod(0o755)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "server"), *site.getsitepackages()])}
+    data = tmp_path / "data"
+    done = subprocess.run(
+        [str(python), "-m", "chatgpt_history_mcp", "install", "cursor", "--data-dir", str(data)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    entry = json.loads((home / ".cursor" / "mcp.json").read_text())["mcpServers"]["chatgpt-history"]
+    assert entry == {
+        "command": str(uvx),
+        "args": [f"chatgpt-history-mcp@{__version__}", "serve", "--data-dir", str(data)],
+    }
+    async with Client(StdioServerParameters(command=entry["command"], args=entry["args"])) as client:
+        assert {t.name for t in (await client.list_tools()).tools} == TOOLS
 
 
 # ------------------------------------------------------------------------------------------ Claude Code's CLI

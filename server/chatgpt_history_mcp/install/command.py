@@ -9,18 +9,22 @@ when it is installed, else through its file.
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from chatgpt_history_mcp import __version__
 from chatgpt_history_mcp.install.config import ConfigFile, backup, diff, write
 from chatgpt_history_mcp.install.errors import InstallError
 from chatgpt_history_mcp.install.hosts import HOSTS, Host, Place, Scope, matches, this_place
 from chatgpt_history_mcp.settings import Settings
 
 SCRIPT = "chatgpt-history-mcp"
+#: Where ``uvx`` keeps the environments it runs tools in: uv's cache (``…/uv/archive-v0/<id>``).
+UV_CACHE_ENVIRONMENT = re.compile(r"[\\/]archive-v\d+[\\/]")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -32,18 +36,25 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             raise InstallError(f"name a host: chatgpt-history-mcp install HOST ({', '.join(HOSTS)}), or --list")
         host = HOSTS[args.host]
         if args.command == "install":
-            return _install(host, place, args, server_command(settings))
+            return _install(host, place, args, server_command(settings, place))
         return _uninstall(host, place, args)
     except InstallError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
 
-def server_command(settings: Settings) -> list[str]:
-    """This installation's server as a host starts it: the console script beside this Python, by absolute path."""
+def server_command(settings: Settings, place: Place) -> list[str]:
+    """This installation's server as a host starts it: the console script beside this Python, by absolute path;
+    under ``uvx``, whose environments live in uv's cache and may be pruned, ``uvx`` with this exact version."""
     suffix = ".exe" if sys.platform == "win32" else ""
     script = Path(sys.executable).absolute().parent / (SCRIPT + suffix)  # not resolved: a venv's python is a link
-    program = [str(script)] if script.is_file() else [str(Path(sys.executable).absolute()), "-m", "chatgpt_history_mcp"]
+    uvx = place.on_path("uvx")
+    if UV_CACHE_ENVIRONMENT.search(sys.prefix) and uvx:
+        program = [uvx, f"{SCRIPT}@{__version__}"]
+    elif script.is_file():
+        program = [str(script)]
+    else:
+        program = [str(Path(sys.executable).absolute()), "-m", "chatgpt_history_mcp"]
     command = [*program, "serve", "--data-dir", str(settings.data_dir.absolute())]
     for export in settings.exports:
         if not export.exists():
