@@ -1,23 +1,23 @@
 """The MCP hosts `install` knows: where each keeps its servers, under which key, in which shape.
 
-Checked against each host's own documentation (December 2026):
+Taken from each host's own documentation as published in December 2026 (read through copies of those pages; none
+of these hosts runs on the machine the tests run on, so the tests check the files against these shapes):
 
-- Claude Desktop (modelcontextprotocol.io quickstart, Claude Help Center "Getting started with local MCP servers"):
-  ``claude_desktop_config.json`` in Electron's appData folder: ``~/Library/Application Support/Claude`` (macOS),
-  ``%APPDATA%\\Claude`` (Windows), ``$XDG_CONFIG_HOME/Claude`` or ``~/.config/Claude`` (Linux builds);
-  ``mcpServers.<name> = {command, args, env}``; read with ``JSON.parse`` (plain JSON, no comments).
-- Claude Code (docs.anthropic.com/en/docs/claude-code/mcp): ``claude mcp add --scope user|project <name> --
-  <command> [args…]``; user scope is ``mcpServers`` at the top of ``~/.claude.json``
-  (``$CLAUDE_CONFIG_DIR/.claude.json`` when that is set), project scope is ``.mcp.json`` at the project root;
-  entries are
+- Claude Desktop (modelcontextprotocol.io "Connect to local MCP servers"): ``claude_desktop_config.json`` in
+  Electron's appData folder: ``~/Library/Application Support/Claude`` (macOS), ``%APPDATA%\\Claude`` (Windows),
+  ``$XDG_CONFIG_HOME/Claude`` or ``~/.config/Claude`` (Linux builds, unofficial); ``mcpServers.<name> =
+  {command, args, env}``; read with ``JSON.parse`` (plain JSON, no comments).
+- Claude Code (code.claude.com/docs/en/mcp): ``claude mcp add --scope user|project <name> -- <command> [args…]``;
+  user scope is ``mcpServers`` at the top of ``~/.claude.json`` (``$CLAUDE_CONFIG_DIR/.claude.json`` when that
+  is set, code.claude.com/docs/en/env-vars), project scope is ``.mcp.json`` at the project root; entries are
   ``{"type": "stdio", command, args, env}``.
-- Cursor (docs.cursor.com/context/model-context-protocol): ``~/.cursor/mcp.json``, ``mcpServers``.
+- Cursor (cursor.com/docs/mcp): ``~/.cursor/mcp.json``, ``mcpServers``.
 - VS Code (code.visualstudio.com/docs/copilot/reference/mcp-configuration): the user profile's ``mcp.json`` in
   the user folder (``~/Library/Application Support/Code/User``, ``%APPDATA%\\Code\\User``, ``~/.config/Code/User``),
   top-level ``servers``, stdio entries ``{"type": "stdio", command, args, env}``; the file is JSONC.
 - Windsurf (docs.windsurf.com/windsurf/cascade/mcp): ``~/.codeium/windsurf/mcp_config.json``, ``mcpServers``.
-- Codex CLI (github.com/openai/codex docs/config.md): ``~/.codex/config.toml`` (``$CODEX_HOME`` when set),
-  ``[mcp_servers.<name>]`` with ``command``, ``args``, ``env``.
+- Codex CLI (developers.openai.com/codex: config-basic, environment-variables): ``~/.codex/config.toml``
+  (``$CODEX_HOME`` when set), ``[mcp_servers.<name>]`` with ``command``, ``args``, ``env``.
 - Gemini CLI (github.com/google-gemini/gemini-cli docs/tools/mcp-server.md, docs/cli/configuration.md):
   ``~/.gemini/settings.json``, ``mcpServers.<name> = {command, args, env, …}``; comments are allowed there.
 """
@@ -92,8 +92,10 @@ class Host:
         if self.program and (found := place.on_path(self.program)):
             return f"{self.program} at {found}"
         folder = self.config_path(place).parent
-        if self.id == "claude-code":
-            folder = place.home / ".claude"
+        if self.id == "claude-code":  # ~/.claude.json sits in the home folder; Claude Code's own folder tells
+            folder = (
+                Path(place.env["CLAUDE_CONFIG_DIR"]) if place.env.get("CLAUDE_CONFIG_DIR") else place.home / ".claude"
+            )
         if folder.is_dir() and folder != place.home:
             return f"{folder} exists"
         return None
