@@ -340,6 +340,12 @@ def test_a_broken_toml_config_is_refused(home: Path, capsys: pytest.CaptureFixtu
     assert path.read_text() == "model = \n"
 
 
+def test_project_scope_is_claude_codes_alone(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(capsys, "install", "cursor", "--scope", "project")
+    assert code == 2 and "--scope project is for claude-code" in err
+    assert not (home / ".cursor").exists()
+
+
 def test_a_missing_export_is_refused(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = cli(capsys, "install", "cursor", "--export", str(home / "nope.zip"))
     assert code == 2 and "nope.zip does not exist" in err

@@ -35,6 +35,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.host is None:
             raise InstallError(f"name a host: chatgpt-history-mcp install HOST ({', '.join(HOSTS)}), or --list")
         host = HOSTS[args.host]
+        if args.scope == "project" and host.id != "claude-code":
+            raise InstallError(f"--scope project is for claude-code; {host.title} has one config per user")
         if args.command == "install":
             return _install(host, place, args, server_command(settings, place))
         return _uninstall(host, place, args)
