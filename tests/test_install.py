@@ -23,7 +23,7 @@ from mcp import Client, StdioServerParameters
 from chatgpt_history_mcp import __version__
 from chatgpt_history_mcp.cli import main
 from chatgpt_history_mcp.install.hosts import HOSTS, Place
-from outside import console_script
+from outside import NODE_MODULES, READ_CONFIG_JS, console_script, missing, node_package
 from sample import REPO, SAMPLE
 from servers import TOOLS
 
@@ -261,6 +261,43 @@ async def test_install_writes_one_entry_that_starts_the_server(
     assert path.read_bytes() == case.seed.encode()
     code, out, _ = cli(capsys, "uninstall", case.host)
     assert code == 0 and "nothing changed" in out
+
+
+#: The parser each JSON host reads its file with (tests/outside/read_config.mjs). Cursor, a VS Code fork whose
+#: docs do not say, is read as VS Code reads JSONC.
+HOST_PARSERS = {
+    "claude-desktop": "json",
+    "claude-code": "json",
+    "cursor": "jsonc",
+    "vscode": "jsonc",
+    "windsurf": "json",
+    "gemini": "strip-json-comments",
+}
+
+
+@pytest.fixture(scope="module")
+def read_config() -> list[str]:
+    """``node read_config.mjs``, found on the PATH before a test empties it."""
+    command = node_package(READ_CONFIG_JS)
+    if not (NODE_MODULES / "jsonc-parser").is_dir():
+        missing("jsonc-parser is missing: run `npm ci --prefix tests/outside --ignore-scripts`")
+    return command
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.host in HOST_PARSERS], ids=list(HOST_PARSERS))
+def test_the_hosts_own_parser_reads_the_result(
+    case: Case, read_config: list[str], home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = home / case.relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(case.seed)
+    assert cli(capsys, "install", case.host, "--export", str(SAMPLE))[0] == 0
+    read = subprocess.run(
+        [*read_config, HOST_PARSERS[case.host], str(path)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert read.returncode == 0, read.stderr
+    assert json.loads(read.stdout) == case.parse(path.read_text(encoding="utf-8"))
+    assert json.loads(read.stdout)[HOSTS[case.host].container]["chatgpt-history"]["command"] == SCRIPT
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.host for c in CASES])
