@@ -18,11 +18,14 @@ from typing import Any
 
 import json5
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mcp import Client, StdioServerParameters
 
 from chatgpt_history_mcp import __version__
 from chatgpt_history_mcp.cli import main
 from chatgpt_history_mcp.install.hosts import HOSTS, Place
+from chatgpt_history_mcp.install.jsonc import Document
 from outside import NODE_MODULES, READ_CONFIG_JS, console_script, missing, node_package
 from sample import REPO, SAMPLE
 from servers import TOOLS
@@ -578,3 +581,38 @@ def test_the_command_line_lists_install_among_its_commands(capsys: pytest.Captur
         main(["install", "--help"])
     out = capsys.readouterr().out
     assert all(host in out for host in HOSTS) and "--dry-run" in out and "--force" in out
+
+
+# ---------------------------------------------------------------------------------------- the JSONC editor
+
+_keys = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8)
+_scalars = st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.text(max_size=8)
+_values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_keys, inner, max_size=3))
+
+
+@settings(deadline=None)  # a shared machine: the time per example says nothing here
+@given(
+    servers=st.dictionaries(_keys.filter(lambda k: k != "ours"), _values, max_size=4),
+    others=st.dictionaries(_keys.filter(lambda k: k != "servers"), _values, max_size=3),
+    indent=st.sampled_from([None, 2, 4, "\t"]),
+    trailing=st.booleans(),
+    comment=st.booleans(),
+)
+def test_any_json_file_keeps_its_content_through_add_and_remove(
+    servers: dict[str, Any], others: dict[str, Any], indent: int | str | None, trailing: bool, comment: bool
+) -> None:
+    text = json.dumps({**others, "servers": servers}, indent=indent, ensure_ascii=False)
+    if trailing and servers and indent is not None:  # a trailing comma after the last server, as JSONC allows
+        head, _, tail = text.rpartition("}")
+        head, _, rest = head.rpartition("}")
+        text = head + "}" + rest + "}" + tail
+    if comment and indent is not None:
+        text = text.replace("\n", " // note\n", 1)
+    entry = {"type": "stdio", "command": "/bin/x", "args": ["serve"]}
+    added = Document(text, "f").with_member("servers", "ours", entry)
+    assert json5.loads(added) == {**others, "servers": {**servers, "ours": entry}}
+    removed = Document(added, "f").without_member("servers", "ours")
+    if servers:
+        assert removed == text
+    else:  # an empty object keeps the line break the new member brought
+        assert json5.loads(removed) == json5.loads(text)
