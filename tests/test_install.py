@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 import site
 import subprocess
 import sys
@@ -401,12 +402,12 @@ def test_list_shows_which_hosts_are_here_and_configured(home: Path, capsys: pyte
     assert cli(capsys, "install", "gemini")[0] == 0
     code, out, _ = cli(capsys, "install", "--list")
     assert code == 0
-    rows = {line.split()[0]: line for line in out.splitlines()[1:]}
+    rows = {cells[0]: cells[1:] for cells in (re.split(r"\s{2,}", line) for line in out.splitlines()[1:])}
     assert set(rows) == set(HOSTS)
-    assert "yes" in rows["cursor"].split(str(home / ".cursor" / "mcp.json"))[0].split("exists")[0]
-    assert "codex at" in rows["codex"]
-    assert 'yes ("chatgpt-history"' in rows["gemini"]
-    assert rows["windsurf"].split()[1:3] == ["no", "no"]
+    assert rows["cursor"] == [f"yes ({home / '.cursor'} exists)", "no", str(home / ".cursor" / "mcp.json")]
+    assert rows["codex"][0] == f"yes (codex at {fake})"
+    assert rows["gemini"][1].startswith('yes ("chatgpt-history": ') and SCRIPT in rows["gemini"][1]
+    assert rows["windsurf"] == ["no", "no", str(home / ".codeium" / "windsurf" / "mcp_config.json")]
 
 
 @pytest.mark.anyio
