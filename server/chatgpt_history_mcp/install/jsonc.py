@@ -172,10 +172,6 @@ class Document:
         self.newline = "\r\n" if "\r\n" in text else "\n"
         self.unit = _indent_unit(text)
 
-    def get(self, container: str, name: str) -> Any:
-        box = self._container(container)
-        return None if box is None else box.value.get(name)
-
     def entries(self, container: str) -> dict[str, Any]:
         box = self._container(container)
         return {} if box is None else dict(box.value)
