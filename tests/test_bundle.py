@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -43,7 +44,7 @@ FIRST_START_TIMEOUT = 600.0
 #: Later starts reuse the bundle's environment: about a second, plus the server's own start.
 LATER_START_TIMEOUT = 60.0
 #: The few files the bundle's pyproject.toml builds from, beside the package's sources.
-BUNDLE_FILES = {"manifest.json", "pyproject.toml", "README.md", "LICENSE", "examples/sample-export.zip"}
+BUNDLE_FILES = {"manifest.json", "pyproject.toml", "uv.lock", "README.md", "LICENSE", "examples/sample-export.zip"}
 #: Kept from this process's environment: how to reach PyPI (proxies, certificates, uv's own settings) and
 #: what Windows programs need.
 PASS_THROUGH = {
@@ -188,6 +189,24 @@ class Host:
                 yield Started(client, tools, time.monotonic() - started, log)
 
 
+def installed_versions(venv: Path) -> dict[str, str]:
+    """What an environment holds: its distributions and their versions, by normalized name."""
+    found = {}
+    for metadata in venv.glob("lib*/**/site-packages/*.dist-info/METADATA"):
+        fields = dict(
+            line.split(": ", 1) for line in metadata.read_text(encoding="utf-8").splitlines()[:3] if ": " in line
+        )
+        found[re.sub(r"[-_.]+", "-", fields["Name"]).lower()] = fields["Version"]
+    return found
+
+
+def locked_versions(lock: Path, names: set[str]) -> dict[str, str]:
+    """The versions uv.lock pins for ``names`` (markers decide which of its packages a platform installs)."""
+    packages = tomllib.loads(lock.read_text(encoding="utf-8"))["package"]
+    pinned = {p["name"]: p.get("version") for p in packages}
+    return {name: pinned.get(name, "not in uv.lock") for name in names}
+
+
 @pytest.fixture(scope="module")
 def host(uv: str, installed: Path, tmp_path_factory: pytest.TempPathFactory) -> Host:
     return Host(uv, installed, tmp_path_factory.mktemp("host-env"))
@@ -252,6 +271,8 @@ def test_the_settings_reach_the_server_as_the_host_passes_them(manifest: dict[st
     }
     # A list spreads into args only as a whole argument; a path may hold spaces, so no shell in between.
     assert config["args"][-2:] == ["--export", "${user_config.exports}"]
+    # The first start installs what uv.lock pins (the tested versions), never a fresh resolution.
+    assert config["command"] == "uv" and config["args"][:2] == ["run", "--frozen"]
     assert not any("session_token" in arg for arg in config["args"])
 
 
@@ -284,6 +305,9 @@ async def test_the_bundle_starts_as_the_host_starts_it(host: Host, tmp_path: Pat
         assert found.structured_content["results"][0]["conversation_id"] == SOURDOUGH
     print(f"\nfirst start (installs the environment): {server.seconds:.1f}s to tools/list")
     assert (host.folder / ".venv").is_dir(), "uv keeps the environment in the bundle's folder"
+    versions = installed_versions(host.folder / ".venv")
+    assert versions.pop("chatgpt-history-mcp") == __version__
+    assert versions == locked_versions(host.folder / "uv.lock", set(versions))  # the tested versions, each of them
 
     # Started again, as on every Claude Desktop launch: the environment is reused; the settings changed.
     again = {**settings, "allow_send": True, "session_token": "a-session-token-from-the-keychain"}

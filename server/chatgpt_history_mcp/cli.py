@@ -1,5 +1,5 @@
 """The command line: ``serve`` (default, MCP over stdio), ``import``, ``search``, ``status``, ``demo``, ``sync``,
-``memories``, ``automations``, ``send``, ``login``, ``logout``.
+``memories``, ``automations``, ``send``, ``login``, ``logout``, ``install``, ``uninstall``.
 
 Like the MCP server, it only translates arguments into store calls and prints the answers.
 """
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 import anyio
 
 from chatgpt_history_mcp import __version__
+from chatgpt_history_mcp.install.arguments import add_commands as add_install_commands
 from chatgpt_history_mcp.settings import ENV_ALLOW_SEND, ENV_DATA_DIR, ENV_EXPORTS, Settings
 from chatgpt_history_mcp.sources.export import ExportError
 from chatgpt_history_mcp.store.errors import BadArgument
@@ -122,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
         "login", parents=[common], help="store the __Secure-next-auth.session-token cookie (read from stdin)"
     )
     sub.add_parser("logout", parents=[common], help="forget the stored session token")
+    add_install_commands(sub, common)
     return parser
 
 
@@ -220,6 +222,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_demo()
     if command in ("login", "logout"):
         return _login(settings) if command == "login" else _logout(settings)
+    if command in ("install", "uninstall"):
+        from chatgpt_history_mcp.install.command import run as run_install
+
+        return run_install(args, settings)
 
     from chatgpt_history_mcp.store.history import HistoryStore
 

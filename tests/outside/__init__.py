@@ -1,5 +1,6 @@
-"""Outside clients the tests run against the server: the MCP Inspector CLI and the MCPB tools (pinned in
-``package.json`` beside this file, installed by ``npm ci --prefix tests/outside --ignore-scripts``), and ``uv``.
+"""Outside clients the tests run against the server: the MCP Inspector CLI, the MCPB tools and the JSON parsers
+hosts read their configs with (pinned in ``package.json`` beside this file, installed by
+``npm ci --prefix tests/outside --ignore-scripts``), and ``uv``.
 
 Without them the tests that need them skip, so ``pytest`` passes on a machine with only Python; with
 ``CHATGPT_HISTORY_OUTSIDE_CLIENTS=required`` (as ``.ci/run`` sets) they fail instead.
@@ -25,6 +26,8 @@ INSPECTOR_JS = NODE_MODULES / "@modelcontextprotocol" / "inspector" / "clients" 
 MCPB_JS = NODE_MODULES / "@anthropic-ai" / "mcpb" / "dist" / "cli" / "cli.js"
 #: Resolves a bundle's mcp_config with the host's own substitution code.
 HOST_CONFIG_JS = OUTSIDE / "host_config.mjs"
+#: Reads a host's config file with the JSON parser that host uses (jsonc-parser, strip-json-comments, JSON.parse).
+READ_CONFIG_JS = OUTSIDE / "read_config.mjs"
 
 
 def required() -> bool:

@@ -1,0 +1,1 @@
+"""Putting this server into MCP hosts' configs: ``install HOST``, ``uninstall HOST``, ``install --list``."""
