@@ -24,10 +24,18 @@ class SearchResult(BaseModel):
     matches: list[MessageMatch]
 
 
+class AsOf(BaseModel):
+    """How current the store is, so an answer can say "as of …"."""
+
+    last_sync: datetime | None = Field(description="When the last complete sync from ChatGPT finished; null: never")
+    last_import: datetime | None = Field(description="When an export was last imported; null: never")
+
+
 class SearchPage(BaseModel):
     query: str
     results: list[SearchResult]
     next_offset: int | None = Field(description="Pass as offset for the next page; null on the last page")
+    as_of: AsOf
 
 
 class ConversationSummary(BaseModel):
@@ -45,6 +53,7 @@ class ConversationList(BaseModel):
     items: list[ConversationSummary]
     total: int
     next_offset: int | None
+    as_of: AsOf
 
 
 class MessageView(BaseModel):
@@ -89,6 +98,7 @@ class SyncReport(BaseModel):
     automations: int | None = None
     seconds: float = 0.0
     error: str | None = None
+    finished_at: datetime | None = None
 
     def summary(self) -> str:
         parts = [f"{self.listed} listed", f"{self.fetched} fetched", f"{self.unchanged} unchanged"]
