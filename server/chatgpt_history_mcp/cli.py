@@ -1,5 +1,5 @@
-"""The command line: ``serve`` (default, MCP over stdio), ``import``, ``search``, ``status``, ``demo``, ``sync``,
-``memories``, ``automations``, ``send``, ``login``, ``logout``.
+"""The command line: ``serve`` (default, MCP over stdio), ``import``, ``search``, ``list``, ``show``, ``status``,
+``demo``, ``sync``, ``memories``, ``automations``, ``send``, ``login``, ``logout``.
 
 Like the MCP server, it only translates arguments into store calls and prints the answers.
 """
@@ -7,25 +7,32 @@ Like the MCP server, it only translates arguments into store calls and prints th
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import logging
+import os
+import shlex
+import shutil
+import subprocess
 import sys
+import unicodedata
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 import anyio
 
 from chatgpt_history_mcp import __version__
-from chatgpt_history_mcp.settings import ENV_ALLOW_SEND, ENV_DATA_DIR, ENV_EXPORTS, Settings
+from chatgpt_history_mcp.settings import ENV_ALLOW_SEND, ENV_DATA_DIR, ENV_EXPORTS, Settings, given
 from chatgpt_history_mcp.sources.export import ExportError
 from chatgpt_history_mcp.store.errors import BadArgument
 from chatgpt_history_mcp.store.locking import StoreBusy
 from chatgpt_history_mcp.store.query import QueryError
-from chatgpt_history_mcp.store.results import SearchPage
+from chatgpt_history_mcp.store.results import AsOf, ConversationList, ConversationPage, SearchPage
 
 if TYPE_CHECKING:  # the store loads the index engine: only the commands that use it import it
-    from chatgpt_history_mcp.store.history import HistoryStore
+    from chatgpt_history_mcp.store.history import Branch, HistoryStore
     from chatgpt_history_mcp.store.importer import Progress
 
 EXPECTED_ERRORS = (ExportError, StoreBusy, QueryError, BadArgument)
@@ -97,7 +104,9 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--model", help="a model slug, e.g. gpt-4o")
     search.add_argument("--json", action="store_true", help="print the result as JSON")
 
-    status = sub.add_parser("status", parents=[common], help="what is stored")
+    _add_reading_commands(sub, common)
+
+    status = sub.add_parser("status", parents=[common], help="what is stored, and any import or sync running")
     status.add_argument("--json", action="store_true")
 
     sub.add_parser("demo", parents=[common], help="import the bundled sample export and run an MCP session on it")
@@ -137,6 +146,21 @@ class ProgressBar:
     def __call__(self, p: Progress) -> None:
         self.show(p.fraction, f"{p.conversations:,} conversations")
 
+    def note(self, label: str) -> None:
+        """A step whose total is not known yet (listing) or a wait (a rate limit): its sentence, no bar."""
+        if self.tty:
+            self.stream.write(f"\r{label}\033[K")
+            self.stream.flush()
+        else:
+            self.stream.write(f"{label}\n")
+
+    def sync_progress(self, done: int, total: int, label: str) -> None:
+        """A sync's progress callback: a bar while bodies are fetched, a sentence before (listing)."""
+        if total:
+            self.show(done / total, label)
+        else:
+            self.note(label)
+
     def show(self, fraction: float, label: str) -> None:
         if self.tty:
             filled = int(fraction * self.width)
@@ -153,7 +177,7 @@ class ProgressBar:
         self._last_decile = -1
 
 
-def print_search(page: SearchPage, out: TextIO = sys.stdout) -> None:
+def print_search(page: SearchPage, out: TextIO = sys.stdout, data_dir: str | None = None) -> None:
     if not page.results:
         out.write(f"No conversations match {page.query!r}.\n")
         return
@@ -162,6 +186,7 @@ def print_search(page: SearchPage, out: TextIO = sys.stdout) -> None:
         out.write(f"\n{result.title}  ({when})  {result.conversation_id}\n")
         for match in result.matches:
             out.write(f"  {match.role:>9}: {match.snippet}\n")
+        out.write(f"  {'open':>9}: {show_command(result.conversation_id, data_dir)}\n")
     if page.next_offset is not None:
         out.write(f"\nMore: --offset {page.next_offset}\n")
 
@@ -241,8 +266,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.json:
                 print(page.model_dump_json(indent=2))
             else:
-                print_search(page)
+                print_search(page, data_dir=args.data_dir)
             return 0
+        if command in READING_COMMANDS:
+            return _read(command, store, args)
         if command in ("sync", "memories", "automations", "send"):
             from chatgpt_history_mcp.live import SendingDisabled
             from chatgpt_history_mcp.sources.backend import BackendError, OutcomeUnknown
@@ -289,7 +316,7 @@ async def _live(command: str, settings: Settings, store: HistoryStore, args: arg
             settings,
             store,
             full=args.full,
-            progress=lambda done, total, label: bar.show(done / total if total else 1, label),
+            progress=bar.sync_progress,
         )
         bar.done()
         print(report.summary())
@@ -335,6 +362,179 @@ async def _send(settings: Settings, store: HistoryStore, args: argparse.Namespac
     if result.note:
         print(f"({result.note})", file=sys.stderr)
     return 0
+
+
+# -- reading history: list, show --------------------------------------------------------------------------
+
+READING_COMMANDS = ("list", "show")
+#: The pager when $PAGER is not set; ``LESS=FRX`` (unless set) quits at once when the text fits the screen.
+DEFAULT_PAGER = "less -R"
+
+
+def _add_reading_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    listing = sub.add_parser("list", parents=[common], help="list conversations, newest first")
+    listing.add_argument("--limit", type=int, default=20, help="conversations per page (default 20, at most 200)")
+    listing.add_argument("--offset", type=int, default=0, help="skip this many (the footer says what to pass)")
+    listing.add_argument(
+        "--order",
+        choices=["updated", "created", "oldest"],
+        default="updated",
+        help="newest activity (default), newest created, or oldest first",
+    )
+    listing.add_argument("--project", help="only this project (g-p-…) or custom GPT (g-…)")
+    listing.add_argument(
+        "--archived", action=argparse.BooleanOptionalAction, default=None, help="only archived, or --no-archived"
+    )
+    listing.add_argument("--after", help="ISO date or datetime")
+    listing.add_argument("--before", help="ISO date or datetime")
+    listing.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    show = sub.add_parser("show", parents=[common], help="print a conversation as Markdown (paged on a terminal)")
+    show.add_argument("conversation_id", metavar="ID", help="from list or search")
+    show.add_argument(
+        "--branch", choices=["current", "all"], default="current", help="all: every edit and regeneration too"
+    )
+    show.add_argument("--json", action="store_true", help="print every message as JSON (get_conversation's shape)")
+    show.add_argument(
+        "--no-pager", action="store_true", help=f"print, even on a terminal ($PAGER, else {DEFAULT_PAGER})"
+    )
+
+
+def _read(command: str, store: HistoryStore, args: argparse.Namespace) -> int:
+    from chatgpt_history_mcp.store.errors import NotFound
+
+    if command == "list":
+        if not 1 <= args.limit <= 200:
+            raise BadArgument(f"--limit {args.limit}: give 1 to 200")
+        found = store.list_conversations(
+            limit=args.limit,
+            offset=max(0, args.offset),
+            order=args.order,
+            project=args.project,
+            archived=args.archived,
+            after=args.after,
+            before=args.before,
+        )
+        if args.json:
+            print(found.model_dump_json(indent=2))
+        else:
+            sys.stdout.write(conversation_table(found, _width(), args.order))
+        return 0
+    try:
+        if args.json:
+            print(_whole_conversation(store, args.conversation_id, args.branch).model_dump_json(indent=2))
+            return 0
+        text = store.transcript_markdown(args.conversation_id, branch=args.branch)
+    except NotFound as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    page_out(text, use_pager=sys.stdout.isatty() and not args.no_pager)
+    return 0
+
+
+def _width() -> int:
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def show_command(conversation_id: str, data_dir: str | None = None) -> str:
+    """The command that opens a conversation, with the data folder when one was given."""
+    folder = f" --data-dir {shlex.quote(data_dir)}" if data_dir else ""
+    return f"chatgpt-history-mcp show{folder} {conversation_id}"
+
+
+def _cells(char: str) -> int:
+    """Terminal columns a character takes: CJK and other wide characters take two, combining marks none."""
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in "WF" else 1
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` on one line, cut to ``width`` terminal columns (with … when cut) and padded to it."""
+    text = " ".join(text.split())
+    used, kept = 0, list[str]()
+    for char in text:
+        cells = _cells(char)
+        if used + cells > width:
+            while kept and used + 1 > width:
+                used -= _cells(kept.pop())
+            kept.append("…")
+            used += 1
+            break
+        kept.append(char)
+        used += cells
+    return "".join(kept) + " " * max(0, width - used)
+
+
+def conversation_table(found: ConversationList, width: int, order: str = "updated") -> str:
+    """The listing as a table that fits ``width`` columns: date (of the activity it is ordered by), title,
+    messages, model, id."""
+    if not found.items:
+        return "No conversations match.\n" if found.total == 0 else f"No conversations past {found.total}.\n"
+    model_width = min(14, max(5, *(len(i.model or "") for i in found.items)))
+    fixed = 10 + 2 + 2 + 5 + 2 + model_width + 2 + 36
+    title_width = max(16, width - fixed)
+    by_update = order == "updated"
+    lines = [
+        f"{'updated' if by_update else 'created':<10}  {fit('title', title_width)}  {'msgs':>5}  {fit('model', model_width)}  id"
+    ]
+    for item in found.items:
+        when = (item.update_time or item.create_time) if by_update else item.create_time
+        date_text = when.date().isoformat() if when else "undated"
+        title = item.title + (" [archived]" if item.is_archived else "")
+        model = fit(item.model or "", model_width)
+        lines.append(
+            f"{date_text:<10}  {fit(title, title_width)}  {item.message_count:>5}  {model}  {item.conversation_id}"
+        )
+    first = found.next_offset - len(found.items) if found.next_offset is not None else found.total - len(found.items)
+    footer = f"{first + 1}–{first + len(found.items)} of {found.total}"
+    if found.next_offset is not None:
+        footer += f"; more: --offset {found.next_offset}"
+    lines += ["", f"{footer}; {as_of_text(found.as_of)}"]
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def as_of_text(as_of: AsOf) -> str:
+    def when(value: datetime | None) -> str:
+        return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else "never"
+
+    return f"as of last sync {when(as_of.last_sync)}, last import {when(as_of.last_import)}"
+
+
+def _whole_conversation(store: HistoryStore, conversation_id: str, branch: Branch) -> ConversationPage:
+    """Every page of ``get_conversation`` as one page: its messages whole (no paging, no cut)."""
+    pages = [store.get_conversation(conversation_id, limit=200, branch=branch, max_chars_per_message=200_000)]
+    while pages[-1].next_offset is not None:
+        pages.append(
+            store.get_conversation(
+                conversation_id, offset=pages[-1].next_offset, limit=200, branch=branch, max_chars_per_message=200_000
+            )
+        )
+    messages = [m for page in pages for m in page.messages]
+    cut = "messages longer than 200,000 characters were cut" if any(m.truncated for m in messages) else None
+    return pages[0].model_copy(update={"messages": messages, "next_offset": None, "note": cut})
+
+
+def page_out(text: str, *, use_pager: bool) -> None:
+    """Print ``text``, through $PAGER (else ``less -R``) when asked; a pager that cannot start means a print."""
+    if use_pager:
+        command = shlex.split(given(os.environ.get("PAGER")) or DEFAULT_PAGER)
+        env = {**os.environ, "LESS": os.environ.get("LESS", "FRX")}
+        try:
+            pager = subprocess.Popen(command, stdin=subprocess.PIPE, env=env)
+        except OSError:
+            pass  # no such pager: print instead
+        else:
+            assert pager.stdin is not None
+            with contextlib.suppress(BrokenPipeError):  # the person quit the pager early
+                pager.stdin.write(text.encode(sys.stdout.encoding or "utf-8", "replace"))
+            with contextlib.suppress(BrokenPipeError):
+                pager.stdin.close()
+            pager.wait()
+            return
+    sys.stdout.write(text)
 
 
 def _login(settings: Settings) -> int:
