@@ -477,9 +477,8 @@ def conversation_table(found: ConversationList, width: int, order: str = "update
     fixed = 10 + 2 + 2 + 5 + 2 + model_width + 2 + 36
     title_width = max(16, width - fixed)
     by_update = order == "updated"
-    lines = [
-        f"{'updated' if by_update else 'created':<10}  {fit('title', title_width)}  {'msgs':>5}  {fit('model', model_width)}  id"
-    ]
+    heading = "updated" if by_update else "created"
+    lines = [f"{heading:<10}  {fit('title', title_width)}  {'msgs':>5}  {fit('model', model_width)}  id"]
     for item in found.items:
         when = (item.update_time or item.create_time) if by_update else item.create_time
         date_text = when.date().isoformat() if when else "undated"
