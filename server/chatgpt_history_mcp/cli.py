@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING, TextIO
 import anyio
 
 from chatgpt_history_mcp import __version__
-from chatgpt_history_mcp.settings import ENV_ALLOW_SEND, ENV_DATA_DIR, ENV_EXPORTS, Settings, given
+from chatgpt_history_mcp.settings import (
+    ENV_ALLOW_SEND,
+    ENV_DATA_DIR,
+    ENV_EXPORTS,
+    ENV_SYNC_INTERVAL,
+    Settings,
+    given,
+    parse_duration,
+)
 from chatgpt_history_mcp.sources.export import ExportError
 from chatgpt_history_mcp.store.errors import BadArgument
 from chatgpt_history_mcp.store.locking import StoreBusy
@@ -56,6 +64,14 @@ def _common(top_level: bool) -> argparse.ArgumentParser:
     return common
 
 
+def _duration(text: str) -> float:
+    """``--sync-interval``: a duration in seconds (a bare number is hours, as in the environment variable)."""
+    try:
+        return parse_duration(text, "h")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chatgpt-history-mcp",
@@ -79,6 +95,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         default=None,
         help=f"offer the send_message tool (it writes to your ChatGPT account; env {ENV_ALLOW_SEND}=1)",
+    )
+    serve.add_argument(
+        "--sync-interval",
+        type=_duration,
+        metavar="DURATION",
+        help=f"with a ChatGPT session, sync in the background this often (e.g. 12h, 30m; 0: off; env "
+        f"{ENV_SYNC_INTERVAL}; default 12h)",
     )
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="stdio (hosts) or HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="HTTP: the address to bind (default loopback)")
@@ -218,7 +241,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     command = args.command or "serve"
     settings = Settings.from_env(
-        data_dir=args.data_dir, exports=getattr(args, "export", None), allow_send=getattr(args, "allow_send", None)
+        data_dir=args.data_dir,
+        exports=getattr(args, "export", None),
+        allow_send=getattr(args, "allow_send", None),
+        sync_interval=getattr(args, "sync_interval", None),
     )
 
     if command == "serve":

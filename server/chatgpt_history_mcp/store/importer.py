@@ -29,6 +29,7 @@ from chatgpt_history_mcp.sources.normalize import (
     normalize_conversation,
 )
 from chatgpt_history_mcp.store.history import HistoryStore, index_document
+from chatgpt_history_mcp.store.locking import StoreBusy
 
 log = logging.getLogger(__name__)
 
@@ -173,13 +174,22 @@ def write_conversations(
     return writer
 
 
+def already_imported(store: HistoryStore, export: Export) -> bool:
+    """Whether this export's content (under any name) was imported, by the normalizer in use."""
+    return _imported(store, _fingerprint_key(export.fingerprint()))
+
+
+def _imported(store: HistoryStore, fingerprint: str) -> bool:
+    return any(s.fingerprint == fingerprint and s.outcome == "imported" for s in store.archive.sources())
+
+
 def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | None = None) -> ImportReport:
     """Import one export (ZIP, conversations.json or folder). Raises ExportError, StoreBusy."""
     started = time.perf_counter()
     resolved = str(Path(path).expanduser().resolve())
     with store.write_lock, Export(path) as export:
         fingerprint = _fingerprint_key(export.fingerprint())
-        if any(s.fingerprint == fingerprint and s.outcome == "imported" for s in store.archive.sources()):
+        if _imported(store, fingerprint):
             reindex_pending(store)
             report = ImportReport(path=resolved, outcome="unchanged", seconds=time.perf_counter() - started)
             return report
@@ -233,11 +243,12 @@ def reindex_pending(store: HistoryStore) -> int:
     return len(pending)
 
 
-def import_all(store: HistoryStore, paths: list[Path]) -> list[ImportReport]:
+def import_all(store: HistoryStore, paths: list[Path], busy: list[Path] | None = None) -> list[ImportReport]:
     """Import each export in turn, recording progress and the last error in ``store.import_state``.
 
     Meant for a background thread (the server imports configured exports at start while it answers
-    from what is already indexed); failures are kept for ``history_status``, never raised.
+    from what is already indexed); failures are kept for ``history_status``, never raised. Paths left
+    because another process was writing the store are added to ``busy``, to be tried again.
     """
     reports: list[ImportReport] = []
     state = store.import_state
@@ -255,7 +266,14 @@ def import_all(store: HistoryStore, paths: list[Path]) -> list[ImportReport]:
 
         try:
             report = import_export(store, path, progress)
-        except Exception as exc:  # ExportError, StoreBusy, … : reported, the store stays as it was
+        except StoreBusy as exc:
+            if busy is None:
+                log.error("import of %s failed: %s", path, exc)
+                state.last_error = f"{path}: {exc}"
+            else:
+                busy.append(path)
+            continue
+        except Exception as exc:  # ExportError, … : reported, the store stays as it was
             log.error("import of %s failed: %s", path, exc)
             state.last_error = f"{path}: {exc}" if str(path) not in str(exc) else str(exc)
             continue

@@ -145,6 +145,23 @@ class ImportState(BaseModel):
     last_error: str | None = None
 
 
+class BackgroundSyncState(BaseModel):
+    """What a running server does to stay current from ChatGPT by itself."""
+
+    enabled: bool = Field(description="Syncing on an interval (needs a ChatGPT session and an interval above 0)")
+    interval_seconds: float
+    reason: str | None = Field(default=None, description="Why it is off, when it is")
+    next_at: datetime | None = Field(default=None, description="When the next round starts")
+    running: bool = False
+    progress: str | None = Field(default=None, description="What the running round is doing")
+    last_started_at: datetime | None = None
+    last_finished_at: datetime | None = None
+    last_outcome: str | None = Field(
+        default=None, description="complete, incomplete (it retries later, backing off), skipped (busy) or failed"
+    )
+    last_error: str | None = None
+
+
 class HistoryStatus(BaseModel):
     data_dir: str
     conversations: int
@@ -156,6 +173,10 @@ class HistoryStatus(BaseModel):
     importing: ImportState
     last_sync: SyncReport | None = Field(default=None, description="The last sync from ChatGPT, if any")
     credentials_configured: bool | None = Field(default=None, description="Whether a ChatGPT session is set up")
+    background_sync: BackgroundSyncState | None = Field(default=None, description="A running server's own syncing")
+    watched_folders: list[str] = Field(
+        default_factory=list, description="Folders a running server watches for new export ZIPs"
+    )
     version: str
 
 
