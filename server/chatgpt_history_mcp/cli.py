@@ -160,11 +160,12 @@ def _parser() -> argparse.ArgumentParser:
 class ProgressBar:
     """A one-line progress bar on stderr (a line per 10 % when stderr is not a terminal)."""
 
-    def __init__(self, stream: TextIO = sys.stderr, width: int = 30) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None, width: int = 30) -> None:
+        self.stream = stream or sys.stderr  # at call time: a redirected stderr counts
         self.width = width
-        self.tty = stream.isatty()
+        self.tty = self.stream.isatty()
         self._last_decile = -1
+        self._last_done = -1
 
     def __call__(self, p: Progress) -> None:
         self.show(p.fraction, f"{p.conversations:,} conversations")
@@ -178,11 +179,16 @@ class ProgressBar:
             self.stream.write(f"{label}\n")
 
     def sync_progress(self, done: int, total: int, label: str) -> None:
-        """A sync's progress callback: a bar while bodies are fetched, a sentence before (listing)."""
-        if total:
-            self.show(done / total, label)
-        else:
+        """A sync's progress callback: a bar while bodies are fetched, a sentence before (listing). News that
+        moves nothing on (a rate-limit wait) is always shown, even between the lines of every 10 %."""
+        news = done == self._last_done
+        self._last_done = done
+        if not total:
             self.note(label)
+        elif news and not self.tty:
+            self.note(f"{done / total:4.0%} {label}")
+        else:
+            self.show(done / total, label)
 
     def show(self, fraction: float, label: str) -> None:
         if self.tty:
@@ -200,7 +206,8 @@ class ProgressBar:
         self._last_decile = -1
 
 
-def print_search(page: SearchPage, out: TextIO = sys.stdout, data_dir: str | None = None) -> None:
+def print_search(page: SearchPage, out: TextIO | None = None, data_dir: str | None = None) -> None:
+    out = out or sys.stdout  # at call time: a redirected stdout counts
     if not page.results:
         out.write(f"No conversations match {page.query!r}.\n")
         return
@@ -446,7 +453,7 @@ def _read(command: str, store: HistoryStore, args: argparse.Namespace) -> int:
         if args.json:
             print(found.model_dump_json(indent=2))
         else:
-            sys.stdout.write(conversation_table(found, _width(), args.order))
+            sys.stdout.write(conversation_table(found, _width(), args.order, max(0, args.offset)))
         return 0
     try:
         if args.json:
@@ -494,31 +501,41 @@ def fit(text: str, width: int) -> str:
     return "".join(kept) + " " * max(0, width - used)
 
 
-def conversation_table(found: ConversationList, width: int, order: str = "updated") -> str:
+#: A title gets at least this many columns: on a narrower terminal the model, then the message count, go first.
+MIN_TITLE = 20
+
+
+def conversation_table(found: ConversationList, width: int, order: str = "updated", offset: int = 0) -> str:
     """The listing as a table that fits ``width`` columns: date (of the activity it is ordered by), title,
     messages, model, id."""
     if not found.items:
         return "No conversations match.\n" if found.total == 0 else f"No conversations past {found.total}.\n"
-    model_width = min(14, max(5, *(len(i.model or "") for i in found.items)))
-    fixed = 10 + 2 + 2 + 5 + 2 + model_width + 2 + 36
-    title_width = max(16, width - fixed)
     by_update = order == "updated"
-    heading = "updated" if by_update else "created"
-    lines = [f"{heading:<10}  {fit('title', title_width)}  {'msgs':>5}  {fit('model', model_width)}  id"]
+    model_width = min(14, max(5, *(len(i.model or "") for i in found.items)))
+    columns = {"msgs": 5 + 2, "model": model_width + 2}  # beside date (10), id (36) and the title's separators
+    for dropped in ("model", "msgs"):
+        if width - (10 + 2 + 2 + 36 + sum(columns.values())) >= MIN_TITLE:
+            break
+        del columns[dropped]
+    title_width = max(MIN_TITLE, width - (10 + 2 + 2 + 36 + sum(columns.values())))
+
+    def row(when: str, title: str, msgs: str, model: str, cid: str) -> str:
+        cells = [f"{when:<10}", fit(title, title_width)]
+        cells += [f"{msgs:>5}"] if "msgs" in columns else []
+        cells += [fit(model, model_width)] if "model" in columns else []
+        return "  ".join([*cells, cid]).rstrip()
+
+    lines = [row("updated" if by_update else "created", "title", "msgs", "model", "id")]
     for item in found.items:
         when = (item.update_time or item.create_time) if by_update else item.create_time
-        date_text = when.date().isoformat() if when else "undated"
         title = item.title + (" [archived]" if item.is_archived else "")
-        model = fit(item.model or "", model_width)
-        lines.append(
-            f"{date_text:<10}  {fit(title, title_width)}  {item.message_count:>5}  {model}  {item.conversation_id}"
-        )
-    first = found.next_offset - len(found.items) if found.next_offset is not None else found.total - len(found.items)
-    footer = f"{first + 1}–{first + len(found.items)} of {found.total}"
+        date_text = when.date().isoformat() if when else "undated"
+        lines.append(row(date_text, title, str(item.message_count), item.model or "", item.conversation_id))
+    footer = f"{offset + 1}–{offset + len(found.items)} of {found.total}"
     if found.next_offset is not None:
         footer += f"; more: --offset {found.next_offset}"
     lines += ["", f"{footer}; {as_of_text(found.as_of)}"]
-    return "\n".join(line.rstrip() for line in lines) + "\n"
+    return "\n".join(lines) + "\n"
 
 
 def as_of_text(as_of: AsOf) -> str:
