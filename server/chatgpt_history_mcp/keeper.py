@@ -53,8 +53,9 @@ def _at(epoch: float | None) -> datetime | None:
 class Keeper:
     """Imports new exports and syncs on an interval, in the thread that calls :meth:`run`, until :meth:`stop`."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, store: HistoryStore) -> None:
         self.settings = settings
+        self.store = store
         self.exports, folders = split_exports(settings.exports)
         self.watch = FolderWatch(folders)
         interval = settings.sync_interval
@@ -66,11 +67,12 @@ class Keeper:
         self._stop = threading.Event()
         self._sync_due: float | None = None  # when to look at syncing next (None: never)
         self._failures = 0
+        self._plan_first_sync(store)
 
     def stop(self) -> None:
         self._stop.set()
 
-    async def sync_after_round(self, store: HistoryStore, *, full: bool, progress: SyncProgress) -> SyncReport:
+    async def sync_after_round(self, *, full: bool, progress: SyncProgress) -> SyncReport:
         """A sync asked for while a background round may run: after that round, not against it (the round
         holds the store, so starting at once would only fail as busy)."""
         while True:
@@ -78,20 +80,20 @@ class Keeper:
                 await _call(progress, 0, 0, f"waiting for the background sync: {self.sync_state.progress or '…'}")
                 await anyio.sleep(0.5)
             try:
-                return await live.sync(self.settings, store, full=full, progress=progress)
+                return await live.sync(self.settings, self.store, full=full, progress=progress)
             except StoreBusy:
                 if not self.sync_state.running:
                     raise  # another process writes, not this server's round
 
-    def run(self, store: HistoryStore) -> None:
+    def run(self) -> None:
         """Until stopped: the start-up imports, then each folder look and sync round when it is due."""
+        store = self.store
         busy: list[Path] = []
         first = [*self.exports, *self.watch.new_exports(lambda export: already_imported(store, export))]
         if first or store.archive.pending():
             import_all(store, first, busy)
         for path in busy:
             self.watch.retry(path)
-        self._plan_first_sync(store)
         next_look = time.time() + self.settings.watch_interval
         while not self._stop.is_set():
             now = time.time()

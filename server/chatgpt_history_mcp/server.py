@@ -89,14 +89,14 @@ class AppState:
             from chatgpt_history_mcp.store.history import HistoryStore
 
             store = self._store = HistoryStore(self.settings.data_dir, redact_secrets=self.settings.redact)
-            keeper = self.keeper = Keeper(self.settings)
+            keeper = self.keeper = Keeper(self.settings, store)
         except BaseException as exc:
             log.exception("could not open the history store in %s", self.settings.data_dir)
             self._error = exc
             return
         finally:
             self._ready.set()
-        keeper.run(store)
+        keeper.run()
 
     @property
     def store(self) -> HistoryStore:
@@ -110,11 +110,12 @@ class AppState:
         """The store's status with what this server does to keep it current."""
         from chatgpt_history_mcp.credentials import resolve_credentials
 
+        status = self.store.status()  # first: the keeper exists once the store is open
         update: dict[str, Any] = {"credentials_configured": resolve_credentials(self.settings.config_dir).configured}
         if self.keeper is not None:
             update["background_sync"] = self.keeper.sync_state.model_copy()
             update["watched_folders"] = [str(folder) for folder in self.keeper.watch.folders]
-        return self.store.status().model_copy(update=update)
+        return status.model_copy(update=update)
 
     def close(self) -> None:
         if not self._ready.wait(STORE_OPEN_TIMEOUT):
@@ -308,7 +309,7 @@ def create_server(settings: Settings) -> MCPServer:
 
         try:
             if keeper is not None:
-                return await keeper.sync_after_round(store, full=full, progress=progress)
+                return await keeper.sync_after_round(full=full, progress=progress)
             return await live.sync(settings, store, full=full, progress=progress)
         except (BackendError, StoreBusy) as exc:
             raise _expected(exc) from exc
