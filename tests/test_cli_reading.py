@@ -236,3 +236,47 @@ def test_sync_shows_listing_fetching_and_rate_limit_waits(
     assert "  0% rate limited by ChatGPT: waiting 1s before retrying" in lines
     assert lines[-1].endswith("fetched 13 of 13")
     assert fb.session_token not in err + out
+
+
+# -- status: work under way ------------------------------------------------------------------------------
+
+
+def test_status_shows_a_sync_under_way_and_then_when_it_ended(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer's progress (here a sync on a store of its own, as a server would hold) shows in status."""
+    import threading
+
+    import anyio
+
+    from chatgpt_history_mcp import live
+    from chatgpt_history_mcp.settings import Settings
+
+    data = tmp_path / "data"
+    with FakeBackend(sample_account(n_main=30)) as fb:
+        monkeypatch.setenv("CHATGPT_BASE_URL", fb.url)
+        monkeypatch.setenv("CHATGPT_SESSION_TOKEN", fb.session_token)
+        fb.slow(0.15, "/backend-api/conversation/*", count=None)
+        settings = Settings(data_dir=data, config_dir=tmp_path / "config", sync_pacing=0, sync_interval=0)
+        writer = HistoryStore(data)
+        syncing = threading.Thread(target=lambda: anyio.run(live.sync, settings, writer))
+        syncing.start()
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                code, out, err = run(capsys, "status", "--data-dir", str(data))
+                assert code == 0, err
+                if "fetched" in out:
+                    break
+                assert time.monotonic() < deadline, out
+                time.sleep(0.1)
+            line = next(line for line in out.splitlines() if line.startswith("writing now:"))
+            assert "syncing from ChatGPT: fetched" in line and f"pid {os.getpid()}" in line
+            as_json = json.loads(run(capsys, "status", "--data-dir", str(data), "--json")[1])
+            assert as_json["writing"]["activity"].startswith("syncing from ChatGPT")
+        finally:
+            syncing.join(60)
+            writer.close()
+    done = run(capsys, "status", "--data-dir", str(data))[1]
+    assert "writing now:" not in done
+    assert "last sync:     complete at " in done and "38 listed, 38 fetched" in done

@@ -37,7 +37,7 @@ from chatgpt_history_mcp.sources.export import ExportError
 from chatgpt_history_mcp.store.errors import BadArgument
 from chatgpt_history_mcp.store.locking import StoreBusy
 from chatgpt_history_mcp.store.query import QueryError
-from chatgpt_history_mcp.store.results import AsOf, ConversationList, ConversationPage, SearchPage
+from chatgpt_history_mcp.store.results import AsOf, ConversationList, ConversationPage, HistoryStatus, SearchPage
 
 if TYPE_CHECKING:  # the store loads the index engine: only the commands that use it import it
     from chatgpt_history_mcp.store.history import Branch, HistoryStore
@@ -329,6 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for source in status.sources:
                     when = source.imported_at.isoformat(timespec="seconds") if source.imported_at else "never"
                     print(f"source:        {source.path} ({when}: {source.detail})")
+                print_activity(status)
             return 0
     except EXPECTED_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -543,6 +544,18 @@ def as_of_text(as_of: AsOf) -> str:
         return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else "never"
 
     return f"as of last sync {when(as_of.last_sync)}, last import {when(as_of.last_import)}"
+
+
+def print_activity(status: HistoryStatus) -> None:
+    """The status lines about work under way and the store's currency: what writes it now, in any process
+    (an import, a sync, an index rebuild), and the last sync."""
+    if status.writing is not None:
+        since = f", since {status.writing.since.astimezone():%H:%M:%S}" if status.writing.since else ""
+        print(f"writing now:   {status.writing.activity} (pid {status.writing.pid}{since})")
+    if status.last_sync is not None:
+        when = status.last_sync.finished_at
+        at = f" at {when.astimezone():%Y-%m-%d %H:%M}" if when else ""
+        print(f"last sync:     {status.last_sync.outcome}{at}: {status.last_sync.summary()}")
 
 
 def _whole_conversation(store: HistoryStore, conversation_id: str, branch: Branch) -> ConversationPage:

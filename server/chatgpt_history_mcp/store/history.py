@@ -18,7 +18,7 @@ from chatgpt_history_mcp.model import Conversation, Message
 from chatgpt_history_mcp.store.archive import Archive, Order
 from chatgpt_history_mcp.store.errors import BadArgument, NotFound
 from chatgpt_history_mcp.store.index import ROLE_FIELDS, Filters, IndexBroken, IndexDocument, SearchIndex
-from chatgpt_history_mcp.store.locking import WriteLock
+from chatgpt_history_mcp.store.locking import Activity, WriteLock
 from chatgpt_history_mcp.store.query import parse_query
 from chatgpt_history_mcp.store.redact import masker, redact_all
 from chatgpt_history_mcp.store.results import (
@@ -34,6 +34,7 @@ from chatgpt_history_mcp.store.results import (
     SearchResult,
     SourceStatus,
     SyncReport,
+    WriterActivity,
 )
 from chatgpt_history_mcp.store.snippets import best_messages
 
@@ -125,6 +126,7 @@ class HistoryStore:
                 return SearchIndex(self.data_dir / "index")
             except IndexBroken as exc:
                 log.warning("rebuilding the search index from the archive: %s", exc)
+                self.write_lock.describe("rebuilding the search index", force=True)
                 index = SearchIndex.recreate(self.data_dir / "index")
                 self.archive.requeue_all()
                 return index
@@ -362,6 +364,7 @@ class HistoryStore:
                 for s in self.archive.sources()
             ],
             importing=self.import_state.model_copy(),
+            writing=_writing(self.write_lock.holder()),
             last_sync=_last_sync(self.archive.sync_value("last_sync")),
             version=__version__,
         )
@@ -415,6 +418,12 @@ def _all_sections(conv: Conversation) -> list[Section]:
         below = visible_children(message.id)
         stack.extend((child, i, len(below)) for i, child in reversed(list(enumerate(below))))
     return sections
+
+
+def _writing(activity: Activity | None) -> WriterActivity | None:
+    if activity is None:
+        return None
+    return WriterActivity(pid=activity.pid, activity=activity.activity, since=_dt(activity.since))
 
 
 def _last_sync(raw: str | None) -> SyncReport | None:

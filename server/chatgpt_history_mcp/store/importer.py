@@ -188,6 +188,7 @@ def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | 
     started = time.perf_counter()
     resolved = str(Path(path).expanduser().resolve())
     with store.write_lock, Export(path) as export:
+        store.write_lock.describe(f"importing {resolved}", force=True)
         fingerprint = _fingerprint_key(export.fingerprint())
         if _imported(store, fingerprint):
             reindex_pending(store)
@@ -208,8 +209,13 @@ def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | 
                 writer.report.path = resolved
                 for raw in export.conversations(on_read):
                     writer.apply(raw)
-                    if progress is not None and writer.report.conversations % 25 == 0:
-                        progress(Progress(resolved, read, total, writer.report.conversations))
+                    if writer.report.conversations % 25 == 0:
+                        now = Progress(resolved, read, total, writer.report.conversations)
+                        store.write_lock.describe(
+                            f"importing {resolved}: {now.fraction:.0%}, {now.conversations:,} read"
+                        )
+                        if progress is not None:
+                            progress(now)
                 report = writer.report
                 detail = f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged"
                 archive_writer.record_source(resolved, "export", fingerprint, "imported", detail, report.conversations)
@@ -231,6 +237,7 @@ def reindex_pending(store: HistoryStore) -> int:
     if not pending:
         return 0
     log.info("indexing %d conversations left pending", len(pending))
+    store.write_lock.describe(f"indexing {len(pending):,} conversations", force=True)
     batch = store.index.writer()
     try:
         for conv in store.archive.iter_ids(pending):

@@ -162,6 +162,14 @@ class BackgroundSyncState(BaseModel):
     last_error: str | None = None
 
 
+class WriterActivity(BaseModel):
+    """The import, sync or index rebuild writing the store now, whichever process runs it."""
+
+    pid: int | None
+    activity: str
+    since: datetime | None
+
+
 class HistoryStatus(BaseModel):
     data_dir: str
     conversations: int
@@ -171,6 +179,9 @@ class HistoryStatus(BaseModel):
     pending_index: int
     sources: list[SourceStatus]
     importing: ImportState
+    writing: WriterActivity | None = Field(
+        default=None, description="What writes the store now (this server or another process); null: nothing"
+    )
     last_sync: SyncReport | None = Field(default=None, description="The last sync from ChatGPT, if any")
     credentials_configured: bool | None = Field(default=None, description="Whether a ChatGPT session is set up")
     background_sync: BackgroundSyncState | None = Field(default=None, description="A running server's own syncing")

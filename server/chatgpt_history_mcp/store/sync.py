@@ -23,6 +23,7 @@ from chatgpt_history_mcp.sources.backend import BackendClient, BackendError, Bac
 from chatgpt_history_mcp.sources.normalize import parse_time
 from chatgpt_history_mcp.store.history import LAST_COMPLETE_SYNC, HistoryStore
 from chatgpt_history_mcp.store.importer import reindex_pending, write_conversations
+from chatgpt_history_mcp.store.locking import WriteLock
 from chatgpt_history_mcp.store.results import SyncReport
 
 log = logging.getLogger(__name__)
@@ -38,14 +39,17 @@ SyncProgress = Callable[[int, int, str], Awaitable[None] | None]
 
 
 class _Reporter:
-    """Progress as the sync goes: where it is (done of total) and what it does or waits for."""
+    """Progress as the sync goes: where it is (done of total) and what it does or waits for; also told to
+    ``status`` in any process, through the write lock's activity."""
 
-    def __init__(self, progress: SyncProgress | None) -> None:
+    def __init__(self, progress: SyncProgress | None, lock: WriteLock) -> None:
         self.progress = progress
+        self.lock = lock
         self.done = 0
         self.total = 0
 
     async def __call__(self, message: str) -> None:
+        self.lock.describe(f"syncing from ChatGPT: {message}")
         if self.progress is not None:
             result = self.progress(self.done, self.total, message)
             if result is not None:
@@ -84,7 +88,7 @@ async def sync_history(
     """Bring the store up to date with the backend. Raises StoreBusy if another write runs."""
     started = time.perf_counter()
     report = SyncReport()
-    reporter = _Reporter(progress)
+    reporter = _Reporter(progress, store.write_lock)
     with store.write_lock:
         client.on_wait = reporter  # rate-limit and retry waits show up as progress
         try:
