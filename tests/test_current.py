@@ -255,7 +255,12 @@ async def test_an_export_zip_dropped_into_a_watched_folder_is_imported_once(tmp_
         with arriving.open("ab") as f:
             f.write(whole[len(whole) // 2 :])
 
-        status = await wait_for(client, "the import", lambda s: s["conversations"] == ALL_SAMPLE, timeout=30)
+        status = await wait_for(
+            client,
+            "the import",
+            lambda s: s["indexed"] == ALL_SAMPLE and not s["importing"]["running"] and s["writing"] is None,
+            timeout=30,
+        )
         assert [s["path"] for s in status["sources"]] == [str(arriving.resolve())]
         assert status["importing"]["last_error"] is None
         page = await call(client, "search_conversations", query="sourdough starter")

@@ -96,12 +96,17 @@ class Keeper:
             self.watch.retry(path)
         next_look = time.time() + self.settings.watch_interval
         while not self._stop.is_set():
-            now = time.time()
-            if self.watch.folders and now >= next_look:
-                self._import_new(store)
+            try:
+                if self.watch.folders and time.time() >= next_look:
+                    self._import_new(store)
+                if self._sync_due is not None and time.time() >= self._sync_due:
+                    self._sync_when_needed(store)
+            except Exception:  # an unreadable folder, a locked archive…: logged, and tried again next time
+                log.exception("keeping the history current failed; trying again later")
+                if self._sync_due is not None and time.time() >= self._sync_due:
+                    self._schedule(time.time() + min(self.settings.sync_interval, BUSY_RETRY))
+            if time.time() >= next_look:
                 next_look = time.time() + self.settings.watch_interval
-            if self._sync_due is not None and time.time() >= self._sync_due:
-                self._sync_when_needed(store)
             wake = [self._sync_due or float("inf"), next_look if self.watch.folders else float("inf")]
             self._stop.wait(max(0.05, min(wake) - time.time()) if min(wake) != float("inf") else None)
 
