@@ -13,6 +13,7 @@ import logging
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import unicodedata
@@ -454,7 +455,7 @@ def _read(command: str, store: HistoryStore, args: argparse.Namespace) -> int:
         if args.json:
             print(found.model_dump_json(indent=2))
         else:
-            sys.stdout.write(conversation_table(found, _width(), args.order, max(0, args.offset)))
+            page_out(conversation_table(found, _width(), args.order, max(0, args.offset)), use_pager=False)
         return 0
     try:
         if args.json:
@@ -554,8 +555,8 @@ def print_activity(status: HistoryStatus) -> None:
         print(f"writing now:   {status.writing.activity} (pid {status.writing.pid}{since})")
     if status.last_sync is not None:
         when = status.last_sync.finished_at
-        at = f" at {when.astimezone():%Y-%m-%d %H:%M}" if when else ""
-        print(f"last sync:     {status.last_sync.outcome}{at}: {status.last_sync.summary()}")
+        at = f"{when.astimezone():%Y-%m-%d %H:%M}: " if when else ""
+        print(f"last sync:     {at}{status.last_sync.summary()}")
 
 
 def _whole_conversation(store: HistoryStore, conversation_id: str, branch: Branch) -> ConversationPage:
@@ -583,13 +584,22 @@ def page_out(text: str, *, use_pager: bool) -> None:
             pass  # no such pager: print instead
         else:
             assert pager.stdin is not None
-            with contextlib.suppress(BrokenPipeError):  # the person quit the pager early
-                pager.stdin.write(text.encode(sys.stdout.encoding or "utf-8", "replace"))
-            with contextlib.suppress(BrokenPipeError):
-                pager.stdin.close()
-            pager.wait()
+            # Ctrl-C belongs to the pager (less uses it to stop a search) while it runs, as with git.
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                with contextlib.suppress(BrokenPipeError):  # the person quit the pager early
+                    pager.stdin.write(text.encode(sys.stdout.encoding or "utf-8", "replace"))
+                with contextlib.suppress(BrokenPipeError):
+                    pager.stdin.close()
+                pager.wait()
+            finally:
+                signal.signal(signal.SIGINT, previous)
             return
-    sys.stdout.write(text)
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `show ID | head`: the reader has what it wanted; no traceback at exit either
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _login(settings: Settings) -> int:
