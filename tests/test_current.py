@@ -292,3 +292,22 @@ def test_an_unpacked_export_folder_is_still_an_export(tmp_path: Path) -> None:
     zipped = tmp_path / "export.zip"
     zipped.write_bytes(SAMPLE.read_bytes())
     assert split_exports([unpacked, downloads, zipped]) == ([unpacked, zipped], [downloads])
+
+
+async def test_sync_history_during_a_background_round_waits_for_it_instead_of_failing(tmp_path: Path) -> None:
+    with FakeBackend(sample_account(n_main=30)) as fb:
+        fb.slow(0.1, "/backend-api/conversation/*", count=None)  # a round of ~2 s
+        async with stdio_server(server_env(tmp_path, fb, CHATGPT_HISTORY_SYNC_INTERVAL="1h")) as client:
+            await wait_for(client, "the round to start", lambda s: s["background_sync"]["running"], timeout=30)
+            messages: list[str] = []
+
+            async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+                messages.append(message or "")
+
+            result = await client.call_tool("sync_history", {}, progress_callback=on_progress)
+            assert not result.is_error, result.content
+            assert result.structured_content["outcome"] == "complete"
+            assert result.structured_content["fetched"] == 0, "the round before it fetched everything"
+            assert any(m.startswith("waiting for the background sync") for m in messages), messages
+            status = await call(client, "history_status")
+            assert status["conversations"] == 38 and status["background_sync"]["last_outcome"] == "complete"

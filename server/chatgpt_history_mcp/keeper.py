@@ -26,7 +26,7 @@ from chatgpt_history_mcp.store.history import HistoryStore
 from chatgpt_history_mcp.store.importer import already_imported, import_all
 from chatgpt_history_mcp.store.locking import StoreBusy
 from chatgpt_history_mcp.store.results import BackgroundSyncState, SyncReport
-from chatgpt_history_mcp.store.sync import SyncProgress
+from chatgpt_history_mcp.store.sync import SyncProgress, report_progress
 from chatgpt_history_mcp.watch import FolderWatch, split_exports
 
 log = logging.getLogger(__name__)
@@ -38,12 +38,6 @@ FAILURE_BACKOFF = 15 * 60.0
 #: Without a session: look for one (a `login` while the server runs) this often.
 SESSION_RECHECK = 60.0
 NO_SESSION = "no ChatGPT session configured (CHATGPT_SESSION_TOKEN or `chatgpt-history-mcp login`)"
-
-
-async def _call(progress: SyncProgress, done: int, total: int, message: str) -> None:
-    result = progress(done, total, message)
-    if result is not None:
-        await result
 
 
 def _at(epoch: float | None) -> datetime | None:
@@ -77,7 +71,9 @@ class Keeper:
         holds the store, so starting at once would only fail as busy)."""
         while True:
             while self.sync_state.running:
-                await _call(progress, 0, 0, f"waiting for the background sync: {self.sync_state.progress or '…'}")
+                await report_progress(
+                    progress, 0, 0, f"waiting for the background sync: {self.sync_state.progress or '…'}"
+                )
                 await anyio.sleep(0.5)
             try:
                 return await live.sync(self.settings, self.store, full=full, progress=progress)

@@ -51,9 +51,14 @@ class _Reporter:
     async def __call__(self, message: str) -> None:
         self.lock.describe(f"syncing from ChatGPT: {message}")
         if self.progress is not None:
-            result = self.progress(self.done, self.total, message)
-            if result is not None:
-                await result
+            await report_progress(self.progress, self.done, self.total, message)
+
+
+async def report_progress(progress: SyncProgress, done: int, total: int, message: str) -> None:
+    """Tell ``progress``, awaiting it when it is async."""
+    result = progress(done, total, message)
+    if result is not None:
+        await result
 
 
 #: Listing progress is reported once per this many conversations listed (a backend page).
