@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -16,8 +17,14 @@ from typing import Any
 
 import pytest
 
+from chatgpt_history_mcp.settings import ENV_SYNC_INTERVAL
 from chatgpt_history_mcp.store.history import HistoryStore
 from chatgpt_history_mcp.store.importer import import_export
+
+# A server with a session syncs in the background at start: in the suites not about that, it would race the
+# test's own requests to the fake backend. The background-sync tests set an interval of their own; servers
+# started with an environment of their own (not built from this one) keep the real default.
+os.environ.setdefault(ENV_SYNC_INTERVAL, "0")
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_EXPORT = ROOT / "examples" / "sample-export.zip"

@@ -48,7 +48,8 @@ def snapshot(store: HistoryStore) -> dict[str, Any]:
     finally:
         db.close()
     return {
-        "listing": store.list_conversations(limit=200).model_dump(),
+        # as_of says when the last import was: an import of the same content still is one
+        "listing": store.list_conversations(limit=200).model_dump(exclude={"as_of"}),
         "searches": {q: ids(store, q) for q in ("alpha", "bravo", "charlie", "delta", "zulu", "quebec", "common")},
         "counts": (status.conversations, status.messages, status.projects, status.indexed, status.pending_index),
         "sources": [(s.path, s.outcome, s.detail, s.conversations) for s in status.sources],

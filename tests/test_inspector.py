@@ -198,6 +198,8 @@ def calls(tmp_path_factory: pytest.TempPathFactory, backend: FakeBackend, send_b
             "CHATGPT_BASE_URL": backend.url,
             "CHATGPT_SESSION_TOKEN": backend.session_token,
             "CHATGPT_SYNC_PACING": "0",
+            # what each call sees is the subject: no background sync adding to it (tests/test_current.py)
+            "CHATGPT_HISTORY_SYNC_INTERVAL": "0",
         }
 
     def send_env(data_dir: Path) -> dict[str, str]:

@@ -287,7 +287,7 @@ async def test_mcp_sync_tool_reports_progress_and_live_memories(
 ) -> None:
     monkeypatch.setenv("CHATGPT_BASE_URL", backend.url)
     monkeypatch.setenv("CHATGPT_SESSION_TOKEN", backend.session_token)
-    settings = Settings(data_dir=tmp_path / "data", config_dir=tmp_path / "config")
+    settings = Settings(data_dir=tmp_path / "data", config_dir=tmp_path / "config", sync_interval=0)
     seen: list[tuple[float, float | None, str | None]] = []
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
@@ -349,7 +349,7 @@ async def test_the_device_id_is_stable_per_installation(
 
     monkeypatch.setenv("CHATGPT_BASE_URL", backend.url)
     monkeypatch.setenv("CHATGPT_SESSION_TOKEN", backend.session_token)
-    settings = Settings(data_dir=tmp_path / "data", config_dir=tmp_path / "config", sync_pacing=0)
+    settings = Settings(data_dir=tmp_path / "data", config_dir=tmp_path / "config", sync_pacing=0, sync_interval=0)
     store = HistoryStore(settings.data_dir)
     try:
         await live.sync(settings, store)

@@ -1,5 +1,5 @@
-"""The command line: ``serve`` (default, MCP over stdio), ``import``, ``search``, ``status``, ``demo``, ``sync``,
-``memories``, ``automations``, ``send``, ``login``, ``logout``, ``install``, ``uninstall``.
+"""The command line: ``serve`` (default, MCP over stdio), ``import``, ``search``, ``list``, ``show``, ``status``,
+``demo``, ``sync``, ``memories``, ``automations``, ``send``, ``login``, ``logout``, ``install``, ``uninstall``.
 
 Like the MCP server, it only translates arguments into store calls and prints the answers.
 """
@@ -7,10 +7,18 @@ Like the MCP server, it only translates arguments into store calls and prints th
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import logging
+import os
+import shlex
+import shutil
+import signal
+import subprocess
 import sys
+import unicodedata
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -18,15 +26,23 @@ import anyio
 
 from chatgpt_history_mcp import __version__
 from chatgpt_history_mcp.install.arguments import add_commands as add_install_commands
-from chatgpt_history_mcp.settings import ENV_ALLOW_SEND, ENV_DATA_DIR, ENV_EXPORTS, Settings
+from chatgpt_history_mcp.settings import (
+    ENV_ALLOW_SEND,
+    ENV_DATA_DIR,
+    ENV_EXPORTS,
+    ENV_SYNC_INTERVAL,
+    Settings,
+    given,
+    parse_duration,
+)
 from chatgpt_history_mcp.sources.export import ExportError
 from chatgpt_history_mcp.store.errors import BadArgument
 from chatgpt_history_mcp.store.locking import StoreBusy
 from chatgpt_history_mcp.store.query import QueryError
-from chatgpt_history_mcp.store.results import SearchPage
+from chatgpt_history_mcp.store.results import AsOf, ConversationList, ConversationPage, HistoryStatus, SearchPage
 
 if TYPE_CHECKING:  # the store loads the index engine: only the commands that use it import it
-    from chatgpt_history_mcp.store.history import HistoryStore
+    from chatgpt_history_mcp.store.history import Branch, HistoryStore
     from chatgpt_history_mcp.store.importer import Progress
 
 EXPECTED_ERRORS = (ExportError, StoreBusy, QueryError, BadArgument)
@@ -48,6 +64,14 @@ def _common(top_level: bool) -> argparse.ArgumentParser:
         default=False if top_level else argparse.SUPPRESS,
     )
     return common
+
+
+def _duration(text: str) -> float:
+    """``--sync-interval``: a duration in seconds (a bare number is hours, as in the environment variable)."""
+    try:
+        return parse_duration(text, "h")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,6 +98,13 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help=f"offer the send_message tool (it writes to your ChatGPT account; env {ENV_ALLOW_SEND}=1)",
     )
+    serve.add_argument(
+        "--sync-interval",
+        type=_duration,
+        metavar="DURATION",
+        help=f"with a ChatGPT session, sync in the background this often (e.g. 12h, 30m; 0: off; env "
+        f"{ENV_SYNC_INTERVAL}; default 12h)",
+    )
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="stdio (hosts) or HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="HTTP: the address to bind (default loopback)")
     serve.add_argument("--port", type=int, default=8765, help="HTTP: the port (default 8765)")
@@ -98,7 +129,9 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--model", help="a model slug, e.g. gpt-4o")
     search.add_argument("--json", action="store_true", help="print the result as JSON")
 
-    status = sub.add_parser("status", parents=[common], help="what is stored")
+    _add_reading_commands(sub, common)
+
+    status = sub.add_parser("status", parents=[common], help="what is stored, and any import or sync running")
     status.add_argument("--json", action="store_true")
 
     sub.add_parser("demo", parents=[common], help="import the bundled sample export and run an MCP session on it")
@@ -130,14 +163,35 @@ def _parser() -> argparse.ArgumentParser:
 class ProgressBar:
     """A one-line progress bar on stderr (a line per 10 % when stderr is not a terminal)."""
 
-    def __init__(self, stream: TextIO = sys.stderr, width: int = 30) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None, width: int = 30) -> None:
+        self.stream = stream or sys.stderr  # at call time: a redirected stderr counts
         self.width = width
-        self.tty = stream.isatty()
+        self.tty = self.stream.isatty()
         self._last_decile = -1
+        self._last_done = -1
 
     def __call__(self, p: Progress) -> None:
         self.show(p.fraction, f"{p.conversations:,} conversations")
+
+    def note(self, label: str) -> None:
+        """A step whose total is not known yet (listing) or a wait (a rate limit): its sentence, no bar."""
+        if self.tty:
+            self.stream.write(f"\r{label}\033[K")
+            self.stream.flush()
+        else:
+            self.stream.write(f"{label}\n")
+
+    def sync_progress(self, done: int, total: int, label: str) -> None:
+        """A sync's progress callback: a bar while bodies are fetched, a sentence before (listing). News that
+        moves nothing on (a rate-limit wait) is always shown, even between the lines of every 10 %."""
+        news = done == self._last_done
+        self._last_done = done
+        if not total:
+            self.note(label)
+        elif news and not self.tty:
+            self.note(f"{done / total:4.0%} {label}")
+        else:
+            self.show(done / total, label)
 
     def show(self, fraction: float, label: str) -> None:
         if self.tty:
@@ -155,7 +209,8 @@ class ProgressBar:
         self._last_decile = -1
 
 
-def print_search(page: SearchPage, out: TextIO = sys.stdout) -> None:
+def print_search(page: SearchPage, out: TextIO | None = None, data_dir: str | None = None) -> None:
+    out = out or sys.stdout  # at call time: a redirected stdout counts
     if not page.results:
         out.write(f"No conversations match {page.query!r}.\n")
         return
@@ -164,6 +219,7 @@ def print_search(page: SearchPage, out: TextIO = sys.stdout) -> None:
         out.write(f"\n{result.title}  ({when})  {result.conversation_id}\n")
         for match in result.matches:
             out.write(f"  {match.role:>9}: {match.snippet}\n")
+        out.write(f"  {'open':>9}: {show_command(result.conversation_id, data_dir)}\n")
     if page.next_offset is not None:
         out.write(f"\nMore: --offset {page.next_offset}\n")
 
@@ -195,7 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     command = args.command or "serve"
     settings = Settings.from_env(
-        data_dir=args.data_dir, exports=getattr(args, "export", None), allow_send=getattr(args, "allow_send", None)
+        data_dir=args.data_dir,
+        exports=getattr(args, "export", None),
+        allow_send=getattr(args, "allow_send", None),
+        sync_interval=getattr(args, "sync_interval", None),
     )
 
     if command == "serve":
@@ -247,8 +306,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.json:
                 print(page.model_dump_json(indent=2))
             else:
-                print_search(page)
+                print_search(page, data_dir=args.data_dir)
             return 0
+        if command in READING_COMMANDS:
+            return _read(command, store, args)
         if command in ("sync", "memories", "automations", "send"):
             from chatgpt_history_mcp.live import SendingDisabled
             from chatgpt_history_mcp.sources.backend import BackendError, OutcomeUnknown
@@ -275,6 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for source in status.sources:
                     when = source.imported_at.isoformat(timespec="seconds") if source.imported_at else "never"
                     print(f"source:        {source.path} ({when}: {source.detail})")
+                print_activity(status)
             return 0
     except EXPECTED_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -295,7 +357,7 @@ async def _live(command: str, settings: Settings, store: HistoryStore, args: arg
             settings,
             store,
             full=args.full,
-            progress=lambda done, total, label: bar.show(done / total if total else 1, label),
+            progress=bar.sync_progress,
         )
         bar.done()
         print(report.summary())
@@ -341,6 +403,209 @@ async def _send(settings: Settings, store: HistoryStore, args: argparse.Namespac
     if result.note:
         print(f"({result.note})", file=sys.stderr)
     return 0
+
+
+# -- reading history: list, show --------------------------------------------------------------------------
+
+READING_COMMANDS = ("list", "show")
+#: The pager when $PAGER is not set; ``LESS=FRX`` (unless set) quits at once when the text fits the screen.
+DEFAULT_PAGER = "less -R"
+
+
+def _add_reading_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    listing = sub.add_parser("list", parents=[common], help="list conversations, newest first")
+    listing.add_argument("--limit", type=int, default=20, help="conversations per page (default 20, at most 200)")
+    listing.add_argument("--offset", type=int, default=0, help="skip this many (the footer says what to pass)")
+    listing.add_argument(
+        "--order",
+        choices=["updated", "created", "oldest"],
+        default="updated",
+        help="newest activity (default), newest created, or oldest first",
+    )
+    listing.add_argument("--project", help="only this project (g-p-…) or custom GPT (g-…)")
+    listing.add_argument(
+        "--archived", action=argparse.BooleanOptionalAction, default=None, help="only archived, or --no-archived"
+    )
+    listing.add_argument("--after", help="ISO date or datetime")
+    listing.add_argument("--before", help="ISO date or datetime")
+    listing.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    show = sub.add_parser("show", parents=[common], help="print a conversation as Markdown (paged on a terminal)")
+    show.add_argument("conversation_id", metavar="ID", help="from list or search")
+    show.add_argument(
+        "--branch", choices=["current", "all"], default="current", help="all: every edit and regeneration too"
+    )
+    show.add_argument("--json", action="store_true", help="print every message as JSON (get_conversation's shape)")
+    show.add_argument(
+        "--no-pager", action="store_true", help=f"print, even on a terminal ($PAGER, else {DEFAULT_PAGER})"
+    )
+
+
+def _read(command: str, store: HistoryStore, args: argparse.Namespace) -> int:
+    from chatgpt_history_mcp.store.errors import NotFound
+
+    if command == "list":
+        if not 1 <= args.limit <= 200:
+            raise BadArgument(f"--limit {args.limit}: give 1 to 200")
+        found = store.list_conversations(
+            limit=args.limit,
+            offset=max(0, args.offset),
+            order=args.order,
+            project=args.project,
+            archived=args.archived,
+            after=args.after,
+            before=args.before,
+        )
+        if args.json:
+            print(found.model_dump_json(indent=2))
+        else:
+            page_out(conversation_table(found, _width(), args.order, max(0, args.offset)), use_pager=False)
+        return 0
+    try:
+        if args.json:
+            print(_whole_conversation(store, args.conversation_id, args.branch).model_dump_json(indent=2))
+            return 0
+        text = store.transcript_markdown(args.conversation_id, branch=args.branch)
+    except NotFound as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    page_out(text, use_pager=sys.stdout.isatty() and not args.no_pager)
+    return 0
+
+
+def _width() -> int:
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def show_command(conversation_id: str, data_dir: str | None = None) -> str:
+    """The command that opens a conversation, with the data folder when one was given."""
+    folder = f" --data-dir {shlex.quote(data_dir)}" if data_dir else ""
+    return f"chatgpt-history-mcp show{folder} {conversation_id}"
+
+
+def _cells(char: str) -> int:
+    """Terminal columns a character takes: CJK and other wide characters take two, combining marks none."""
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in "WF" else 1
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` on one line, cut to ``width`` terminal columns (with … when cut) and padded to it."""
+    text = " ".join(text.split())
+    used, kept = 0, list[str]()
+    for char in text:
+        cells = _cells(char)
+        if used + cells > width:
+            while kept and used + 1 > width:
+                used -= _cells(kept.pop())
+            kept.append("…")
+            used += 1
+            break
+        kept.append(char)
+        used += cells
+    return "".join(kept) + " " * max(0, width - used)
+
+
+#: A title gets at least this many columns: on a narrower terminal the model, then the message count, go first.
+MIN_TITLE = 20
+
+
+def conversation_table(found: ConversationList, width: int, order: str = "updated", offset: int = 0) -> str:
+    """The listing as a table that fits ``width`` columns: date (of the activity it is ordered by), title,
+    messages, model, id."""
+    if not found.items:
+        return "No conversations match.\n" if found.total == 0 else f"No conversations past {found.total}.\n"
+    by_update = order == "updated"
+    model_width = min(14, max(5, *(len(i.model or "") for i in found.items)))
+    columns = {"msgs": 5 + 2, "model": model_width + 2}  # beside date (10), id (36) and the title's separators
+    for dropped in ("model", "msgs"):
+        if width - (10 + 2 + 2 + 36 + sum(columns.values())) >= MIN_TITLE:
+            break
+        del columns[dropped]
+    title_width = max(MIN_TITLE, width - (10 + 2 + 2 + 36 + sum(columns.values())))
+
+    def row(when: str, title: str, msgs: str, model: str, cid: str) -> str:
+        cells = [f"{when:<10}", fit(title, title_width)]
+        cells += [f"{msgs:>5}"] if "msgs" in columns else []
+        cells += [fit(model, model_width)] if "model" in columns else []
+        return "  ".join([*cells, cid]).rstrip()
+
+    lines = [row("updated" if by_update else "created", "title", "msgs", "model", "id")]
+    for item in found.items:
+        when = (item.update_time or item.create_time) if by_update else item.create_time
+        title = item.title + (" [archived]" if item.is_archived else "")
+        date_text = when.date().isoformat() if when else "undated"
+        lines.append(row(date_text, title, str(item.message_count), item.model or "", item.conversation_id))
+    footer = f"{offset + 1}–{offset + len(found.items)} of {found.total}"
+    if found.next_offset is not None:
+        footer += f"; more: --offset {found.next_offset}"
+    lines += ["", f"{footer}; {as_of_text(found.as_of)}"]
+    return "\n".join(lines) + "\n"
+
+
+def as_of_text(as_of: AsOf) -> str:
+    def when(value: datetime | None) -> str:
+        return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else "never"
+
+    return f"as of last sync {when(as_of.last_sync)}, last import {when(as_of.last_import)}"
+
+
+def print_activity(status: HistoryStatus) -> None:
+    """The status lines about work under way and the store's currency: what writes it now, in any process
+    (an import, a sync, an index rebuild), and the last sync."""
+    if status.writing is not None:
+        since = f", since {status.writing.since.astimezone():%H:%M:%S}" if status.writing.since else ""
+        print(f"writing now:   {status.writing.activity} (pid {status.writing.pid}{since})")
+    if status.last_sync is not None:
+        when = status.last_sync.finished_at
+        at = f"{when.astimezone():%Y-%m-%d %H:%M}: " if when else ""
+        print(f"last sync:     {at}{status.last_sync.summary()}")
+
+
+def _whole_conversation(store: HistoryStore, conversation_id: str, branch: Branch) -> ConversationPage:
+    """Every page of ``get_conversation`` as one page: its messages whole (no paging, no cut)."""
+    pages = [store.get_conversation(conversation_id, limit=200, branch=branch, max_chars_per_message=200_000)]
+    while pages[-1].next_offset is not None:
+        pages.append(
+            store.get_conversation(
+                conversation_id, offset=pages[-1].next_offset, limit=200, branch=branch, max_chars_per_message=200_000
+            )
+        )
+    messages = [m for page in pages for m in page.messages]
+    cut = "messages longer than 200,000 characters were cut" if any(m.truncated for m in messages) else None
+    return pages[0].model_copy(update={"messages": messages, "next_offset": None, "note": cut})
+
+
+def page_out(text: str, *, use_pager: bool) -> None:
+    """Print ``text``, through $PAGER (else ``less -R``) when asked; a pager that cannot start means a print."""
+    if use_pager:
+        command = shlex.split(given(os.environ.get("PAGER")) or DEFAULT_PAGER)
+        env = {**os.environ, "LESS": os.environ.get("LESS", "FRX")}
+        try:
+            pager = subprocess.Popen(command, stdin=subprocess.PIPE, env=env)
+        except OSError:
+            pass  # no such pager: print instead
+        else:
+            assert pager.stdin is not None
+            # Ctrl-C belongs to the pager (less uses it to stop a search) while it runs, as with git.
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                with contextlib.suppress(BrokenPipeError):  # the person quit the pager early
+                    pager.stdin.write(text.encode(sys.stdout.encoding or "utf-8", "replace"))
+                with contextlib.suppress(BrokenPipeError):
+                    pager.stdin.close()
+                pager.wait()
+            finally:
+                signal.signal(signal.SIGINT, previous)
+            return
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `show ID | head`: the reader has what it wanted; no traceback at exit either
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _login(settings: Settings) -> int:

@@ -38,6 +38,7 @@ from chatgpt_history_mcp.store.results import (
 )
 
 if TYPE_CHECKING:
+    from chatgpt_history_mcp.keeper import Keeper
     from chatgpt_history_mcp.store.history import HistoryStore
 
 log = logging.getLogger(__name__)
@@ -63,32 +64,39 @@ Role = Literal["user", "assistant", "tool", "system"]
 STORE_OPEN_TIMEOUT = 60.0
 
 
+#: How long closing waits for the keeper's current step (an import, a sync chunk) to end.
+KEEPER_STOP_TIMEOUT = 10.0
+
+
 class AppState:
     """The store, opened in a background thread so the server answers initialize and tools/list at once
-    (loading the index engine and opening a large index is not on that path); then configured exports
-    import in the same thread while tools answer from what is indexed."""
+    (loading the index engine and opening a large index is not on that path); then the same thread keeps it
+    current (:class:`~chatgpt_history_mcp.keeper.Keeper`: configured exports, watched folders, background
+    sync) while tools answer from what is indexed."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._store: HistoryStore | None = None
         self._error: BaseException | None = None
         self._ready = threading.Event()
-        threading.Thread(target=self._open, name="chatgpt-history-store", daemon=True).start()
+        self.keeper: Keeper | None = None
+        self._thread = threading.Thread(target=self._open, name="chatgpt-history-store", daemon=True)
+        self._thread.start()
 
     def _open(self) -> None:
         try:
+            from chatgpt_history_mcp.keeper import Keeper
             from chatgpt_history_mcp.store.history import HistoryStore
-            from chatgpt_history_mcp.store.importer import import_all
 
             store = self._store = HistoryStore(self.settings.data_dir, redact_secrets=self.settings.redact)
+            keeper = self.keeper = Keeper(self.settings, store)
         except BaseException as exc:
             log.exception("could not open the history store in %s", self.settings.data_dir)
             self._error = exc
             return
         finally:
             self._ready.set()
-        if self.settings.exports or store.archive.pending():
-            import_all(store, self.settings.exports)
+        keeper.run()
 
     @property
     def store(self) -> HistoryStore:
@@ -98,8 +106,24 @@ class AppState:
             raise ToolError(f"the history store in {self.settings.data_dir} could not be opened: {self._error}")
         return self._store
 
+    def status(self) -> HistoryStatus:
+        """The store's status with what this server does to keep it current."""
+        from chatgpt_history_mcp.credentials import resolve_credentials
+
+        status = self.store.status()  # first: the keeper exists once the store is open
+        update: dict[str, Any] = {"credentials_configured": resolve_credentials(self.settings.config_dir).configured}
+        if self.keeper is not None:
+            update["background_sync"] = self.keeper.sync_state.model_copy()
+            update["watched_folders"] = [str(folder) for folder in self.keeper.watch.folders]
+        return status.model_copy(update=update)
+
     def close(self) -> None:
-        if self._ready.wait(STORE_OPEN_TIMEOUT) and self._store is not None:
+        if not self._ready.wait(STORE_OPEN_TIMEOUT):
+            return
+        if self.keeper is not None:
+            self.keeper.stop()
+            self._thread.join(KEEPER_STOP_TIMEOUT)
+        if self._store is not None:
             self._store.close()
 
 
@@ -270,11 +294,9 @@ def create_server(settings: Settings) -> MCPServer:
 
     @mcp.tool(title="History status", annotations=READ_ONLY)
     def history_status(ctx: Context) -> HistoryStatus:
-        """Counts, imported sources and when, the data folder, whether an import runs, the last sync."""
-        from chatgpt_history_mcp.credentials import resolve_credentials
-
-        configured = resolve_credentials(settings.config_dir).configured
-        return _store(ctx).status().model_copy(update={"credentials_configured": configured})
+        """Counts, imported sources and when, the data folder, whether an import runs, the last sync, and the
+        server's own background sync (next round, outcome) and watched export folders."""
+        return _state(ctx).status()
 
     @mcp.tool(title="Sync from ChatGPT", annotations=SYNC)
     async def sync_history(
@@ -287,11 +309,14 @@ def create_server(settings: Settings) -> MCPServer:
         from chatgpt_history_mcp.sources.backend import BackendError
 
         store = await _store_async(ctx)
+        keeper = _state(ctx).keeper
 
         async def progress(done: int, total: int, message: str) -> None:
             await ctx.report_progress(done, total or None, message)
 
         try:
+            if keeper is not None:
+                return await keeper.sync_after_round(full=full, progress=progress)
             return await live.sync(settings, store, full=full, progress=progress)
         except (BackendError, StoreBusy) as exc:
             raise _expected(exc) from exc

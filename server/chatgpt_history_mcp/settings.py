@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -16,11 +18,44 @@ ENV_CONFIG_DIR = "CHATGPT_HISTORY_CONFIG_DIR"
 ENV_SYNC_PACING = "CHATGPT_SYNC_PACING"
 ENV_ALLOW_SEND = "CHATGPT_HISTORY_ALLOW_SEND"
 ENV_REDACT = "CHATGPT_HISTORY_REDACT"
+ENV_SYNC_INTERVAL = "CHATGPT_HISTORY_SYNC_INTERVAL"
+ENV_WATCH_INTERVAL = "CHATGPT_HISTORY_WATCH_INTERVAL"
 #: What turns a yes/no variable on (hosts pass booleans as "true"/"false"; people write 1 or yes).
 TRUTHY = frozenset({"1", "true", "yes", "on"})
 FALSY = frozenset({"0", "false", "no", "off"})
 #: Seconds each request slot waits before a request: with 2 in flight, at most ~20 requests a second.
 DEFAULT_SYNC_PACING = 0.1
+#: A running server with a session syncs when the last sync is older than this, and again at this interval.
+DEFAULT_SYNC_INTERVAL = 12 * 3600.0
+#: Seconds between two looks into the export folders for a new export ZIP.
+DEFAULT_WATCH_INTERVAL = 30.0
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([smhd]?)\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+log = logging.getLogger(__name__)
+
+
+def parse_duration(text: str, bare_unit: str = "s") -> float:
+    """Seconds in a duration such as ``12h``, ``30m``, ``90s``, ``1d``; a bare number is in ``bare_unit``.
+    Raises ValueError with a sentence that shows the accepted forms."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration; write e.g. 12h, 30m, 90s or 0 (off)")
+    number, unit = match.groups()
+    return float(number) * _UNIT_SECONDS[(unit or bare_unit).lower()]
+
+
+def _duration_setting(env: Mapping[str, str], name: str, bare_unit: str, default: float) -> float:
+    """A duration from the environment; an unreadable one is logged and the default used (a host's typo
+    must not keep the server from starting)."""
+    raw = given(env.get(name))
+    if raw is None:
+        return default
+    try:
+        return parse_duration(raw, bare_unit)
+    except ValueError as exc:
+        log.warning("%s: %s; using the default", name, exc)
+        return default
 
 
 def given(value: str | None) -> str | None:
@@ -45,6 +80,12 @@ class Settings(BaseModel):
     sync_pacing: float = Field(default=DEFAULT_SYNC_PACING, ge=0, description="Pause before each backend request")
     allow_send: bool = Field(default=False, description="Offer send_message (it writes to the ChatGPT account)")
     redact: bool = Field(default=True, description="Mask secrets pasted into chats (API keys, tokens) in results")
+    sync_interval: float = Field(
+        default=DEFAULT_SYNC_INTERVAL, ge=0, description="Seconds between background syncs of a server; 0: off"
+    )
+    watch_interval: float = Field(
+        default=DEFAULT_WATCH_INTERVAL, gt=0, description="Seconds between looks into export folders"
+    )
 
     @classmethod
     def from_env(
@@ -54,6 +95,7 @@ class Settings(BaseModel):
         data_dir: str | os.PathLike[str] | None = None,
         exports: list[str] | None = None,
         allow_send: bool | None = None,
+        sync_interval: float | None = None,
     ) -> Settings:
         """Settings from ``env`` (default: the process environment); explicit arguments win."""
         env = os.environ if env is None else env
@@ -68,7 +110,12 @@ class Settings(BaseModel):
             pacing = DEFAULT_SYNC_PACING
         if allow_send is None:
             allow_send = (given(env.get(ENV_ALLOW_SEND)) or "").lower() in TRUTHY
+        if sync_interval is None:
+            sync_interval = _duration_setting(env, ENV_SYNC_INTERVAL, "h", DEFAULT_SYNC_INTERVAL)
+        watch = _duration_setting(env, ENV_WATCH_INTERVAL, "s", DEFAULT_WATCH_INTERVAL)
         return cls(
+            sync_interval=sync_interval,
+            watch_interval=watch if watch > 0 else DEFAULT_WATCH_INTERVAL,
             allow_send=allow_send,
             redact=(given(env.get(ENV_REDACT)) or "").lower() not in FALSY,
             sync_pacing=max(0.0, pacing),

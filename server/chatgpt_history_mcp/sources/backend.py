@@ -17,7 +17,7 @@ import random
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
@@ -177,6 +177,10 @@ def session_cookies(token: str) -> dict[str, str]:
     return {f"{SESSION_COOKIE}.{i}": chunk for i, chunk in enumerate(chunks)}
 
 
+#: Called with a sentence saying why and how long the client waits; may be async.
+WaitNotice = Callable[[str], Awaitable[None] | None]
+
+
 @dataclass
 class RetryPolicy:
     attempts: int = 5  # tries per request for 429, 5xx, resets and timeouts
@@ -219,6 +223,8 @@ class BackendClient:
         self._retry = retry or RetryPolicy()
         self._refresh_lock = anyio.Lock()
         self.requests = 0
+        #: Told before each wait to retry (a rate limit's Retry-After, a backoff), so a person sees why it waits.
+        self.on_wait: WaitNotice | None = None
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
@@ -352,7 +358,13 @@ class BackendClient:
         wait = exc.retry_after if isinstance(exc, RateLimited) and exc.retry_after else None
         if attempt + 1 >= self._retry.attempts or (wait or 0) > self._retry.max_retry_after:
             return False
-        await anyio.sleep(wait if wait is not None else self._retry.delay(attempt))
+        delay = wait if wait is not None else self._retry.delay(attempt)
+        if self.on_wait is not None:
+            why = "rate limited by ChatGPT" if isinstance(exc, RateLimited) else str(exc)
+            notice = self.on_wait(f"{why}: waiting {delay:.0f}s before retrying")
+            if notice is not None:
+                await notice
+        await anyio.sleep(delay)
         return True
 
     @asynccontextmanager

@@ -285,6 +285,26 @@ def _first_byte(stream: _DepthGuard) -> bytes:
         return b
 
 
+def is_export_zip(path: Path) -> bool:
+    """Whether ``path`` is a complete ZIP with a ChatGPT conversations file inside (``conversations.json`` or
+    ``conversations-NNN.json``): how a ChatGPT export is told from other ZIPs, whatever its name. A ZIP still
+    being written has no central directory yet, so it is not one until it is whole."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(_CONVERSATION_FILE.search(name) for name in archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+        return False
+
+
+def holds_conversations(folder: Path) -> bool:
+    """Whether a folder is an unpacked export: a conversations file in it or in a folder directly inside."""
+    try:
+        candidates = [*folder.iterdir(), *(p for d in folder.iterdir() if d.is_dir() for p in d.iterdir())]
+    except OSError:
+        return False
+    return any(p.is_file() and _CONVERSATION_FILE.search(p.name) for p in candidates)
+
+
 def _check_entry(path: Path, info: zipfile.ZipInfo) -> None:
     name = info.filename
     parts = PurePosixPath(name.replace("\\", "/")).parts

@@ -18,11 +18,12 @@ from chatgpt_history_mcp.model import Conversation, Message
 from chatgpt_history_mcp.store.archive import Archive, Order
 from chatgpt_history_mcp.store.errors import BadArgument, NotFound
 from chatgpt_history_mcp.store.index import Filters, IndexBroken, SearchIndex
-from chatgpt_history_mcp.store.locking import StoreBusy, WriteLock
+from chatgpt_history_mcp.store.locking import Activity, StoreBusy, WriteLock
 from chatgpt_history_mcp.store.morphology import guess_language
 from chatgpt_history_mcp.store.query import parse_query
 from chatgpt_history_mcp.store.redact import masker
 from chatgpt_history_mcp.store.results import (
+    AsOf,
     ConversationList,
     ConversationPage,
     ConversationSummary,
@@ -34,6 +35,7 @@ from chatgpt_history_mcp.store.results import (
     SearchResult,
     SourceStatus,
     SyncReport,
+    WriterActivity,
 )
 from chatgpt_history_mcp.store.searchable import searchable_messages, where
 from chatgpt_history_mcp.store.snippets import best_messages
@@ -47,6 +49,8 @@ MAX_MATCHES = 3
 #: The roles whose words tell a conversation's language.
 _CONVERSING = ("user", "assistant")
 Branch = Literal["current", "all"]
+#: The archive's sync_state key for when the last complete sync finished (epoch seconds).
+LAST_COMPLETE_SYNC = "last_complete_sync_at"
 
 
 def parse_bound(value: str | None, name: str) -> float | None:
@@ -123,6 +127,7 @@ class HistoryStore:
                 return SearchIndex(self.data_dir / "index")
             except IndexBroken as exc:
                 log.warning("rebuilding the search index from the archive: %s", exc)
+                self.write_lock.describe("rebuilding the search index", force=True)
                 index = SearchIndex.recreate(self.data_dir / "index")
                 self.archive.requeue_all()
                 return index
@@ -201,7 +206,13 @@ class HistoryStore:
                 f"{len(outcome.left_out)} common words left out"
             )
         note = "; ".join(notes) or None
-        return SearchPage(query=query, results=results, next_offset=offset + limit if outcome.more else None, note=note)
+        return SearchPage(
+            query=query,
+            results=results,
+            next_offset=offset + limit if outcome.more else None,
+            note=note,
+            as_of=self.as_of(),
+        )
 
     # -- listing and reading -------------------------------------------------------------------------
 
@@ -239,7 +250,8 @@ class HistoryStore:
             for r in rows
         ]
         more = offset + len(items) < total
-        return ConversationList(items=items, total=total, next_offset=offset + len(items) if more else None)
+        next_offset = offset + len(items) if more else None
+        return ConversationList(items=items, total=total, next_offset=next_offset, as_of=self.as_of())
 
     def _shown(self, message: Message, text: str | None = None) -> Message:
         """The message as results show it (secrets masked), with ``text`` in place of its own if given."""
@@ -325,8 +337,9 @@ class HistoryStore:
             note=note,
         )
 
-    def transcript_markdown(self, conversation_id: str) -> str:
-        """The current branch as Markdown; an answer split by "continue generating" reads as one."""
+    def transcript_markdown(self, conversation_id: str, branch: Branch = "current") -> str:
+        """The conversation as Markdown: the current branch (an answer split by "continue generating" reads as
+        one), or with ``branch="all"`` every edit and regeneration too, each version labelled where it forks."""
         conv = self.conversation(conversation_id)
         lines = [f"# {self.mask(conv.display_title)}", ""]
         facts = [f"id: {conv.id}"]
@@ -339,19 +352,17 @@ class HistoryStore:
         if conv.project_id:
             facts.append(f"project: {conv.project_id}")
         lines += [" · ".join(facts), ""]
-        sections: list[tuple[Message, str, str]] = []  # first message, text, id of the last one merged
-        for message in conv.transcript():
-            if sections and message.role == "assistant" and sections[-1][0].role == "assistant":
-                first, text, last_id = sections[-1]
-                # "Continue generating" resumes mid-sentence (or mid code block) right under its parent.
-                joiner = "" if message.parent_id == last_id else "\n\n"
-                sections[-1] = (first, text + joiner + message.text, message.id)
-                continue
-            sections.append((message, message.text, message.id))
-        for first, text, _ in sections:
+        sections = _current_sections(conv) if branch == "current" else _all_sections(conv)
+        for first, text, label in sections:
             when = f" ({first.create_time.isoformat(timespec='minutes')})" if first.create_time else ""
-            lines += [f"## {first.role.capitalize()}{when}", "", self.mask(text).strip(), ""]
+            lines += [f"## {first.role.capitalize()}{when}{label}", "", self.mask(text).strip(), ""]
         return "\n".join(lines).rstrip() + "\n"
+
+    def as_of(self) -> AsOf:
+        """When the store last heard from ChatGPT (a complete sync) and from an export."""
+        synced = self.archive.sync_value(LAST_COMPLETE_SYNC)
+        imported = [s.imported_at for s in self.archive.sources() if s.outcome == "imported" and s.imported_at]
+        return AsOf(last_sync=_dt(float(synced)) if synced else None, last_import=_dt(max(imported, default=None)))
 
     # -- status --------------------------------------------------------------------------------------
 
@@ -376,9 +387,66 @@ class HistoryStore:
                 for s in self.archive.sources()
             ],
             importing=self.import_state.model_copy(),
+            writing=_writing(self.write_lock.holder()),
             last_sync=_last_sync(self.archive.sync_value("last_sync")),
             version=__version__,
         )
+
+
+#: A Markdown section: its first message, its text, and what its heading adds (which version of a turn).
+Section = tuple[Message, str, str]
+
+
+def _current_sections(conv: Conversation) -> list[Section]:
+    """The current branch, a continued answer merged into the section it continues."""
+    sections: list[tuple[Message, str, str]] = []  # first message, text, id of the last one merged
+    for message in conv.transcript():
+        if sections and message.role == "assistant" and sections[-1][0].role == "assistant":
+            first, text, last_id = sections[-1]
+            # "Continue generating" resumes mid-sentence (or mid code block) right under its parent.
+            joiner = "" if message.parent_id == last_id else "\n\n"
+            sections[-1] = (first, text + joiner + message.text, message.id)
+            continue
+        sections.append((message, message.text, message.id))
+    return [(first, text, "") for first, text, _ in sections]
+
+
+def _all_sections(conv: Conversation) -> list[Section]:
+    """Every visible message, depth first so each branch reads in order; where a turn has several versions
+    (edits, regenerations) each says which it is, and every message off the branch ChatGPT shows says so."""
+    children: dict[str | None, list[Message]] = {}
+    ids = {m.id for m in conv.messages}
+    for message in conv.messages:
+        children.setdefault(message.parent_id if message.parent_id in ids else None, []).append(message)
+    current = set(conv.current_path)
+    sections: list[Section] = []
+
+    def visible_children(parent: str | None) -> list[Message]:
+        """The visible messages under ``parent``, looking through hidden ones (a system root, tool calls)."""
+        found: list[Message] = []
+        for child in children.get(parent, []):
+            found.extend([child] if not child.hidden else visible_children(child.id))
+        return found
+
+    roots = visible_children(None)
+    stack = [(root, i, len(roots)) for i, root in reversed(list(enumerate(roots)))]
+    while stack:
+        message, number, versions = stack.pop()
+        label = f" · version {number + 1} of {versions}" if versions > 1 else ""
+        if message.id not in current:
+            label += " (not on the current branch)"
+        elif versions > 1:
+            label += " (current)"
+        sections.append((message, message.text, label))
+        below = visible_children(message.id)
+        stack.extend((child, i, len(below)) for i, child in reversed(list(enumerate(below))))
+    return sections
+
+
+def _writing(activity: Activity | None) -> WriterActivity | None:
+    if activity is None:
+        return None
+    return WriterActivity(pid=activity.pid, activity=activity.activity, since=_dt(activity.since))
 
 
 def _last_sync(raw: str | None) -> SyncReport | None:

@@ -178,13 +178,23 @@ def write_conversations(
     return writer
 
 
+def already_imported(store: HistoryStore, export: Export) -> bool:
+    """Whether this export's content (under any name) was imported, by the normalizer in use."""
+    return _imported(store, _fingerprint_key(export.fingerprint()))
+
+
+def _imported(store: HistoryStore, fingerprint: str) -> bool:
+    return any(s.fingerprint == fingerprint and s.outcome == "imported" for s in store.archive.sources())
+
+
 def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | None = None) -> ImportReport:
     """Import one export (ZIP, conversations.json or folder). Raises ExportError, StoreBusy."""
     started = time.perf_counter()
     resolved = str(Path(path).expanduser().resolve())
     with store.write_lock, Export(path) as export:
+        store.write_lock.describe(f"importing {resolved}", force=True)
         fingerprint = _fingerprint_key(export.fingerprint())
-        if any(s.fingerprint == fingerprint and s.outcome == "imported" for s in store.archive.sources()):
+        if _imported(store, fingerprint):
             reindex_pending(store)
             report = ImportReport(path=resolved, outcome="unchanged", seconds=time.perf_counter() - started)
             return report
@@ -203,8 +213,13 @@ def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | 
                 writer.report.path = resolved
                 for raw in export.conversations(on_read):
                     writer.apply(raw)
-                    if progress is not None and writer.report.conversations % 25 == 0:
-                        progress(Progress(resolved, read, total, writer.report.conversations))
+                    if writer.report.conversations % 25 == 0:
+                        now = Progress(resolved, read, total, writer.report.conversations)
+                        store.write_lock.describe(
+                            f"importing {resolved}: {now.fraction:.0%}, {now.conversations:,} read"
+                        )
+                        if progress is not None:
+                            progress(now)
                 report = writer.report
                 detail = f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged"
                 archive_writer.record_source(resolved, "export", fingerprint, "imported", detail, report.conversations)
@@ -230,6 +245,7 @@ def reindex_pending(store: HistoryStore) -> int:
     if not pending:
         return 0
     log.info("indexing %d conversations left pending", len(pending))
+    store.write_lock.describe(f"indexing {len(pending):,} conversations", force=True)
     state = store.import_state
     state.reindexing = Reindexing(total=len(pending), done=0)
     try:
@@ -245,16 +261,18 @@ def reindex_pending(store: HistoryStore) -> int:
             batch.commit()
             store.archive.clear_pending(chunk)
             state.reindexing = Reindexing(total=len(pending), done=start + len(chunk))
+            store.write_lock.describe(f"indexing: {start + len(chunk):,} of {len(pending):,} conversations")
     finally:
         state.reindexing = None
     return len(pending)
 
 
-def import_all(store: HistoryStore, paths: list[Path]) -> list[ImportReport]:
+def import_all(store: HistoryStore, paths: list[Path], busy: list[Path] | None = None) -> list[ImportReport]:
     """Import each export in turn, recording progress and the last error in ``store.import_state``.
 
     Meant for a background thread (the server imports configured exports at start while it answers
-    from what is already indexed); failures are kept for ``history_status``, never raised.
+    from what is already indexed); failures are kept for ``history_status``, never raised. Paths left
+    because another process was writing the store are added to ``busy``, to be tried again.
     """
     reports: list[ImportReport] = []
     state = store.import_state
@@ -275,7 +293,14 @@ def import_all(store: HistoryStore, paths: list[Path]) -> list[ImportReport]:
 
         try:
             report = import_export(store, path, progress)
-        except Exception as exc:  # ExportError, StoreBusy, … : reported, the store stays as it was
+        except StoreBusy as exc:
+            if busy is None:
+                log.error("import of %s failed: %s", path, exc)
+                state.last_error = f"{path}: {exc}"
+            else:
+                busy.append(path)
+            continue
+        except Exception as exc:  # ExportError, … : reported, the store stays as it was
             log.error("import of %s failed: %s", path, exc)
             state.last_error = f"{path}: {exc}" if str(path) not in str(exc) else str(exc)
             continue

@@ -29,11 +29,19 @@ class SearchResult(BaseModel):
     matches: list[MessageMatch]
 
 
+class AsOf(BaseModel):
+    """How current the store is, so an answer can say "as of …"."""
+
+    last_sync: datetime | None = Field(description="When the last complete sync from ChatGPT finished; null: never")
+    last_import: datetime | None = Field(description="When an export was last imported; null: never")
+
+
 class SearchPage(BaseModel):
     query: str
     results: list[SearchResult]
     next_offset: int | None = Field(description="Pass as offset for the next page; null on the last page")
     note: str | None = Field(default=None, description="How the query was read, when that is worth knowing")
+    as_of: AsOf
 
 
 class ConversationSummary(BaseModel):
@@ -51,6 +59,7 @@ class ConversationList(BaseModel):
     items: list[ConversationSummary]
     total: int
     next_offset: int | None
+    as_of: AsOf
 
 
 class MessageView(BaseModel):
@@ -95,6 +104,7 @@ class SyncReport(BaseModel):
     automations: int | None = None
     seconds: float = 0.0
     error: str | None = None
+    finished_at: datetime | None = None
 
     def summary(self) -> str:
         parts = [f"{self.listed} listed", f"{self.fetched} fetched", f"{self.unchanged} unchanged"]
@@ -150,6 +160,31 @@ class ImportState(BaseModel):
     reindexing: Reindexing | None = None
 
 
+class BackgroundSyncState(BaseModel):
+    """What a running server does to stay current from ChatGPT by itself."""
+
+    enabled: bool = Field(description="Syncing on an interval (needs a ChatGPT session and an interval above 0)")
+    interval_seconds: float
+    reason: str | None = Field(default=None, description="Why it is off, when it is")
+    next_at: datetime | None = Field(default=None, description="When the next round starts")
+    running: bool = False
+    progress: str | None = Field(default=None, description="What the running round is doing")
+    last_started_at: datetime | None = None
+    last_finished_at: datetime | None = None
+    last_outcome: str | None = Field(
+        default=None, description="complete, incomplete (it retries later, backing off), skipped (busy) or failed"
+    )
+    last_error: str | None = None
+
+
+class WriterActivity(BaseModel):
+    """The import, sync or index rebuild writing the store now, whichever process runs it."""
+
+    pid: int | None
+    activity: str
+    since: datetime | None
+
+
 class HistoryStatus(BaseModel):
     data_dir: str
     conversations: int
@@ -159,8 +194,15 @@ class HistoryStatus(BaseModel):
     pending_index: int
     sources: list[SourceStatus]
     importing: ImportState
+    writing: WriterActivity | None = Field(
+        default=None, description="What writes the store now (this server or another process); null: nothing"
+    )
     last_sync: SyncReport | None = Field(default=None, description="The last sync from ChatGPT, if any")
     credentials_configured: bool | None = Field(default=None, description="Whether a ChatGPT session is set up")
+    background_sync: BackgroundSyncState | None = Field(default=None, description="A running server's own syncing")
+    watched_folders: list[str] = Field(
+        default_factory=list, description="Folders a running server watches for new export ZIPs"
+    )
     version: str
 
 

@@ -14,14 +14,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
 
 from chatgpt_history_mcp.sources.backend import BackendClient, BackendError, BackendNotFound
 from chatgpt_history_mcp.sources.normalize import parse_time
-from chatgpt_history_mcp.store.history import HistoryStore
+from chatgpt_history_mcp.store.history import LAST_COMPLETE_SYNC, HistoryStore
 from chatgpt_history_mcp.store.importer import reindex_pending, write_conversations
+from chatgpt_history_mcp.store.locking import WriteLock
 from chatgpt_history_mcp.store.results import SyncReport
 
 log = logging.getLogger(__name__)
@@ -36,30 +38,52 @@ SAME_TIME = 0.01
 SyncProgress = Callable[[int, int, str], Awaitable[None] | None]
 
 
-async def _report(progress: SyncProgress | None, done: int, total: int, message: str) -> None:
-    if progress is not None:
-        result = progress(done, total, message)
-        if result is not None:
-            await result
+class _Reporter:
+    """Progress as the sync goes: where it is (done of total) and what it does or waits for; also told to
+    ``status`` in any process, through the write lock's activity."""
+
+    def __init__(self, progress: SyncProgress | None, lock: WriteLock) -> None:
+        self.progress = progress
+        self.lock = lock
+        self.done = 0
+        self.total = 0
+
+    async def __call__(self, message: str) -> None:
+        self.lock.describe(f"syncing from ChatGPT: {message}")
+        if self.progress is not None:
+            await report_progress(self.progress, self.done, self.total, message)
 
 
-async def list_all(client: BackendClient) -> dict[str, float | None]:
+async def report_progress(progress: SyncProgress, done: int, total: int, message: str) -> None:
+    """Tell ``progress``, awaiting it when it is async."""
+    result = progress(done, total, message)
+    if result is not None:
+        await result
+
+
+#: Listing progress is reported once per this many conversations listed (a backend page).
+LISTING_STEP = 100
+
+
+async def list_all(client: BackendClient, report: _Reporter | None = None) -> dict[str, float | None]:
     """Every conversation id with its listed update time, from all three places conversations live."""
     listed: dict[str, float | None] = {}
 
-    def add(item: dict[str, Any]) -> None:
+    async def add(item: dict[str, Any]) -> None:
         cid = item.get("id")
         if isinstance(cid, str) and cid:
             when = parse_time(item.get("update_time"))
             listed[cid] = when.timestamp() if when else None
+            if report is not None and len(listed) % LISTING_STEP == 0:
+                await report(f"listing: {len(listed):,} conversations so far")
 
     async for item in client.conversation_summaries():
-        add(item)
+        await add(item)
     async for item in client.conversation_summaries(archived=True):
-        add(item)
+        await add(item)
     for project in await client.projects():
         async for item in client.project_conversations(project["id"]):
-            add(item)
+            await add(item)
     return listed
 
 
@@ -69,50 +93,63 @@ async def sync_history(
     """Bring the store up to date with the backend. Raises StoreBusy if another write runs."""
     started = time.perf_counter()
     report = SyncReport()
+    reporter = _Reporter(progress, store.write_lock)
     with store.write_lock:
-        await anyio.to_thread.run_sync(reindex_pending, store)
+        client.on_wait = reporter  # rate-limit and retry waits show up as progress
         try:
-            listed = await list_all(client)
-        except BackendError as exc:
-            report.outcome, report.error = "incomplete", str(exc)
-            report.seconds = time.perf_counter() - started
-            return report
-        report.listed = len(listed)
-        stored = store.archive.change_keys()
-        newer = [
-            (cid, when) for cid, when in listed.items() if full or cid not in stored or _newer(when, stored[cid][1])
-        ]
-        with store.archive.transaction() as writer:
-            writer.enqueue(newer)
-        queue = store.archive.queued()
-        report.unchanged = len(listed) - len(set(queue) & set(listed))
-        total = len(queue)
-        await _report(progress, 0, total, f"{total} conversations to fetch")
-        try:
-            for start in range(0, total, CHUNK):
-                chunk = queue[start : start + CHUNK]
-                bodies, missing, error = await _fetch(client, chunk)
-                await anyio.to_thread.run_sync(_store_chunk, store, bodies, missing)
-                report.fetched += len(bodies)
-                report.failed += len(missing)
-                if error is not None:
-                    raise error  # after keeping what this chunk did fetch
-                await _report(progress, min(start + CHUNK, total), total, f"fetched {report.fetched} of {total}")
-            memories = await client.memories()
-            automations = await client.automations()
-        except BackendError as exc:
-            report.outcome, report.error = "incomplete", str(exc)
-        else:
-            now = time.time()
-            with store.archive.transaction() as writer:
-                writer.replace_memories(memories, now)
-                writer.replace_automations(automations, now)
-            report.memories, report.automations = len(memories), len(automations)
+            await _sync_locked(store, client, full, report, reporter)
+        finally:
+            client.on_wait = None
         report.remaining = len(store.archive.queued())
         report.seconds = time.perf_counter() - started
+        report.finished_at = datetime.now(UTC)
         with store.archive.transaction() as writer:
             writer.set_sync_value("last_sync", report.model_dump_json())
+            if report.outcome == "complete":
+                writer.set_sync_value(LAST_COMPLETE_SYNC, str(report.finished_at.timestamp()))
     return report
+
+
+async def _sync_locked(
+    store: HistoryStore, client: BackendClient, full: bool, report: SyncReport, reporter: _Reporter
+) -> None:
+    await anyio.to_thread.run_sync(reindex_pending, store)
+    await reporter("listing conversations")
+    try:
+        listed = await list_all(client, reporter)
+    except BackendError as exc:
+        report.outcome, report.error = "incomplete", str(exc)
+        return
+    report.listed = len(listed)
+    stored = store.archive.change_keys()
+    newer = [(cid, when) for cid, when in listed.items() if full or cid not in stored or _newer(when, stored[cid][1])]
+    with store.archive.transaction() as writer:
+        writer.enqueue(newer)
+    queue = store.archive.queued()
+    report.unchanged = len(listed) - len(set(queue) & set(listed))
+    reporter.total = total = len(queue)
+    await reporter(f"listed {len(listed):,}: {total:,} conversations to fetch")
+    try:
+        for start in range(0, total, CHUNK):
+            chunk = queue[start : start + CHUNK]
+            bodies, missing, error = await _fetch(client, chunk)
+            await anyio.to_thread.run_sync(_store_chunk, store, bodies, missing)
+            report.fetched += len(bodies)
+            report.failed += len(missing)
+            if error is not None:
+                raise error  # after keeping what this chunk did fetch
+            reporter.done = min(start + CHUNK, total)
+            await reporter(f"fetched {report.fetched:,} of {total:,}")
+        memories = await client.memories()
+        automations = await client.automations()
+    except BackendError as exc:
+        report.outcome, report.error = "incomplete", str(exc)
+    else:
+        now = time.time()
+        with store.archive.transaction() as writer:
+            writer.replace_memories(memories, now)
+            writer.replace_automations(automations, now)
+        report.memories, report.automations = len(memories), len(automations)
 
 
 def _newer(listed: float | None, stored: float | None) -> bool:
