@@ -19,7 +19,7 @@ import anyio
 from chatgpt_history_mcp import __version__
 from chatgpt_history_mcp.settings import ENV_ALLOW_SEND, ENV_DATA_DIR, ENV_EXPORTS, Settings
 from chatgpt_history_mcp.sources.export import ExportError
-from chatgpt_history_mcp.store.errors import BadArgument
+from chatgpt_history_mcp.store.errors import BadArgument, StoreError
 from chatgpt_history_mcp.store.locking import StoreBusy
 from chatgpt_history_mcp.store.query import QueryError
 from chatgpt_history_mcp.store.results import SearchPage
@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # the store loads the index engine: only the commands that us
     from chatgpt_history_mcp.store.history import HistoryStore
     from chatgpt_history_mcp.store.importer import Progress
 
-EXPECTED_ERRORS = (ExportError, StoreBusy, QueryError, BadArgument)
+EXPECTED_ERRORS = (ExportError, StoreBusy, QueryError, BadArgument, StoreError)
 
 
 def _common(top_level: bool) -> argparse.ArgumentParser:
@@ -181,7 +181,24 @@ def _import(store: HistoryStore, paths: list[str]) -> int:
             continue
         bar.done()
         print(report.summary())
+        if report.warning:  # imported, but most of it was unreadable: a script must notice
+            print(f"warning: {report.path}: {report.warning}", file=sys.stderr)
+            failed += 1
     return 1 if failed else 0
+
+
+def _index_pending(store: HistoryStore) -> None:
+    """Index what the archive holds but the index does not (an index rebuilt because it was damaged or of
+    another version, an import cut short) before searching, as the server does when it starts."""
+    from chatgpt_history_mcp.store.importer import reindex_pending
+
+    if not store.archive.pending():
+        return
+    try:
+        with store.write_lock:
+            reindex_pending(store)
+    except StoreBusy:  # another process is writing: it indexes them; search what is indexed now
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -223,11 +240,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from chatgpt_history_mcp.store.history import HistoryStore
 
-    store = HistoryStore(settings.data_dir, redact_secrets=settings.redact)
+    try:
+        store = HistoryStore(settings.data_dir, redact_secrets=settings.redact)
+    except StoreError as exc:  # a read-only or damaged data folder: said before anything else happens
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         if command == "import":
             return _import(store, args.paths)
         if command == "search":
+            _index_pending(store)
             page = store.search(
                 args.query,
                 limit=args.limit,

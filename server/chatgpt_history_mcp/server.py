@@ -23,7 +23,7 @@ from pydantic import Field
 
 from chatgpt_history_mcp import __version__
 from chatgpt_history_mcp.settings import Settings
-from chatgpt_history_mcp.store.errors import BadArgument, NotFound
+from chatgpt_history_mcp.store.errors import BadArgument, NotFound, StoreError
 from chatgpt_history_mcp.store.locking import StoreBusy
 from chatgpt_history_mcp.store.query import QueryError
 from chatgpt_history_mcp.store.results import (
@@ -81,6 +81,10 @@ class AppState:
             from chatgpt_history_mcp.store.importer import import_all
 
             store = self._store = HistoryStore(self.settings.data_dir, redact_secrets=self.settings.redact)
+        except StoreError as exc:  # a fault of the data folder, said with what to do: no traceback needed
+            log.error("%s", exc)
+            self._error = exc
+            return
         except BaseException as exc:
             log.exception("could not open the history store in %s", self.settings.data_dir)
             self._error = exc
@@ -94,6 +98,8 @@ class AppState:
     def store(self) -> HistoryStore:
         if not self._ready.wait(STORE_OPEN_TIMEOUT):
             raise ToolError("the history store is still opening; try again in a moment")
+        if isinstance(self._error, StoreError):  # says what is wrong with the data folder and what to do
+            raise ToolError(str(self._error))
         if self._store is None:
             raise ToolError(f"the history store in {self.settings.data_dir} could not be opened: {self._error}")
         return self._store
@@ -209,7 +215,7 @@ def create_server(settings: Settings) -> MCPServer:
                 project=project,
                 model=model,
             )
-        except (QueryError, BadArgument) as exc:
+        except (QueryError, BadArgument, StoreError) as exc:
             raise _expected(exc) from exc
 
     @mcp.tool(title="List ChatGPT conversations", annotations=READ_ONLY)
@@ -230,7 +236,7 @@ def create_server(settings: Settings) -> MCPServer:
             return _store(ctx).list_conversations(
                 limit=limit, offset=offset, order=order, project=project, archived=archived, after=after, before=before
             )
-        except BadArgument as exc:
+        except (BadArgument, StoreError) as exc:
             raise _expected(exc) from exc
 
     @mcp.tool(title="Read a ChatGPT conversation", annotations=READ_ONLY)
@@ -258,7 +264,7 @@ def create_server(settings: Settings) -> MCPServer:
                 branch=branch,
                 max_chars_per_message=max_chars_per_message,
             )
-        except NotFound as exc:
+        except (NotFound, StoreError) as exc:
             raise _expected(exc) from exc
 
     @mcp.tool(title="History status", annotations=READ_ONLY)
@@ -267,7 +273,10 @@ def create_server(settings: Settings) -> MCPServer:
         from chatgpt_history_mcp.credentials import resolve_credentials
 
         configured = resolve_credentials(settings.config_dir).configured
-        return _store(ctx).status().model_copy(update={"credentials_configured": configured})
+        try:
+            return _store(ctx).status().model_copy(update={"credentials_configured": configured})
+        except StoreError as exc:
+            raise _expected(exc) from exc
 
     @mcp.tool(title="Sync from ChatGPT", annotations=SYNC)
     async def sync_history(
@@ -286,7 +295,7 @@ def create_server(settings: Settings) -> MCPServer:
 
         try:
             return await live.sync(settings, store, full=full, progress=progress)
-        except (BackendError, StoreBusy) as exc:
+        except (BackendError, StoreBusy, StoreError) as exc:
             raise _expected(exc) from exc
 
     @mcp.tool(title="List ChatGPT memories", annotations=LIVE)
@@ -341,7 +350,7 @@ def create_server(settings: Settings) -> MCPServer:
                 return await live.send(
                     settings, store, message, conversation_id=conversation_id, model=model, on_text=progress
                 )
-            except (BackendError, BadArgument, NotFound, StoreBusy) as exc:
+            except (BackendError, BadArgument, NotFound, StoreBusy, StoreError) as exc:
                 raise _expected(exc) from exc
 
     @mcp.resource(

@@ -17,6 +17,7 @@ from chatgpt_history_mcp import __version__
 from chatgpt_history_mcp.model import Conversation, Message
 from chatgpt_history_mcp.store.archive import Archive, Order
 from chatgpt_history_mcp.store.errors import BadArgument, NotFound
+from chatgpt_history_mcp.store.faults import storage_errors, translate_faults
 from chatgpt_history_mcp.store.index import ROLE_FIELDS, Filters, IndexBroken, IndexDocument, SearchIndex
 from chatgpt_history_mcp.store.locking import WriteLock
 from chatgpt_history_mcp.store.query import parse_query
@@ -99,19 +100,21 @@ class HistoryStore:
         self.data_dir = data_dir
         #: What every text in a result passes through: secrets masked, unless switched off.
         self.mask = masker(redact_secrets)
-        # A person's chats: a folder this creates is theirs alone, and so is the archive (SQLite gives its
-        # journal files the archive's mode).
-        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        archive = data_dir / "archive.sqlite3"
-        if not archive.exists():
-            os.close(os.open(archive, os.O_WRONLY | os.O_CREAT, 0o600))
-        self.archive = Archive(archive)
         self.write_lock = WriteLock(data_dir / "write.lock")
         self.import_state = ImportState(running=False)
-        try:
-            self.index = SearchIndex(data_dir / "index")
-        except IndexBroken:
-            self.index = self._rebuilt_index()
+        with storage_errors(data_dir):  # a read-only mount, no permission: said at once, with what to do
+            # A person's chats: a folder this creates is theirs alone, and so is the archive (SQLite gives its
+            # journal files the archive's mode).
+            data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.close(os.open(self.write_lock.path, os.O_RDWR | os.O_CREAT, 0o600))  # can this folder be written?
+            archive = data_dir / "archive.sqlite3"
+            if not archive.exists():
+                os.close(os.open(archive, os.O_WRONLY | os.O_CREAT, 0o600))
+            self.archive = Archive(archive)
+            try:
+                self.index = SearchIndex(data_dir / "index")
+            except IndexBroken:
+                self.index = self._rebuilt_index()
 
     def _rebuilt_index(self) -> SearchIndex:
         """A new, empty index with every conversation queued for indexing: rebuilt by one process only, while
@@ -134,6 +137,7 @@ class HistoryStore:
 
     # -- search --------------------------------------------------------------------------------------
 
+    @translate_faults
     def search(
         self,
         query: str,
@@ -186,6 +190,7 @@ class HistoryStore:
 
     # -- listing and reading -------------------------------------------------------------------------
 
+    @translate_faults
     def list_conversations(
         self,
         *,
@@ -227,6 +232,7 @@ class HistoryStore:
         text = self.mask(message.text)
         return message if text == message.text else message.model_copy(update={"text": text})
 
+    @translate_faults
     def conversation(self, conversation_id: str) -> Conversation:
         conv = self.archive.get(conversation_id)
         if conv is None:
@@ -235,6 +241,7 @@ class HistoryStore:
             )
         return conv
 
+    @translate_faults
     def get_conversation(
         self,
         conversation_id: str,
@@ -306,6 +313,7 @@ class HistoryStore:
             note=note,
         )
 
+    @translate_faults
     def transcript_markdown(self, conversation_id: str) -> str:
         """The current branch as Markdown; an answer split by "continue generating" reads as one."""
         conv = self.conversation(conversation_id)
@@ -336,6 +344,7 @@ class HistoryStore:
 
     # -- status --------------------------------------------------------------------------------------
 
+    @translate_faults
     def status(self) -> HistoryStatus:
         counts = self.archive.counts()
         return HistoryStatus(
