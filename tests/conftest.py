@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -18,6 +19,10 @@ import pytest
 
 from chatgpt_history_mcp.store.history import HistoryStore
 from chatgpt_history_mcp.store.importer import import_export
+
+#: The tests never reach the person's own keyring: ``keyring`` is installed for the tests, so without this a
+#: desktop session would receive their logins. Tests of the keyring path choose tests/keyring_backend.py.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_EXPORT = ROOT / "examples" / "sample-export.zip"

@@ -279,7 +279,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
         if command == "status":
-            status = store.status()
+            from chatgpt_history_mcp.credentials import login_location
+
+            login = login_location(settings.config_dir)
+            status = store.status().model_copy(update={"credentials_configured": login is not None, "login": login})
             if args.json:
                 print(status.model_dump_json(indent=2))
             else:
@@ -288,6 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"data dir:      {status.data_dir}")
                 print(f"conversations: {counts}")
                 print(f"indexed:       {status.indexed:,}{pending}")
+                print(f"login:         {login or 'none (`chatgpt-history-mcp login` to sync from ChatGPT)'}")
                 for source in status.sources:
                     when = source.imported_at.isoformat(timespec="seconds") if source.imported_at else "never"
                     print(f"source:        {source.path} ({when}: {source.detail})")

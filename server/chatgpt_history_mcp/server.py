@@ -270,11 +270,11 @@ def create_server(settings: Settings) -> MCPServer:
     @mcp.tool(title="History status", annotations=READ_ONLY)
     def history_status(ctx: Context) -> HistoryStatus:
         """Counts, imported sources and when, the data folder, whether an import runs, the last sync."""
-        from chatgpt_history_mcp.credentials import resolve_credentials
+        from chatgpt_history_mcp.credentials import login_location
 
-        configured = resolve_credentials(settings.config_dir).configured
+        login = login_location(settings.config_dir)
         try:
-            return _store(ctx).status().model_copy(update={"credentials_configured": configured})
+            return _store(ctx).status().model_copy(update={"credentials_configured": login is not None, "login": login})
         except StoreError as exc:
             raise _expected(exc) from exc
 

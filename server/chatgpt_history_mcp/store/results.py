@@ -146,6 +146,9 @@ class HistoryStatus(BaseModel):
     importing: ImportState
     last_sync: SyncReport | None = Field(default=None, description="The last sync from ChatGPT, if any")
     credentials_configured: bool | None = Field(default=None, description="Whether a ChatGPT session is set up")
+    login: str | None = Field(
+        default=None, description="Where the ChatGPT login comes from: the environment, the system keyring or a file"
+    )
     version: str
 
 
