@@ -428,3 +428,36 @@ def test_damage_inside_a_stored_body_is_refused_when_read(tmp_path: Path, sample
             assert store.get_conversation(cid).messages
     finally:
         store.close()
+
+
+def test_a_damaged_index_segment_is_rebuilt_when_a_search_meets_it(tmp_path: Path, sample_data: Path) -> None:
+    """The index opens (its table of contents is sound) but its segment files were overwritten: the search that
+    reads them rebuilds the index from the archive and answers, in the CLI and over MCP."""
+    for face in ("cli", "mcp"):
+        data = tmp_path / face
+        shutil.copytree(sample_data, data)
+        for segment in (data / "index").glob("MAIN_*.*"):
+            if segment.name != "MAIN_WRITELOCK":
+                size = segment.stat().st_size
+                with segment.open("r+b") as f:
+                    f.seek(max(0, size // 2 - PAGE // 2))
+                    f.write(random.Random(size).randbytes(min(PAGE, size)))
+        if face == "cli":
+            done = srv_cli(tmp_path, "search", "sourdough starter", "--json", "--data-dir", str(data))
+            assert done.returncode == 0, done.stderr
+            assert "the search index is damaged" in done.stderr and "rebuilding it from the archive" in done.stderr
+            assert json.loads(done.stdout)["results"][0]["conversation_id"] == SOURDOUGH
+            status = json.loads(srv_cli(tmp_path, "status", "--json", "--data-dir", str(data)).stdout)
+            assert (status["indexed"], status["pending_index"]) == (ALL_SAMPLE, 0)
+            continue
+
+        async def search(data: Path) -> None:
+            params = StdioServerParameters(
+                command=sys.executable, args=["-m", "chatgpt_history_mcp", "serve"], env={ENV_DATA_DIR: str(data)}
+            )
+            async with Client(params) as client:
+                found = await client.call_tool("search_conversations", {"query": "sourdough starter"})
+                assert not found.is_error, found.content
+                assert found.structured_content["results"][0]["conversation_id"] == SOURDOUGH
+
+        anyio.run(search, data)

@@ -215,7 +215,7 @@ def create_server(settings: Settings) -> MCPServer:
                 project=project,
                 model=model,
             )
-        except (QueryError, BadArgument, StoreError) as exc:
+        except (QueryError, BadArgument, StoreError, StoreBusy) as exc:
             raise _expected(exc) from exc
 
     @mcp.tool(title="List ChatGPT conversations", annotations=READ_ONLY)

@@ -131,6 +131,21 @@ class HistoryStore:
         finally:
             self.write_lock.release()
 
+    def _rebuild_index(self, damage: IndexBroken) -> None:
+        """Replace an index found damaged while searching (it opened, but a segment does not read) with one
+        rebuilt from the archive, under the write lock: the search that found it waits for the rebuild."""
+        from chatgpt_history_mcp.store.importer import reindex_pending  # the importer builds on this module
+
+        log.warning("the search index is damaged (%s): rebuilding it from the archive", damage)
+        self.write_lock.acquire(wait=REBUILD_WAIT)
+        try:
+            self.index.close()
+            self.index = SearchIndex.recreate(self.data_dir / "index")
+            self.archive.requeue_all()
+            reindex_pending(self)
+        finally:
+            self.write_lock.release()
+
     def close(self) -> None:
         self.index.close()
         self.archive.close()
@@ -155,7 +170,11 @@ class HistoryStore:
         filters = Filters(
             roles=frozenset([role]) if role else None, after=start, before=end, project=project, model=model
         )
-        hits, more = self.index.search(parsed, filters, limit=limit, offset=offset)
+        try:
+            hits, more = self.index.search(parsed, filters, limit=limit, offset=offset)
+        except IndexBroken as exc:  # derived data: rebuilt from the archive, then asked again
+            self._rebuild_index(exc)
+            hits, more = self.index.search(parsed, filters, limit=limit, offset=offset)
         conversations = self.archive.get_many([cid for cid, _ in hits])
         results: list[SearchResult] = []
         for cid, score in hits:

@@ -336,6 +336,12 @@ class SearchIndex:
         Conversations matching every word come first, then those matching some: the conjunction is cheap
         (driven by the rarest word), so when it fills the page the full ranked union never runs.
         """
+        try:
+            return self._search(q, filters, limit, offset)
+        except Exception as exc:  # a torn or overwritten segment shows only when a query reads it
+            raise IndexBroken(f"reading the index failed ({type(exc).__name__}: {exc})") from exc
+
+    def _search(self, q: Query, filters: Filters, limit: int, offset: int) -> tuple[list[tuple[str, float]], bool]:
         wanted = offset + limit + 1
         with self._lock:
             searcher = self._current_searcher()
