@@ -201,10 +201,14 @@ def _write_together(
 
 
 def _hold_space(path: Path, size: int) -> None:
+    """Take ``size`` bytes of the disk (really allocated, not a sparse file), or raise ENOSPC now."""
     with path.open("wb") as f:
-        f.write(bytes(size))  # written, not a sparse file: the blocks must really be taken
-        f.flush()
-        os.fsync(f.fileno())
+        if hasattr(os, "posix_fallocate"):
+            os.posix_fallocate(f.fileno(), 0, size)
+        else:  # macOS, Windows: written out
+            f.write(bytes(size))
+            f.flush()
+            os.fsync(f.fileno())
 
 
 def _forget_pending(store: HistoryStore, ids: list[str]) -> None:
