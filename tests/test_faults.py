@@ -461,3 +461,41 @@ def test_a_damaged_index_segment_is_rebuilt_when_a_search_meets_it(tmp_path: Pat
                 assert found.structured_content["results"][0]["conversation_id"] == SOURDOUGH
 
         anyio.run(search, data)
+
+
+def test_a_full_disk_mid_sync_keeps_the_chunks_before_it_and_the_next_sync_resumes(
+    tmp_path: Path, sample_data: Path, figures: dict[str, Any]
+) -> None:
+    from fake_backend import FakeBackend, sample_account
+
+    with FakeBackend(sample_account(n_main=300)) as backend:
+        total = ALL_SAMPLE + len(backend.account.conversations)
+        for size in ("1500k", "2500k"):
+            with small_disk(tmp_path / f"disk-{size}", size) as disk:
+                data = disk / "data"
+                shutil.copytree(sample_data, data)
+                env = {
+                    "CHATGPT_BASE_URL": backend.url,
+                    "CHATGPT_SESSION_TOKEN": backend.session_token,
+                    "CHATGPT_SYNC_PACING": "0",
+                }
+                full = srv_cli(tmp_path, "sync", "--data-dir", str(data), env_extra=env)
+                assert full.returncode == 2, full.stdout
+                assert f"error: no space left in {data} (its disk is full)" in full.stderr
+                assert "Traceback" not in full.stderr and backend.session_token not in full.stderr
+                status = json.loads(
+                    srv_cli(tmp_path, "status", "--json", "--data-dir", str(data), env_extra=env).stdout
+                )
+                assert ALL_SAMPLE <= status["conversations"] < total
+                assert (status["indexed"], status["pending_index"]) == (status["conversations"], 0)  # whole chunks
+                kept = status["conversations"] - ALL_SAMPLE
+                figures[f"faults: full disk mid-sync ({size} tmpfs): conversations kept / to fetch"] = (
+                    f"{kept} / {total - ALL_SAMPLE}"
+                )
+                remount(disk, "size=100m")
+                resumed = srv_cli(tmp_path, "sync", "--data-dir", str(data), env_extra=env)
+                assert resumed.returncode == 0 and "sync complete" in resumed.stdout, resumed.stderr
+                status = json.loads(
+                    srv_cli(tmp_path, "status", "--json", "--data-dir", str(data), env_extra=env).stdout
+                )
+                assert (status["conversations"], status["indexed"]) == (total, total)

@@ -27,8 +27,9 @@ def as_store_error(exc: BaseException, data_dir: Path) -> StoreError | None:
     primary = code & 0xFF if isinstance(code, int) else None
     if (isinstance(exc, OSError) and exc.errno in _NO_SPACE) or primary == _SQLITE_FULL:
         return NoSpace(
-            f"no space left in {data_dir} (its disk is full): nothing of this write was kept and the history is "
-            "as it was; free some space (or move the data folder: CHATGPT_HISTORY_DATA_DIR) and run it again"
+            f"no space left in {data_dir} (its disk is full): what was being written was undone and the history "
+            "is as it was before it; free some space (or move the data folder: CHATGPT_HISTORY_DATA_DIR) and run "
+            "it again (a sync resumes where it stopped)"
         )
     if (isinstance(exc, OSError) and exc.errno in _NO_WRITE) or primary in (
         _SQLITE_READONLY,

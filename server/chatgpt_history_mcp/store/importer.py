@@ -35,6 +35,7 @@ from chatgpt_history_mcp.sources.normalize import (
     normalize_conversation,
 )
 from chatgpt_history_mcp.store.archive import ArchiveWriter
+from chatgpt_history_mcp.store.errors import StoreError
 from chatgpt_history_mcp.store.faults import storage_errors
 from chatgpt_history_mcp.store.history import HistoryStore, index_document
 from chatgpt_history_mcp.store.index import IndexBatch
@@ -178,18 +179,20 @@ class Writer:
 @contextmanager
 def _write_together(
     store: HistoryStore, parallel_after: int | None = None
-) -> Iterator[tuple[ArchiveWriter, IndexBatch]]:
+) -> Iterator[tuple[ArchiveWriter, IndexBatch, list[str]]]:
     """An archive transaction and an index batch that land together or not at all, also when the disk fills up.
 
     The index writes its segments inside the archive transaction: a full disk there rolls both back. Then the
     archive commits while :data:`TOC_RESERVE` bytes are held back on the index's disk, and the index publishes
-    into that space. A full disk, a read-only folder or a refused permission is a :class:`StoreError`."""
+    into that space; the ids the block adds to the yielded list leave the index queue then. A full disk, a
+    read-only folder or a refused permission before the archive commits is a :class:`StoreError`."""
     reserve = store.index.path / ".space-reserve"  # Whoosh ignores dot files
+    indexed: list[str] = []
     with storage_errors(store.data_dir):
         batch = store.index.writer(parallel_after=parallel_after)
         try:
             with store.archive.transaction() as archive_writer:
-                yield archive_writer, batch
+                yield archive_writer, batch, indexed
                 batch.prepare()
                 _hold_space(reserve, TOC_RESERVE)
         except BaseException:
@@ -197,7 +200,16 @@ def _write_together(
             raise
         finally:
             reserve.unlink(missing_ok=True)
+    try:
         batch.publish()
+    except (OSError, sqlite3.Error) as exc:  # the archive holds the write: the index catches up from its queue
+        log.warning(
+            "the search index could not take this write (%s); the archive holds it, and the index catches up on "
+            "the next start, search or import",
+            exc,
+        )
+        return
+    _forget_pending(store, indexed)
 
 
 def _hold_space(path: Path, size: int) -> None:
@@ -228,13 +240,13 @@ def write_conversations(
 ) -> Writer:
     """One atomic step outside an import (a sync chunk, a sent turn): raw conversations into the archive (with
     ``also(archive_writer)`` in the same transaction), and the index. The caller holds the write lock."""
-    with _write_together(store) as (archive_writer, batch):
+    with _write_together(store) as (archive_writer, batch, indexed):
         writer = Writer(store, archive_writer, batch, source)
         for body in bodies:
             writer.apply(body)
         if also is not None:
             also(archive_writer)
-    _forget_pending(store, writer.written)
+        indexed.extend(writer.written)
     return writer
 
 
@@ -255,7 +267,7 @@ def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | 
             read += n
 
         shapes = EntryShapes()
-        with _write_together(store, parallel_after=PARALLEL_AFTER) as (archive_writer, batch):
+        with _write_together(store, parallel_after=PARALLEL_AFTER) as (archive_writer, batch, indexed):
             writer = Writer(store, archive_writer, batch, "export")
             report = writer.report
             report.path = resolved
@@ -274,8 +286,13 @@ def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | 
             archive_writer.record_source(resolved, "export", fingerprint, "imported", detail, report.conversations)
             if progress is not None:
                 progress(Progress(resolved, total, total, report.conversations))
-        _forget_pending(store, [cid for cid in writer.written if cid not in writer.repeated])
-        reindex_pending(store)
+            indexed.extend(cid for cid in writer.written if cid not in writer.repeated)
+        try:
+            reindex_pending(store)  # ids met twice, indexed again from the archive now that the batch is in
+        except StoreError as exc:  # the import is in: the index catches up on the next start, search or import
+            log.warning(
+                "the index could not catch up yet (%s); it does on the next start, search or import", exc.__cause__
+            )
     report.seconds = time.perf_counter() - started
     return report
 

@@ -20,6 +20,7 @@ import anyio
 
 from chatgpt_history_mcp.sources.backend import BackendClient, BackendError, BackendNotFound
 from chatgpt_history_mcp.sources.normalize import parse_time
+from chatgpt_history_mcp.store.faults import storage_errors
 from chatgpt_history_mcp.store.history import HistoryStore
 from chatgpt_history_mcp.store.importer import reindex_pending, write_conversations
 from chatgpt_history_mcp.store.results import SyncReport
@@ -69,7 +70,7 @@ async def sync_history(
     """Bring the store up to date with the backend. Raises StoreBusy if another write runs."""
     started = time.perf_counter()
     report = SyncReport()
-    with store.write_lock:
+    with store.write_lock, storage_errors(store.data_dir):  # a full disk: the chunks stored before it stay
         await anyio.to_thread.run_sync(reindex_pending, store)
         try:
             listed = await list_all(client)
