@@ -26,6 +26,7 @@ from typing import Any
 import anyio
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp.shared.exceptions import MCPError
 
 from chatgpt_history_mcp.settings import ENV_DATA_DIR, ENV_EXPORTS
 from chatgpt_history_mcp.store.errors import ArchiveDamaged, NoSpace
@@ -270,6 +271,10 @@ async def assert_serve_explains(data: Path, *says: str) -> None:
                 assert text.strip() != f"Error executing tool {name}", "a crash, not a reason"
                 for phrase in says:
                     assert phrase in text, (name, text)
+            with pytest.raises(MCPError) as refused:  # the transcript resource says it too
+                await client.read_resource(f"chatgpt://conversations/{SOURDOUGH}")
+            for phrase in says:
+                assert phrase in str(refused.value), str(refused.value)
 
 
 def test_a_data_folder_on_a_read_only_mount_is_refused_at_start(tmp_path: Path, sample_data: Path) -> None:

@@ -16,7 +16,7 @@ import anyio
 from mcp.server import MCPServer
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS, ToolAnnotations
 from pydantic import Field
@@ -365,6 +365,8 @@ def create_server(settings: Settings) -> MCPServer:
             return _store(ctx).transcript_markdown(conversation_id)
         except NotFound as exc:
             raise ResourceNotFoundError(str(exc)) from exc
+        except (StoreError, ToolError) as exc:  # the store cannot be used (ToolError: it could not be opened)
+            raise ResourceError(str(exc)) from exc
 
     @mcp.resource(
         "chatgpt://memories",
