@@ -25,6 +25,9 @@ from chatgpt_history_mcp.store.importer import import_export
 # test's own requests to the fake backend. The background-sync tests set an interval of their own; servers
 # started with an environment of their own (not built from this one) keep the real default.
 os.environ.setdefault(ENV_SYNC_INTERVAL, "0")
+#: The tests never reach the person's own keyring: ``keyring`` is installed for the tests, so without this a
+#: desktop session would receive their logins. Tests of the keyring path choose tests/keyring_backend.py.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_EXPORT = ROOT / "examples" / "sample-export.zip"

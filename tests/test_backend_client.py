@@ -94,3 +94,22 @@ async def test_an_access_token_alone_works_until_it_expires() -> None:
             with pytest.raises(SessionExpired, match="sign in"):
                 await c.automations()
         assert fb.requests_to("/api/auth/session") == []  # no session to refresh from
+
+
+async def test_every_request_carries_the_web_apps_headers_and_nothing_forged() -> None:
+    """What the README says of the client's headers: a Chrome User-Agent, the backend (chatgpt.com by default)
+    as Origin and Referer, a device id; never a proof-of-work or Turnstile answer of its own making."""
+    from chatgpt_history_mcp.sources.backend import DEFAULT_BASE_URL, USER_AGENT
+
+    assert DEFAULT_BASE_URL == "https://chatgpt.com" and "Chrome/" in USER_AGENT
+    with FakeBackend(sample_account()) as fb:
+        async with client(fb) as c:
+            listed = await c.get_json("/backend-api/conversations", {"limit": 5})
+            await c.conversation(listed["items"][0]["id"])
+            await c.memories()
+        assert len(fb.requests) >= 4  # the session exchange too
+        for request in fb.requests:
+            assert request.headers["user-agent"] == USER_AGENT
+            assert (request.headers["origin"], request.headers["referer"]) == (fb.url, fb.url + "/")
+            assert request.headers["oai-device-id"]
+            assert not any("proof" in name or "turnstile" in name for name in request.headers)

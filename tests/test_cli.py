@@ -17,13 +17,16 @@ SOURDOUGH_TITLE = "Sourdough starter not rising"
 TOOLS = ("search_conversations", "list_conversations", "get_conversation", "history_status")
 
 
-def srv_cli(home: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def srv_cli(
+    home: Path, *args: str, timeout: float = 60, env_extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the CLI with a private HOME/XDG folders, so nothing can touch the real user data folder."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATGPT_HISTORY_")}
     env.update(
         HOME=str(home),
         XDG_DATA_HOME=str(home / "xdg-data"),
         PYTHONIOENCODING="utf-8",
+        **(env_extra or {}),
     )
     return subprocess.run(
         [sys.executable, "-m", "chatgpt_history_mcp", *args],

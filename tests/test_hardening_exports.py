@@ -61,6 +61,8 @@ KNOWN_PROBLEMS = (
     "not a ChatGPT export",
     "not a JSON array",
     "not a list of conversations",
+    "not ChatGPT conversations",
+    "a ChatGPT conversation",
     "no conversations.json",
     "unsafe path",
     "symbolic link",
@@ -575,13 +577,24 @@ CASES: list[Case] = [
         "conversations-001.json",
         "truncated",
     ),
-    imports("json-array-of-numbers", export_of(b"[1, 2, 3]"), imports_nothing(3, 3)),
-    imports("json-array-of-junk", export_of(b'[1, "a", null, [], true, {}, {"mapping": {}}]'), imports_nothing(7, 7)),
-    imports("json-array-of-arrays", export_of(dumps([GOOD, GOOD])), imports_nothing(2, 2)),
-    imports(
+    # -- JSON arrays holding no conversation at all (issue 13: they imported "successfully", all skipped)
+    error("json-array-of-numbers", export_of(b"[1, 2, 3]"), "a JSON array of 3 numbers, not ChatGPT conversations"),
+    error(
+        "json-array-of-junk",
+        export_of(b'[1, "a", null, [], true, {}, {"mapping": {}}]'),
+        "a JSON array of 7 values (2 objects, 1 number, 1 string, 1 null, 1 array, 1 boolean), none of them is a "
+        "ChatGPT conversation (keys: mapping)",
+    ),
+    error("json-array-of-arrays", export_of(dumps([GOOD, GOOD])), "a JSON array of 2 arrays, not ChatGPT"),
+    error(
         "json-ids-of-wrong-types",
         export_of(b'[{"id": 5}, {"id": ["a"]}, {"id": {}}, {"id": ""}]'),
-        imports_nothing(4, 4),
+        "a JSON array of 4 objects, none of them is a ChatGPT conversation (keys: id)",
+    ),
+    error(
+        "shared-conversations-json",  # the export's list of shared links, named as if it were the export
+        _write("conversations.json", dumps([{"id": "s1", "conversation_id": "c1", "title": "Shared"}])),
+        "it is not a ChatGPT conversation (keys: id, conversation_id, title)",
     ),
     imports(
         "junk-between-conversations", conversations_of(GOOD[0], 5, "x", GOOD[1], None, GOOD[2]), imports_good_and(3)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import os
 import subprocess
 import sys
@@ -107,3 +109,57 @@ def test_binding_beyond_loopback_without_a_token_is_refused(tmp_path: Path) -> N
     )
     assert result.returncode == 2
     assert "CHATGPT_HISTORY_HTTP_TOKEN" in result.stderr and "Traceback" not in result.stderr
+
+
+def lan_address() -> str | None:
+    """A non-loopback IPv4 address of this machine (from ``hostname -I``), if it has one: still this machine."""
+    try:
+        listed = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=5, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for word in listed.split():
+        with contextlib.suppress(ValueError):
+            address = ipaddress.ip_address(word)
+            if address.version == 4 and not address.is_loopback:
+                return word
+    return None
+
+
+def test_sharing_on_every_address_with_a_token_serves_lan_clients(tmp_path: Path) -> None:
+    """The README's sharing example (``--host 0.0.0.0`` and a token): a client reaching the machine by a LAN
+    address, or by any name, is served; without the token, or from another site's web page, it is not."""
+    address = lan_address() or "127.0.0.2"  # 127.0.0.2 with a foreign Host name stands in for a LAN name
+    with http_server(tmp_path, "--host", "0.0.0.0", "--auth-token", TOKEN) as url:
+        port = int(url.rsplit(":", 1)[1])
+        lan = f"http://{address}:{port}"
+
+        async def session() -> None:
+            async with client(lan) as c:  # a real MCP client, Host: <address>:<port>
+                assert "search_conversations" in {t.name for t in (await c.list_tools()).tools}
+                await wait_for_import(c)
+                found = await c.call_tool("search_conversations", {"query": "sourdough starter"})
+                assert found.structured_content["results"][0]["conversation_id"] == SOURDOUGH
+
+        anyio.run(session)
+        body = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "lan", "version": "0"},
+            },
+        }
+        mcp = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+        auth = {**mcp, "Authorization": f"Bearer {TOKEN}"}
+        for host in (f"mybox.lan:{port}", f"{address}:{port}", "mybox.local"):
+            by_name = httpx.post(f"http://127.0.0.2:{port}/mcp", json=body, headers={**auth, "Host": host})
+            assert by_name.status_code == 200 and "mcp-session-id" in by_name.headers, (host, by_name.text)
+        assert httpx.post(f"{lan}/mcp", json=body, headers=mcp).status_code == 401
+        assert httpx.post(f"{lan}/mcp", json=body, headers={**mcp, "Authorization": "Bearer nope"}).status_code == 401
+        for origin in ("http://evil.example", f"http://evil.example:{port}", "null"):
+            foreign = httpx.post(f"{lan}/mcp", json=body, headers={**auth, "Origin": origin})
+            assert foreign.status_code == 403 and TOKEN not in foreign.text, origin
+        same = httpx.post(f"{lan}/mcp", json=body, headers={**auth, "Origin": lan})
+        assert same.status_code == 200  # a page the machine itself would serve

@@ -36,7 +36,7 @@ from chatgpt_history_mcp.settings import (
     parse_duration,
 )
 from chatgpt_history_mcp.sources.export import ExportError
-from chatgpt_history_mcp.store.errors import BadArgument
+from chatgpt_history_mcp.store.errors import BadArgument, StoreError
 from chatgpt_history_mcp.store.locking import StoreBusy
 from chatgpt_history_mcp.store.query import QueryError
 from chatgpt_history_mcp.store.results import AsOf, ConversationList, ConversationPage, HistoryStatus, SearchPage
@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # the store loads the index engine: only the commands that us
     from chatgpt_history_mcp.store.history import Branch, HistoryStore
     from chatgpt_history_mcp.store.importer import Progress
 
-EXPECTED_ERRORS = (ExportError, StoreBusy, QueryError, BadArgument)
+EXPECTED_ERRORS = (ExportError, StoreBusy, QueryError, BadArgument, StoreError)
 
 
 def _common(top_level: bool) -> argparse.ArgumentParser:
@@ -239,7 +239,24 @@ def _import(store: HistoryStore, paths: list[str]) -> int:
             continue
         bar.done()
         print(report.summary())
+        if report.warning:  # imported, but most of it was unreadable: a script must notice
+            print(f"warning: {report.path}: {report.warning}", file=sys.stderr)
+            failed += 1
     return 1 if failed else 0
+
+
+def _index_pending(store: HistoryStore) -> None:
+    """Index what the archive holds but the index does not (an index rebuilt because it was damaged or of
+    another version, an import cut short) before searching, as the server does when it starts."""
+    from chatgpt_history_mcp.store.importer import reindex_pending
+
+    if not store.archive.pending():
+        return
+    try:
+        with store.write_lock:
+            reindex_pending(store)
+    except StoreBusy:  # another process is writing: it indexes them; search what is indexed now
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -288,11 +305,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from chatgpt_history_mcp.store.history import HistoryStore
 
-    store = HistoryStore(settings.data_dir, redact_secrets=settings.redact)
+    try:
+        store = HistoryStore(settings.data_dir, redact_secrets=settings.redact)
+    except StoreError as exc:  # a read-only or damaged data folder: said before anything else happens
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         if command == "import":
             return _import(store, args.paths)
         if command == "search":
+            _index_pending(store)
             page = store.search(
                 args.query,
                 limit=args.limit,
@@ -324,7 +346,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
         if command == "status":
-            status = store.status()
+            from chatgpt_history_mcp.credentials import login_location
+
+            login = login_location(settings.config_dir)
+            status = store.status().model_copy(update={"credentials_configured": login is not None, "login": login})
             if args.json:
                 print(status.model_dump_json(indent=2))
             else:
@@ -333,6 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"data dir:      {status.data_dir}")
                 print(f"conversations: {counts}")
                 print(f"indexed:       {status.indexed:,}{pending}")
+                print(f"login:         {login or 'none (`chatgpt-history-mcp login` to sync from ChatGPT)'}")
                 for source in status.sources:
                     when = source.imported_at.isoformat(timespec="seconds") if source.imported_at else "never"
                     print(f"source:        {source.path} ({when}: {source.detail})")

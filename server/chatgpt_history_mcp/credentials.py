@@ -1,5 +1,8 @@
-"""Where the session token is kept between runs: the OS keyring when one is available, else a file that
-only its owner can read (mode 0600). The environment (``CHATGPT_SESSION_TOKEN``) always wins."""
+"""Where the session token is kept between runs: the OS keyring when the optional ``keyring`` package is
+installed (``pip install "chatgpt-history-mcp[keyring]"``) and finds a backend (macOS Keychain, Windows
+Credential Locker, Secret Service on a Linux desktop), else a file that only its owner can read (mode 0600, in a
+0700 folder). The environment (``CHATGPT_SESSION_TOKEN``) always wins. :func:`login_location` says which holds
+the login, for ``status``."""
 
 from __future__ import annotations
 
@@ -9,7 +12,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from chatgpt_history_mcp.sources.backend import Credentials
+from chatgpt_history_mcp.settings import given
+from chatgpt_history_mcp.sources.backend import ENV_ACCESS_TOKEN, ENV_SESSION_TOKEN, Credentials
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +23,7 @@ TOKEN_FILE = "session-token"
 
 
 def _keyring() -> object | None:
-    """The keyring module if it is installed and has a real backend (never the plaintext fail backend)."""
+    """The keyring module if it is installed and has a real backend (never its "fail" placeholder)."""
     try:
         import keyring  # optional: not a dependency
         from keyring.backends import fail
@@ -42,7 +46,9 @@ def save_session_token(config_dir: Path, token: str) -> str:
     if ring is not None:
         try:
             ring.set_password(KEYRING_SERVICE, KEYRING_USER, token)  # type: ignore[attr-defined]
-            return "the system keyring"
+            with contextlib.suppress(FileNotFoundError):  # one copy: an older file would outlive a logout
+                _token_file(config_dir).unlink()
+            return f"the system keyring ({_backend_name(ring)})"
         except Exception as exc:
             log.warning("keyring unavailable (%s); using a private file", type(exc).__name__)
     path = _token_file(config_dir)
@@ -55,17 +61,38 @@ def save_session_token(config_dir: Path, token: str) -> str:
 
 
 def load_session_token(config_dir: Path) -> str | None:
+    return _stored(config_dir)[0]
+
+
+def _stored(config_dir: Path) -> tuple[str | None, str | None]:
+    """The stored token and where it was found (the keyring first, then the file)."""
     ring = _keyring()
     if ring is not None:
         with contextlib.suppress(Exception):
             value = ring.get_password(KEYRING_SERVICE, KEYRING_USER)  # type: ignore[attr-defined]
             if value:
-                return str(value)
+                return str(value), f"the system keyring ({_backend_name(ring)})"
     path = _token_file(config_dir)
     try:
-        return path.read_text().strip() or None
+        value = path.read_text().strip()
     except OSError:
-        return None
+        return None, None
+    return (value, f"the file {path} (readable by you only)") if value else (None, None)
+
+
+def _backend_name(ring: object) -> str:
+    backend = ring.get_keyring()  # type: ignore[attr-defined]
+    return str(getattr(backend, "name", None) or type(backend).__name__)
+
+
+def login_location(config_dir: Path, env: Mapping[str, str] | None = None) -> str | None:
+    """Where the ChatGPT login in use comes from, in words (never the token): the environment, the system
+    keyring, the private file, or None when there is none."""
+    env = os.environ if env is None else env
+    if Credentials.from_env(env).configured:
+        names = [ENV_SESSION_TOKEN, *(f"{ENV_SESSION_TOKEN}_{i}" for i in range(8)), ENV_ACCESS_TOKEN]
+        return f"the environment ({', '.join(n for n in names if given(env.get(n)))})"
+    return _stored(config_dir)[1]
 
 
 def delete_session_token(config_dir: Path) -> bool:

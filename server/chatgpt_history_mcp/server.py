@@ -16,14 +16,14 @@ import anyio
 from mcp.server import MCPServer
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS, ToolAnnotations
 from pydantic import Field
 
 from chatgpt_history_mcp import __version__
 from chatgpt_history_mcp.settings import Settings
-from chatgpt_history_mcp.store.errors import BadArgument, NotFound
+from chatgpt_history_mcp.store.errors import BadArgument, NotFound, StoreError
 from chatgpt_history_mcp.store.locking import StoreBusy
 from chatgpt_history_mcp.store.query import QueryError
 from chatgpt_history_mcp.store.results import (
@@ -90,6 +90,10 @@ class AppState:
 
             store = self._store = HistoryStore(self.settings.data_dir, redact_secrets=self.settings.redact)
             keeper = self.keeper = Keeper(self.settings, store)
+        except StoreError as exc:  # a fault of the data folder, said with what to do: no traceback needed
+            log.error("%s", exc)
+            self._error = exc
+            return
         except BaseException as exc:
             log.exception("could not open the history store in %s", self.settings.data_dir)
             self._error = exc
@@ -102,16 +106,19 @@ class AppState:
     def store(self) -> HistoryStore:
         if not self._ready.wait(STORE_OPEN_TIMEOUT):
             raise ToolError("the history store is still opening; try again in a moment")
+        if isinstance(self._error, StoreError):  # says what is wrong with the data folder and what to do
+            raise ToolError(str(self._error))
         if self._store is None:
             raise ToolError(f"the history store in {self.settings.data_dir} could not be opened: {self._error}")
         return self._store
 
     def status(self) -> HistoryStatus:
         """The store's status with what this server does to keep it current."""
-        from chatgpt_history_mcp.credentials import resolve_credentials
+        from chatgpt_history_mcp.credentials import login_location
 
         status = self.store.status()  # first: the keeper exists once the store is open
-        update: dict[str, Any] = {"credentials_configured": resolve_credentials(self.settings.config_dir).configured}
+        login = login_location(self.settings.config_dir)
+        update: dict[str, Any] = {"credentials_configured": login is not None, "login": login}
         if self.keeper is not None:
             update["background_sync"] = self.keeper.sync_state.model_copy()
             update["watched_folders"] = [str(folder) for folder in self.keeper.watch.folders]
@@ -240,7 +247,7 @@ def create_server(settings: Settings) -> MCPServer:
                 project=project,
                 model=model,
             )
-        except (QueryError, BadArgument) as exc:
+        except (QueryError, BadArgument, StoreError, StoreBusy) as exc:
             raise _expected(exc) from exc
 
     @mcp.tool(title="List ChatGPT conversations", annotations=READ_ONLY)
@@ -261,7 +268,7 @@ def create_server(settings: Settings) -> MCPServer:
             return _store(ctx).list_conversations(
                 limit=limit, offset=offset, order=order, project=project, archived=archived, after=after, before=before
             )
-        except BadArgument as exc:
+        except (BadArgument, StoreError) as exc:
             raise _expected(exc) from exc
 
     @mcp.tool(title="Read a ChatGPT conversation", annotations=READ_ONLY)
@@ -289,14 +296,17 @@ def create_server(settings: Settings) -> MCPServer:
                 branch=branch,
                 max_chars_per_message=max_chars_per_message,
             )
-        except NotFound as exc:
+        except (NotFound, StoreError) as exc:
             raise _expected(exc) from exc
 
     @mcp.tool(title="History status", annotations=READ_ONLY)
     def history_status(ctx: Context) -> HistoryStatus:
-        """Counts, imported sources and when, the data folder, whether an import runs, the last sync, and the
-        server's own background sync (next round, outcome) and watched export folders."""
-        return _state(ctx).status()
+        """Counts, imported sources and when, the data folder, whether an import runs, the last sync, where the
+        login is kept, and the server's own background sync (next round, outcome) and watched export folders."""
+        try:
+            return _state(ctx).status()
+        except StoreError as exc:
+            raise _expected(exc) from exc
 
     @mcp.tool(title="Sync from ChatGPT", annotations=SYNC)
     async def sync_history(
@@ -318,7 +328,7 @@ def create_server(settings: Settings) -> MCPServer:
             if keeper is not None:
                 return await keeper.sync_after_round(full=full, progress=progress)
             return await live.sync(settings, store, full=full, progress=progress)
-        except (BackendError, StoreBusy) as exc:
+        except (BackendError, StoreBusy, StoreError) as exc:
             raise _expected(exc) from exc
 
     @mcp.tool(title="List ChatGPT memories", annotations=LIVE)
@@ -373,7 +383,7 @@ def create_server(settings: Settings) -> MCPServer:
                 return await live.send(
                     settings, store, message, conversation_id=conversation_id, model=model, on_text=progress
                 )
-            except (BackendError, BadArgument, NotFound, StoreBusy) as exc:
+            except (BackendError, BadArgument, NotFound, StoreBusy, StoreError) as exc:
                 raise _expected(exc) from exc
 
     @mcp.resource(
@@ -388,6 +398,8 @@ def create_server(settings: Settings) -> MCPServer:
             return _store(ctx).transcript_markdown(conversation_id)
         except NotFound as exc:
             raise ResourceNotFoundError(str(exc)) from exc
+        except (StoreError, ToolError) as exc:  # the store cannot be used (ToolError: it could not be opened)
+            raise ResourceError(str(exc)) from exc
 
     @mcp.resource(
         "chatgpt://memories",

@@ -41,6 +41,9 @@ SESSION_COOKIE = "__Secure-next-auth.session-token"
 #: Browsers split cookies longer than this into ``.0``, ``.1``, …
 COOKIE_CHUNK = 3936
 PAGE_LIMIT = 100  # the list endpoints answer 422 above 100
+#: Every request carries the headers the ChatGPT web app's own requests carry (this User-Agent of Chrome, the
+#: backend as Origin and Referer, a device id, a language): the backend is the web app's, and requests that do
+#: not look like the web app's are refused more often. That is all: no challenge is solved, no proof forged.
 USER_AGENT = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"

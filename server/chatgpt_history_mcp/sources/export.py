@@ -15,7 +15,8 @@ import re
 import stat
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -23,6 +24,8 @@ from types import TracebackType
 from typing import IO, Any
 
 import ijson
+
+from chatgpt_history_mcp.sources.normalize import conversation_id
 
 _CONVERSATION_FILE = re.compile(r"(?:^|/)conversations(?:-(\d+))?\.json$", re.IGNORECASE)
 #: Refuse archives whose entries claim more than this in total (zip bombs).
@@ -303,6 +306,67 @@ def holds_conversations(folder: Path) -> bool:
     except OSError:
         return False
     return any(p.is_file() and _CONVERSATION_FILE.search(p.name) for p in candidates)
+
+
+#: What each kind of JSON value is called in a message, singular and plural.
+_KINDS = {
+    dict: ("object", "objects"),
+    list: ("array", "arrays"),
+    str: ("string", "strings"),
+    bool: ("boolean", "booleans"),
+    type(None): ("null", "nulls"),
+}
+_PLURALS = {"number": "numbers", **dict(_KINDS.values())}
+_KEYS_SHOWN = 8
+
+
+class EntryShapes:
+    """What the entries of an export are, to tell a file that holds no conversation at all (a JSON array of
+    strings, ``shared_conversations.json``, another app's data) from an export, and to say what it holds.
+
+    A conversation is an object with a ``mapping`` (every ChatGPT conversation has one) and an id."""
+
+    def __init__(self) -> None:
+        self.entries = 0
+        self.conversations = 0
+        self._kinds: Counter[str] = Counter()
+        self._keys: Counter[str] = Counter()
+
+    def add(self, raw: Any) -> None:
+        self.entries += 1
+        if isinstance(raw, Mapping) and "mapping" in raw and conversation_id(raw) is not None:
+            self.conversations += 1
+            return
+        self._kinds[_kind(raw)] += 1
+        if isinstance(raw, Mapping):
+            self._keys.update(str(k) for k in raw)
+
+    def describe(self) -> str:
+        """What the entries are, when none is a conversation: "a JSON array of 2 strings, not ChatGPT
+        conversations"."""
+        if len(self._kinds) == 1:
+            (kind, count), *_ = self._kinds.items()
+            what = _counted(count, kind)
+        else:
+            kinds = ", ".join(_counted(count, kind) for kind, count in self._kinds.most_common())
+            what = f"{self.entries} values ({kinds})"
+        if not self._keys:
+            return f"a JSON array of {what}, not ChatGPT conversations"
+        keys = [k for k, _ in self._keys.most_common(_KEYS_SHOWN)]
+        more = ", …" if len(self._keys) > _KEYS_SHOWN else ""
+        none = "it is not" if self.entries == 1 else "none of them is"
+        return f"a JSON array of {what}, {none} a ChatGPT conversation (keys: {', '.join(keys)}{more})"
+
+
+def _kind(value: Any) -> str:
+    for cls, (singular, _) in _KINDS.items():
+        if isinstance(value, cls):
+            return singular
+    return "number"  # int, float, Decimal (ijson)
+
+
+def _counted(count: int, kind: str) -> str:
+    return f"{count} {kind if count == 1 else _PLURALS[kind]}"
 
 
 def _check_entry(path: Path, info: zipfile.ZipInfo) -> None:

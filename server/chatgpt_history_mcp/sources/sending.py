@@ -9,7 +9,8 @@ Steps 1–2 change nothing and are retried like reads. Step 3 is sent at most on
 attempt happens only when the server said no before acting (429, a refused connection); once the request may
 have reached the server, any failure is :class:`OutcomeUnknown` and nothing is sent again. When the sentinel
 asks for a proof-of-work, Turnstile or Arkose challenge this module stops: it does not solve anti-bot
-challenges or imitate a browser.
+challenges, run a browser or forge a proof token (its requests carry the web app's usual headers, see
+:mod:`chatgpt_history_mcp.sources.backend`, and nothing more).
 
 :func:`turn_conversation` turns the sent turn into a conversation in the export's shape, so the store keeps
 it like any other until a sync brings the server's own copy.
@@ -63,7 +64,7 @@ class ChallengeRequired(BackendError):
         what = " and ".join(kinds) if kinds else "an anti-bot"
         super().__init__(
             f"ChatGPT asks for a {what} challenge before it accepts this message. This project does not solve "
-            f"anti-bot challenges or imitate a browser, so nothing was sent; {ALTERNATIVE}."
+            f"anti-bot challenges (it runs no browser and forges no proof token), so nothing was sent; {ALTERNATIVE}."
         )
         self.kinds = kinds
 

@@ -4,10 +4,15 @@ SQLite gives atomic, crash-safe writes and consistent reads while a writer works
 index is derived from it: every write also queues the conversation in ``pending_index`` in the same
 transaction, and the queue is emptied only once the index has committed, so a crash between the two is
 repaired on the next start.
+
+Opening runs SQLite's ``quick_check`` (every page read once; for 10,000 conversations 30–100 ms when the file is
+in the OS cache, about a second from a cold disk): a damaged archive is refused with what to do, never served
+half-read. Damage it misses (inside a stored body) is refused when that body is read.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -20,7 +25,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from chatgpt_history_mcp.model import Conversation
+from chatgpt_history_mcp.store.errors import ArchiveDamaged
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -105,7 +113,14 @@ class Archive:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self._connect() as db:
+        with contextlib.closing(self._connect()) as db:
+            try:
+                problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
+            except sqlite3.DatabaseError as exc:  # not a database at all, or a header too damaged to read
+                raise damaged(path, str(exc)) from exc
+            if problems != ["ok"]:
+                lines = [line for row in problems for line in row.splitlines() if not line.startswith("***")]
+                raise damaged(path, "; ".join(lines[:2]))
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
 
@@ -156,14 +171,20 @@ class Archive:
 
     def get(self, conversation_id: str) -> Conversation | None:
         row = self._db.execute("SELECT body FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
-        return Conversation.model_validate_json(zlib.decompress(row[0])) if row else None
+        return self._body(conversation_id, row[0]) if row else None
 
     def get_many(self, ids: list[str]) -> dict[str, Conversation]:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
         rows = self._db.execute(f"SELECT id, body FROM conversations WHERE id IN ({marks})", ids)
-        return {cid: Conversation.model_validate_json(zlib.decompress(body)) for cid, body in rows}
+        return {cid: self._body(cid, body) for cid, body in rows}
+
+    def _body(self, conversation_id: str, body: bytes) -> Conversation:
+        try:
+            return Conversation.model_validate_json(zlib.decompress(body))
+        except (zlib.error, ValidationError) as exc:
+            raise damaged(self.path, f"the stored body of conversation {conversation_id} cannot be read") from exc
 
     def iter_ids(self, ids: Iterable[str]) -> Iterator[Conversation]:
         """The conversations of ``ids`` that exist, one at a time (memory stays flat)."""
@@ -342,6 +363,15 @@ class ArchiveWriter:
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (path, kind, fingerprint, time.time(), outcome, detail, conversations),
         )
+
+
+def damaged(path: Path, problem: str) -> ArchiveDamaged:
+    return ArchiveDamaged(
+        f"the archive {path} is damaged ({problem}), so it is not used: its answers could be wrong or cut short. "
+        "Keep the file (sqlite3's .recover may save part of it) and start a new data folder (move this one "
+        "away, or set --data-dir / CHATGPT_HISTORY_DATA_DIR), then import your ChatGPT export again (and sync, "
+        "if you use it). The search index can be rebuilt, but the archive is the one copy of your history here."
+    )
 
 
 def _text(value: Any) -> str | None:

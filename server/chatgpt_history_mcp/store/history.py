@@ -17,6 +17,7 @@ from chatgpt_history_mcp import __version__
 from chatgpt_history_mcp.model import Conversation, Message
 from chatgpt_history_mcp.store.archive import Archive, Order
 from chatgpt_history_mcp.store.errors import BadArgument, NotFound
+from chatgpt_history_mcp.store.faults import storage_errors, translate_faults
 from chatgpt_history_mcp.store.index import Filters, IndexBroken, SearchIndex
 from chatgpt_history_mcp.store.locking import Activity, StoreBusy, WriteLock
 from chatgpt_history_mcp.store.morphology import guess_language
@@ -88,21 +89,23 @@ class HistoryStore:
         self.data_dir = data_dir
         #: What every text in a result passes through: secrets masked, unless switched off.
         self.mask = masker(redact_secrets)
-        # A person's chats: a folder this creates is theirs alone, and so is the archive (SQLite gives its
-        # journal files the archive's mode).
-        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        archive = data_dir / "archive.sqlite3"
-        if not archive.exists():
-            os.close(os.open(archive, os.O_WRONLY | os.O_CREAT, 0o600))
-        self.archive = Archive(archive)
         self.write_lock = WriteLock(data_dir / "write.lock")
         self.import_state = ImportState(running=False)
-        try:
-            self.index = SearchIndex(data_dir / "index")
-        except IndexBroken:
-            self.index = self._rebuilt_index()
-        if self.index.doc_count() == 0:
-            self._requeue_if_unindexed()
+        with storage_errors(data_dir):  # a read-only mount, no permission: said at once, with what to do
+            # A person's chats: a folder this creates is theirs alone, and so is the archive (SQLite gives its
+            # journal files the archive's mode).
+            data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.close(os.open(self.write_lock.path, os.O_RDWR | os.O_CREAT, 0o600))  # can this folder be written?
+            archive = data_dir / "archive.sqlite3"
+            if not archive.exists():
+                os.close(os.open(archive, os.O_WRONLY | os.O_CREAT, 0o600))
+            self.archive = Archive(archive)
+            try:
+                self.index = SearchIndex(data_dir / "index")
+            except IndexBroken:
+                self.index = self._rebuilt_index()
+            if self.index.doc_count() == 0:
+                self._requeue_if_unindexed()
 
     def _requeue_if_unindexed(self) -> None:
         """An empty index beside a full archive (the index folder was deleted): queue everything for indexing.
@@ -134,12 +137,28 @@ class HistoryStore:
         finally:
             self.write_lock.release()
 
+    def _rebuild_index(self, damage: IndexBroken) -> None:
+        """Replace an index found damaged while searching (it opened, but a segment does not read) with one
+        rebuilt from the archive, under the write lock: the search that found it waits for the rebuild."""
+        from chatgpt_history_mcp.store.importer import reindex_pending  # the importer builds on this module
+
+        log.warning("the search index is damaged (%s): rebuilding it from the archive", damage)
+        self.write_lock.acquire(wait=REBUILD_WAIT)
+        try:
+            self.index.close()
+            self.index = SearchIndex.recreate(self.data_dir / "index")
+            self.archive.requeue_all()
+            reindex_pending(self)
+        finally:
+            self.write_lock.release()
+
     def close(self) -> None:
         self.index.close()
         self.archive.close()
 
     # -- search --------------------------------------------------------------------------------------
 
+    @translate_faults
     def search(
         self,
         query: str,
@@ -157,7 +176,11 @@ class HistoryStore:
         filters = Filters(
             roles=frozenset([role]) if role else None, after=start, before=end, project=project, model=model
         )
-        outcome = self.index.search(parsed, filters, limit=limit, offset=offset)
+        try:
+            outcome = self.index.search(parsed, filters, limit=limit, offset=offset)
+        except IndexBroken as exc:  # derived data: rebuilt from the archive, then asked again
+            self._rebuild_index(exc)
+            outcome = self.index.search(parsed, filters, limit=limit, offset=offset)
         dated = (start, end) if start is not None or end is not None else None
         conversations = self.archive.get_many([cid for cid, _ in outcome.hits])
         results: list[SearchResult] = []
@@ -216,6 +239,7 @@ class HistoryStore:
 
     # -- listing and reading -------------------------------------------------------------------------
 
+    @translate_faults
     def list_conversations(
         self,
         *,
@@ -258,6 +282,7 @@ class HistoryStore:
         text = self.mask(message.text if text is None else text)
         return message if text == message.text else message.model_copy(update={"text": text})
 
+    @translate_faults
     def conversation(self, conversation_id: str) -> Conversation:
         conv = self.archive.get(conversation_id)
         if conv is None:
@@ -266,6 +291,7 @@ class HistoryStore:
             )
         return conv
 
+    @translate_faults
     def get_conversation(
         self,
         conversation_id: str,
@@ -337,6 +363,7 @@ class HistoryStore:
             note=note,
         )
 
+    @translate_faults
     def transcript_markdown(self, conversation_id: str, branch: Branch = "current") -> str:
         """The conversation as Markdown: the current branch (an answer split by "continue generating" reads as
         one), or with ``branch="all"`` every edit and regeneration too, each version labelled where it forks."""
@@ -366,6 +393,7 @@ class HistoryStore:
 
     # -- status --------------------------------------------------------------------------------------
 
+    @translate_faults
     def status(self) -> HistoryStatus:
         counts = self.archive.counts()
         return HistoryStatus(

@@ -1,8 +1,11 @@
 """Import exports into the store: all or nothing, and incremental.
 
 - The archive write is one SQLite transaction: a corrupt or truncated export rolls back entirely and the
-  store stays exactly as it was. The index batch commits only after it, and the ``pending_index`` queue
-  repairs the index if the process dies in between.
+  store stays exactly as it was. The index segments are written inside it, so a full disk rolls both back;
+  after the archive commits, the index publishes them (one small file, for which space was held back), and
+  the ``pending_index`` queue repairs the index if the process dies in between.
+- A file holding no conversation at all (a JSON array of strings, another app's data) is refused; an export
+  most of whose entries are unreadable imports what it can and says so in its report.
 - The same export again is recognized by its fingerprint and costs almost nothing; a newer export
   rewrites only the conversations whose cheap change key differs, and never replaces a newer stored copy
   with an older one (the newest wins, whatever the source).
@@ -11,8 +14,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -21,14 +27,18 @@ from pydantic import BaseModel
 
 from chatgpt_history_mcp.model import Source
 from chatgpt_history_mcp.sources.content import valid_text
-from chatgpt_history_mcp.sources.export import Export
+from chatgpt_history_mcp.sources.export import EntryShapes, Export, ExportError
 from chatgpt_history_mcp.sources.normalize import (
     NORMALIZER_VERSION,
     InvalidConversation,
     conversation_id,
     normalize_conversation,
 )
+from chatgpt_history_mcp.store.archive import ArchiveWriter
+from chatgpt_history_mcp.store.errors import StoreError
+from chatgpt_history_mcp.store.faults import storage_errors
 from chatgpt_history_mcp.store.history import HistoryStore
+from chatgpt_history_mcp.store.index import IndexBatch
 from chatgpt_history_mcp.store.locking import StoreBusy
 from chatgpt_history_mcp.store.results import Reindexing
 from chatgpt_history_mcp.store.searchable import index_document
@@ -40,6 +50,9 @@ log = logging.getLogger(__name__)
 PARALLEL_AFTER = 400
 #: Conversations re-indexed per commit when the index is rebuilt from the archive.
 REINDEX_CHUNK = 2_500
+#: Bytes held back on the index's disk while the archive commits, freed for the table of contents the index
+#: publishes right after (a few kilobytes): a disk that fills up then cannot leave the two apart.
+TOC_RESERVE = 1024 * 1024
 
 
 class ImportReport(BaseModel):
@@ -52,16 +65,30 @@ class ImportReport(BaseModel):
     older: int = 0
     invalid: int = 0
     seconds: float = 0.0
+    #: Set when most entries were unreadable: what was imported is likely not the whole history.
+    warning: str | None = None
 
     def summary(self) -> str:
         if self.outcome == "unchanged":
             return f"{self.path}: already imported, nothing changed ({self.seconds:.2f}s)"
+        return f"{self.path}: {self.conversations} conversations: {self.counts()} ({self.seconds:.1f}s)"
+
+    def counts(self) -> str:
         parts = [f"{self.added} added", f"{self.updated} updated", f"{self.unchanged} unchanged"]
         if self.older:
             parts.append(f"{self.older} kept (stored copy is newer)")
         if self.invalid:
             parts.append(f"{self.invalid} skipped (unreadable)")
-        return f"{self.path}: {self.conversations} conversations: {', '.join(parts)} ({self.seconds:.1f}s)"
+        return ", ".join(parts)
+
+    def check_readable(self) -> None:
+        """Set :attr:`warning` when more than half of the entries could not be read."""
+        if self.invalid * 2 > self.conversations:
+            self.warning = (
+                f"{self.invalid:,} of {self.conversations:,} entries could not be read as conversations and were "
+                "skipped: this export looks damaged or is not the ChatGPT export; download it again "
+                "(Settings → Data controls → Export)"
+            )
 
 
 @dataclass
@@ -154,6 +181,62 @@ class Writer:
             report.updated += 1
 
 
+@contextmanager
+def _write_together(
+    store: HistoryStore, parallel_after: int | None = None
+) -> Iterator[tuple[ArchiveWriter, IndexBatch, list[str]]]:
+    """An archive transaction and an index batch that land together or not at all, also when the disk fills up.
+
+    The index writes its segments inside the archive transaction: a full disk there rolls both back. Then the
+    archive commits while :data:`TOC_RESERVE` bytes are held back on the index's disk, and the index publishes
+    into that space; the ids the block adds to the yielded list leave the index queue then. A full disk, a
+    read-only folder or a refused permission before the archive commits is a :class:`StoreError`."""
+    reserve = store.index.path / ".space-reserve"  # Whoosh ignores dot files
+    indexed: list[str] = []
+    with storage_errors(store.data_dir):
+        batch = store.index.writer(parallel_after=parallel_after)
+        try:
+            with store.archive.transaction() as archive_writer:
+                yield archive_writer, batch, indexed
+                batch.prepare()
+                _hold_space(reserve, TOC_RESERVE)
+        except BaseException:
+            batch.cancel()
+            raise
+        finally:
+            reserve.unlink(missing_ok=True)
+    try:
+        batch.publish()
+    except (OSError, sqlite3.Error) as exc:  # the archive holds the write: the index catches up from its queue
+        log.warning(
+            "the search index could not take this write (%s); the archive holds it, and the index catches up on "
+            "the next start, search or import",
+            exc,
+        )
+        return
+    _forget_pending(store, indexed)
+
+
+def _hold_space(path: Path, size: int) -> None:
+    """Take ``size`` bytes of the disk (really allocated, not a sparse file), or raise ENOSPC now."""
+    with path.open("wb") as f:
+        if hasattr(os, "posix_fallocate"):
+            os.posix_fallocate(f.fileno(), 0, size)
+        else:  # macOS, Windows: written out
+            f.write(bytes(size))
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def _forget_pending(store: HistoryStore, ids: list[str]) -> None:
+    """Empty the index queue of what the index now holds. It runs after the write is complete: failing here
+    (a full disk) must not report the write as undone; the next write re-indexes them, which is harmless."""
+    try:
+        store.archive.clear_pending(ids)
+    except (OSError, sqlite3.Error) as exc:
+        log.warning("could not empty the index queue (%s); it is emptied by the next write", exc)
+
+
 def write_conversations(
     store: HistoryStore,
     bodies: list[dict[str, Any]],
@@ -161,20 +244,14 @@ def write_conversations(
     also: Callable[[Any], None] | None = None,
 ) -> Writer:
     """One atomic step outside an import (a sync chunk, a sent turn): raw conversations into the archive (with
-    ``also(archive_writer)`` in the same transaction), then the index. The caller holds the write lock."""
-    batch = store.index.writer()
-    try:
-        with store.archive.transaction() as archive_writer:
-            writer = Writer(store, archive_writer, batch, source)
-            for body in bodies:
-                writer.apply(body)
-            if also is not None:
-                also(archive_writer)
-    except BaseException:
-        batch.cancel()
-        raise
-    batch.commit()
-    store.archive.clear_pending(writer.written)
+    ``also(archive_writer)`` in the same transaction), and the index. The caller holds the write lock."""
+    with _write_together(store) as (archive_writer, batch, indexed):
+        writer = Writer(store, archive_writer, batch, source)
+        for body in bodies:
+            writer.apply(body)
+        if also is not None:
+            also(archive_writer)
+        indexed.extend(writer.written)
     return writer
 
 
@@ -188,17 +265,15 @@ def _imported(store: HistoryStore, fingerprint: str) -> bool:
 
 
 def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | None = None) -> ImportReport:
-    """Import one export (ZIP, conversations.json or folder). Raises ExportError, StoreBusy."""
+    """Import one export (ZIP, conversations.json or folder). Raises ExportError, StoreBusy, StoreError."""
     started = time.perf_counter()
     resolved = str(Path(path).expanduser().resolve())
     with store.write_lock, Export(path) as export:
         store.write_lock.describe(f"importing {resolved}", force=True)
         fingerprint = _fingerprint_key(export.fingerprint())
-        if _imported(store, fingerprint):
-            reindex_pending(store)
-            report = ImportReport(path=resolved, outcome="unchanged", seconds=time.perf_counter() - started)
-            return report
         reindex_pending(store)
+        if _imported(store, fingerprint):
+            return ImportReport(path=resolved, outcome="unchanged", seconds=time.perf_counter() - started)
         total = export.total_bytes
         read = 0
 
@@ -206,31 +281,36 @@ def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | 
             nonlocal read
             read += n
 
-        batch = store.index.writer(parallel_after=PARALLEL_AFTER)
+        shapes = EntryShapes()
+        with _write_together(store, parallel_after=PARALLEL_AFTER) as (archive_writer, batch, indexed):
+            writer = Writer(store, archive_writer, batch, "export")
+            report = writer.report
+            report.path = resolved
+            for raw in export.conversations(on_read):
+                shapes.add(raw)
+                writer.apply(raw)
+                if report.conversations % 25 == 0:
+                    now = Progress(resolved, read, total, report.conversations)
+                    store.write_lock.describe(f"importing {resolved}: {now.fraction:.0%}, {now.conversations:,} read")
+                    if progress is not None:
+                        progress(now)
+            if shapes.entries and not shapes.conversations:
+                raise ExportError(
+                    f"{export.path}: {shapes.describe()}; point to the ChatGPT data export (the .zip, its "
+                    "conversations.json or the unpacked folder)"
+                )
+            report.check_readable()
+            detail = report.counts() + (f"; warning: {report.warning}" if report.warning else "")
+            archive_writer.record_source(resolved, "export", fingerprint, "imported", detail, report.conversations)
+            if progress is not None:
+                progress(Progress(resolved, total, total, report.conversations))
+            indexed.extend(cid for cid in writer.written if cid not in writer.repeated)
         try:
-            with store.archive.transaction() as archive_writer:
-                writer = Writer(store, archive_writer, batch, "export")
-                writer.report.path = resolved
-                for raw in export.conversations(on_read):
-                    writer.apply(raw)
-                    if writer.report.conversations % 25 == 0:
-                        now = Progress(resolved, read, total, writer.report.conversations)
-                        store.write_lock.describe(
-                            f"importing {resolved}: {now.fraction:.0%}, {now.conversations:,} read"
-                        )
-                        if progress is not None:
-                            progress(now)
-                report = writer.report
-                detail = f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged"
-                archive_writer.record_source(resolved, "export", fingerprint, "imported", detail, report.conversations)
-        except BaseException:
-            batch.cancel()
-            raise
-        if progress is not None:
-            progress(Progress(resolved, total, total, report.conversations))
-        batch.commit()
-        store.archive.clear_pending([cid for cid in writer.written if cid not in writer.repeated])
-        reindex_pending(store)
+            reindex_pending(store)  # ids met twice, indexed again from the archive now that the batch is in
+        except StoreError as exc:  # the import is in: the index catches up on the next start, search or import
+            log.warning(
+                "the index could not catch up yet (%s); it does on the next start, search or import", exc.__cause__
+            )
     report.seconds = time.perf_counter() - started
     return report
 
@@ -251,15 +331,16 @@ def reindex_pending(store: HistoryStore) -> int:
     try:
         for start in range(0, len(pending), REINDEX_CHUNK):
             chunk = pending[start : start + REINDEX_CHUNK]
-            batch = store.index.writer(parallel_after=PARALLEL_AFTER if len(chunk) > 2 * PARALLEL_AFTER else None)
-            try:
-                for conv in store.archive.iter_ids(chunk):
-                    batch.put(index_document(conv), replace=True)
-            except BaseException:
-                batch.cancel()
-                raise
-            batch.commit()
-            store.archive.clear_pending(chunk)
+            with storage_errors(store.data_dir):
+                batch = store.index.writer(parallel_after=PARALLEL_AFTER if len(chunk) > 2 * PARALLEL_AFTER else None)
+                try:
+                    for conv in store.archive.iter_ids(chunk):
+                        batch.put(index_document(conv), replace=True)
+                except BaseException:
+                    batch.cancel()
+                    raise
+                batch.commit()
+            _forget_pending(store, chunk)
             state.reindexing = Reindexing(total=len(pending), done=start + len(chunk))
             store.write_lock.describe(f"indexing: {start + len(chunk):,} of {len(pending):,} conversations")
     finally:

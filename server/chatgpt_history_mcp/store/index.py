@@ -544,6 +544,12 @@ class SearchIndex:
 
     def search(self, q: Query, filters: Filters, limit: int, offset: int = 0) -> SearchOutcome:
         """The ``limit`` best conversations after ``offset``, and whether more follow (see :mod:`.ranking`)."""
+        try:
+            return self._search(q, filters, limit, offset)
+        except Exception as exc:  # a torn or overwritten segment shows only when a query reads it
+            raise IndexBroken(f"reading the index failed ({type(exc).__name__}: {exc})") from exc
+
+    def _search(self, q: Query, filters: Filters, limit: int, offset: int) -> SearchOutcome:
         wanted = offset + limit + 1
         with self._lock:
             snapshot = self._current_searcher()
@@ -593,6 +599,7 @@ class IndexBatch:
         self._parallel_after = parallel_after
         self._workers: _Workers | None = None
         self._buffer: list[dict[str, Any]] = []
+        self._final: list[Any] = []
         self.count = 0
 
     def put(self, doc: IndexDocument, replace: bool = True) -> None:
@@ -611,33 +618,69 @@ class IndexBatch:
         self.count += 1
 
     def commit(self) -> None:
-        if self._workers is None:
-            self._writer.commit()
-            return
-        if self._buffer:
-            self._workers.send(self._buffer)
-            self._buffer = []
+        """Write and publish the batch (:meth:`prepare`, then :meth:`publish`); cancelled if writing fails."""
         try:
-            segments = self._workers.finish()
+            self.prepare()
         except BaseException:
-            self._writer.cancel()
+            self.cancel()
             raise
+        self.publish()
+
+    def prepare(self) -> None:
+        """Write everything but the table of contents: the new segments (the workers' too) and the merges.
+        Nothing is visible yet and :meth:`cancel` still drops it all (the caller cancels if this raises);
+        :meth:`publish` is left one small file to write. A full disk shows here, before the caller commits
+        what goes with the batch."""
+        writer = self._writer
+        segments: list[Any] = []
+        if self._workers is not None:
+            if self._buffer:
+                self._workers.send(self._buffer)
+                self._buffer = []
+            segments = self._workers.finish()
         # What MpWriter(multisegment=True) does: existing segments (with this write's deletions), then
         # the workers' new segments, published together by one TOC write.
-        writer = self._writer
         final = writer._merge_segments(None, False, True)  # small segments merge into this writer's own
         if writer._added:
             final.append(writer._finalize_segment())
         else:
             writer._close_segment()
-        final.extend(segments)
-        writer._commit_toc(final)
+        self._final = final + segments
+
+    def publish(self) -> None:
+        """Make the prepared batch what searches read: one TOC write, then old files are removed."""
+        writer = self._writer
+        try:
+            writer._commit_toc(self._final)
+        except BaseException:
+            writer._cleanup_on_error()
+            self._drop_unpublished()
+            raise
         writer._finish()
 
     def cancel(self) -> None:
-        if self._workers is not None:
-            self._workers.terminate()
-        self._writer.cancel()
+        """Drop the batch. It runs while another error (a full disk, often) is on its way up: its own failures
+        are logged, never raised in place of that one."""
+        try:
+            if self._workers is not None:
+                self._workers.terminate()
+            if not self._writer.is_closed:
+                self._writer.cancel()  # closing a segment writes: on a full disk, this fails too
+        except Exception:
+            log.info("cancelling an index write failed; its files are removed below", exc_info=True)
+        try:
+            self._drop_unpublished()
+        except Exception:  # the next commit removes them
+            log.info("could not remove the files of a cancelled index write", exc_info=True)
+
+    def _drop_unpublished(self) -> None:
+        """Remove the files of this batch that no table of contents lists (its segments, a half-written TOC):
+        on a full disk, the space they hold is what the next write needs."""
+        storage, name = self._writer.storage, self._writer.indexname
+        toc = index.TOC.read(storage, name)
+        index.clean_files(storage, name, toc.generation, toc.segments)
+        for leftover in self._path.glob(f"_{name}_*.toc.*"):  # a TOC cut short (its rename never happened)
+            leftover.unlink(missing_ok=True)
 
 
 class IndexWorkerFailed(RuntimeError):
@@ -699,7 +742,10 @@ class _Workers:
                 done += 1
             else:
                 self.terminate()
-                raise IndexWorkerFailed(f"an index worker failed: {value}")
+                message, code = value
+                if code is not None:  # a full disk, say: the same fault as in this process
+                    raise OSError(code, f"an index worker failed: {message}")
+                raise IndexWorkerFailed(f"an index worker failed: {message}")
         for proc in self._procs:
             proc.join(timeout=30)
         return segments
@@ -756,4 +802,5 @@ def _segment_worker(path: str, jobs: Any, results: Any, pool_mb: int) -> None:
             results.put(("segment", _seal(writer)))
         results.put(("done", None))
     except BaseException as exc:  # reported to the parent, which cancels the whole batch
-        results.put(("error", f"{type(exc).__name__}: {exc}"))
+        code = exc.errno if isinstance(exc, OSError) else None
+        results.put(("error", (f"{type(exc).__name__}: {exc}", code)))

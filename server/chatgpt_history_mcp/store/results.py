@@ -203,6 +203,9 @@ class HistoryStatus(BaseModel):
     watched_folders: list[str] = Field(
         default_factory=list, description="Folders a running server watches for new export ZIPs"
     )
+    login: str | None = Field(
+        default=None, description="Where the ChatGPT login comes from: the environment, the system keyring or a file"
+    )
     version: str
 
 

@@ -21,6 +21,7 @@ import anyio
 
 from chatgpt_history_mcp.sources.backend import BackendClient, BackendError, BackendNotFound
 from chatgpt_history_mcp.sources.normalize import parse_time
+from chatgpt_history_mcp.store.faults import storage_errors
 from chatgpt_history_mcp.store.history import LAST_COMPLETE_SYNC, HistoryStore
 from chatgpt_history_mcp.store.importer import reindex_pending, write_conversations
 from chatgpt_history_mcp.store.locking import WriteLock
@@ -94,7 +95,7 @@ async def sync_history(
     started = time.perf_counter()
     report = SyncReport()
     reporter = _Reporter(progress, store.write_lock)
-    with store.write_lock:
+    with store.write_lock, storage_errors(store.data_dir):  # a full disk: the chunks stored before it stay
         client.on_wait = reporter  # rate-limit and retry waits show up as progress
         try:
             await _sync_locked(store, client, full, report, reporter)
