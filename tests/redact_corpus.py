@@ -172,7 +172,7 @@ CASES: list[Case] = [
     ),
     secret(
         "anthropic-key",
-        "const anthropic = new Anthropic({\n  apiKey: \"sk-ant-api03-BgEE4yYggorVYMtMHlVgdvbnIlQ2uLfomNZX8XItt5Mad"
+        'const anthropic = new Anthropic({\n  apiKey: "sk-ant-api03-BgEE4yYggorVYMtMHlVgdvbnIlQ2uLfomNZX8XItt5Mad'
         'HJQCFV1u90Ht77yW8yde9wqnarNk_hB2dcsMtg2GCAA",\n});',
         "sk-ant-api03-BgEE4yYggorVYMtMHlVgdvbnIlQ2uLfomNZX8XItt5MadHJQCFV1u90Ht77yW8yde9wqnarNk_hB2dcsMtg2GCAA",
     ),
@@ -286,12 +286,14 @@ CASES: list[Case] = [
     ),
     secret(
         "google-api-key",
-        "# local.properties\nsdk.dir=/Users/me/Library/Android/sdk\nMAPS_API_KEY=AIzaFdoRAdbKgoFwf4sQilXRBR1ugMTC_agq5nl",
+        "# local.properties\nsdk.dir=/Users/me/Library/Android/sdk\n"
+        "MAPS_API_KEY=AIzaFdoRAdbKgoFwf4sQilXRBR1ugMTC_agq5nl",
         "AIzaFdoRAdbKgoFwf4sQilXRBR1ugMTC_agq5nl",
     ),
     secret(
         "google-api-key",
-        'genai.configure(api_key="AIzajGAV98MtRqSm5n6oUg7-IcFGg997MDJfK6t")\nmodel = genai.GenerativeModel("gemini-pro")',
+        'genai.configure(api_key="AIzajGAV98MtRqSm5n6oUg7-IcFGg997MDJfK6t")\n'
+        'model = genai.GenerativeModel("gemini-pro")',
         "AIzajGAV98MtRqSm5n6oUg7-IcFGg997MDJfK6t",
     ),
     # -- Slack ---------------------------------------------------------------------------------------------
@@ -404,7 +406,7 @@ CASES: list[Case] = [
     secret(
         "password",
         'String url = "jdbc:mysql://db:3306/shop";\nString password = "Ii4%g_k8J22FvL";\n'
-        "Connection c = DriverManager.getConnection(url, \"app\", password);",
+        'Connection c = DriverManager.getConnection(url, "app", password);',
         "Ii4%g_k8J22FvL",
     ),
     secret(
@@ -455,7 +457,8 @@ CASES: list[Case] = [
     secret("password", '[database]\nhost = "db.internal"\npassword = "t0ml-p4ssw0rd"\n', "t0ml-p4ssw0rd"),
     secret(
         "password",
-        "return [\n    'mysql' => [\n        'host' => '127.0.0.1',\n        'password' => 'laravel-S3cret',\n    ],\n];",
+        "return [\n    'mysql' => [\n        'host' => '127.0.0.1',\n"
+        "        'password' => 'laravel-S3cret',\n    ],\n];",
         "laravel-S3cret",
     ),
     secret("password", '<?php\n$password = "php-P4ss-2023";\n$pdo = new PDO($dsn, $user, $password);', "php-P4ss-2023"),
@@ -475,7 +478,7 @@ CASES: list[Case] = [
     secret("password", "mysqldump --user=root --password 'Dump-2024-x9' shop > shop.sql", "Dump-2024-x9"),
     secret(
         "password",
-        'jdbc:postgresql://db:5432/shop?user=app&password=Jdbc-Pa55&ssl=true',
+        "jdbc:postgresql://db:5432/shop?user=app&password=Jdbc-Pa55&ssl=true",
         "Jdbc-Pa55",
     ),
     secret("password", "I can't log in. My password: Gr33nT34!time and the username is maria.", "Gr33nT34!time"),
@@ -503,13 +506,21 @@ CASES: list[Case] = [
         'HUvTCQC"}}',
         "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",
     ),
-    secret("api-secret", "STRIPE_WEBHOOK_SECRET=whsec_NZYW2mZp0zVZomHFwUbbYrEqmSM9wCZ7", "whsec_NZYW2mZp0zVZomHFwUbbYrEqmSM9wCZ7"),
+    secret(
+        "api-secret",
+        "STRIPE_WEBHOOK_SECRET=whsec_NZYW2mZp0zVZomHFwUbbYrEqmSM9wCZ7",
+        "whsec_NZYW2mZp0zVZomHFwUbbYrEqmSM9wCZ7",
+    ),
     secret(
         "api-secret",
         "SENDGRID_API_KEY=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",
         "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",
     ),
-    secret("api-secret", "huggingface-cli login --token hf_ljENUhJduRHHJEYXg4JdpmrcXgGCJbW56e", "hf_ljENUhJduRHHJEYXg4JdpmrcXgGCJbW56e"),
+    secret(
+        "api-secret",
+        "huggingface-cli login --token hf_ljENUhJduRHHJEYXg4JdpmrcXgGCJbW56e",
+        "hf_ljENUhJduRHHJEYXg4JdpmrcXgGCJbW56e",
+    ),
     secret(
         "api-secret",
         'TELEGRAM_BOT_TOKEN = "7198704650:AAzJ59FHz5r1pY4OjE2jBMptUsGr7CmY-uC"\nbot = Bot(TELEGRAM_BOT_TOKEN)',
@@ -531,9 +542,15 @@ CASES: list[Case] = [
         'client.DefaultRequestHeaders.Add("X-Api-Key", "SpOda2IHVive765GkJj5ObtggnjSahkJsYsz");',
         "SpOda2IHVive765GkJj5ObtggnjSahkJsYsz",
     ),
-    secret("api-secret", 'Geocoder.configure(api_key: "5fatdCS7lhUvausuzEO0VERJmo2ad")', "5fatdCS7lhUvausuzEO0VERJmo2ad"),
-    secret("api-secret", "<?php\ndefine('API_SECRET', 'LdaXAE6Cg7GpXPiS9elXjvlUIWwvoz');", "LdaXAE6Cg7GpXPiS9elXjvlUIWwvoz"),
-    secret("api-secret", "export GITLAB_TOKEN=glpat-u3ZR1zTOlUcR64cXQLio\nglab auth status", "glpat-u3ZR1zTOlUcR64cXQLio"),
+    secret(
+        "api-secret", 'Geocoder.configure(api_key: "5fatdCS7lhUvausuzEO0VERJmo2ad")', "5fatdCS7lhUvausuzEO0VERJmo2ad"
+    ),
+    secret(
+        "api-secret", "<?php\ndefine('API_SECRET', 'LdaXAE6Cg7GpXPiS9elXjvlUIWwvoz');", "LdaXAE6Cg7GpXPiS9elXjvlUIWwvoz"
+    ),
+    secret(
+        "api-secret", "export GITLAB_TOKEN=glpat-u3ZR1zTOlUcR64cXQLio\nglab auth status", "glpat-u3ZR1zTOlUcR64cXQLio"
+    ),
     secret(
         "api-secret",
         "monitoring:\n  datadog:\n    auth_token: 438a6fc906d9380c69491dbe1cd93b935604d716\n    site: datadoghq.eu",
@@ -546,7 +563,8 @@ CASES: list[Case] = [
     ),
     secret(
         "api-secret",
-        "[pypi]\nusername = __token__\npassword = pypi-AgEIcHlwaS5vcmcx2jIclHkCiHp6bR1IqfEouHgxzNNAL5wIScGebcy8F5n3_YNBD",
+        "[pypi]\nusername = __token__\n"
+        "password = pypi-AgEIcHlwaS5vcmcx2jIclHkCiHp6bR1IqfEouHgxzNNAL5wIScGebcy8F5n3_YNBD",
         "pypi-AgEIcHlwaS5vcmcx2jIclHkCiHp6bR1IqfEouHgxzNNAL5wIScGebcy8F5n3_YNBD",
     ),
     secret(
@@ -564,7 +582,11 @@ CASES: list[Case] = [
         "apiVersion: v1\nkind: ConfigMap\ndata:\n  apiKey: ba17c6fd0aed438ab4a9516c53ae5994c1450dc2\n",
         "ba17c6fd0aed438ab4a9516c53ae5994c1450dc2",
     ),
-    secret("api-secret", "HEROKU_API_KEY=fc2325a9-f8fd-d208-5434-8156f637a468 heroku apps", "fc2325a9-f8fd-d208-5434-8156f637a468"),
+    secret(
+        "api-secret",
+        "HEROKU_API_KEY=fc2325a9-f8fd-d208-5434-8156f637a468 heroku apps",
+        "fc2325a9-f8fd-d208-5434-8156f637a468",
+    ),
     secret(
         "api-secret",
         'SECRET_KEY = os.environ.get("SECRET_KEY", "dev-9f3k2LmQ8xVt7wRz")',
@@ -644,14 +666,18 @@ CASES: list[Case] = [
     harmless("reference", "$apiKey = getenv('API_KEY');\n$token = $_ENV['TOKEN'];"),
     harmless("reference", 'curl https://api.openai.com/v1/models -H "Authorization: Bearer $OPENAI_API_KEY"'),
     harmless("reference", "export TOKEN=$(cat ~/.config/acme/token)"),
-    harmless("reference", "    environment:\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}\n      API_KEY: ${API_KEY:-}"),
+    harmless(
+        "reference", "    environment:\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}\n      API_KEY: ${API_KEY:-}"
+    ),
     harmless("reference", "    environment:\n      - POSTGRES_PASSWORD_FILE=/run/secrets/db_password"),
     harmless(
         "reference",
         "        env:\n        - name: DB_PASSWORD\n          valueFrom:\n            secretKeyRef:\n"
         "              name: db-secret\n              key: password",
     ),
-    harmless("reference", "      - run: ./deploy.sh\n        env:\n          OPENAI_API_KEY: ${{ secrets.OPENAI_API_KEY }}"),
+    harmless(
+        "reference", "      - run: ./deploy.sh\n        env:\n          OPENAI_API_KEY: ${{ secrets.OPENAI_API_KEY }}"
+    ),
     harmless("reference", 'token = config["token"]\npassword = request.form["password"]'),
     harmless("reference", "token = get_token()\nsecret = keyring.get_password('acme', 'deploy')"),
     harmless("reference", "const token: string = req.headers.authorization?.split(' ')[1];"),
@@ -659,8 +685,8 @@ CASES: list[Case] = [
     harmless("reference", 'resource "aws_db_instance" "db" {\n  password = var.db_password\n}'),
     harmless("reference", 'client = OpenAI(api_key=st.secrets["OPENAI_API_KEY"])'),
     harmless("reference", "api_key = args.api_key or config.get('api_key')"),
-    harmless("reference", "let password = std::env::var(\"DB_PASSWORD\").expect(\"DB_PASSWORD set\");"),
-    harmless("reference", "PASSWORD=$DB_PASSWORD\nAPI_KEY=\"$1\""),
+    harmless("reference", 'let password = std::env::var("DB_PASSWORD").expect("DB_PASSWORD set");'),
+    harmless("reference", 'PASSWORD=$DB_PASSWORD\nAPI_KEY="$1"'),
     harmless("reference", "password = Rails.application.credentials.dig(:db, :password)"),
     harmless("reference", 'export AWS_SECRET_ACCESS_KEY="$(aws configure get aws_secret_access_key)"'),
     harmless("reference", "client_secret: '{{ vault_client_secret }}'\npassword: \"{{ db_password }}\""),
@@ -693,15 +719,21 @@ CASES: list[Case] = [
     harmless("identifier", 'tokenizer = AutoTokenizer.from_pretrained("bert-base-uncased")'),
     harmless("identifier", '{"model": "gpt-4o", "max_tokens": 4096, "temperature": 0.2}'),
     harmless("identifier", '{"access_token": null, "token_type": "bearer", "expires_in": 3600}'),
-    harmless("identifier", "      volumes:\n        - name: certs\n          secret:\n            secretName: tls-cert-prod"),
-    harmless("identifier", 'TOKEN_URL = "https://oauth2.googleapis.com/token"\nPASSWORD_RESET_URL = "/accounts/reset/"'),
+    harmless(
+        "identifier", "      volumes:\n        - name: certs\n          secret:\n            secretName: tls-cert-prod"
+    ),
+    harmless(
+        "identifier", 'TOKEN_URL = "https://oauth2.googleapis.com/token"\nPASSWORD_RESET_URL = "/accounts/reset/"'
+    ),
     harmless("identifier", '"password_min_length": 12,\n"password_policy": "strong"'),
     harmless("identifier", 'PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]'),
     harmless("identifier", '<input type="password" name="password" placeholder="Password" required>'),
     harmless("identifier", "Password: password"),
-    harmless("identifier", "private String password;\npublic void setPassword(String password) { this.password = password; }"),
+    harmless(
+        "identifier", "private String password;\npublic void setPassword(String password) { this.password = password; }"
+    ),
     harmless("identifier", 'auth_token_header = "X-Auth-Token"\nsecret_name = "prod/db/credentials"'),
-    harmless("identifier", "echo \"$CR_PAT\" | docker login ghcr.io -u USERNAME --password-stdin"),
+    harmless("identifier", 'echo "$CR_PAT" | docker login ghcr.io -u USERNAME --password-stdin'),
     harmless("identifier", "password_hash = bcrypt.hashpw(password.encode(), bcrypt.gensalt())"),
     harmless("identifier", "api_key = api_key.strip()\ntoken = token.decode('utf-8')"),
     harmless("identifier", "SECRET_KEY_FALLBACKS = []\nSESSION_COOKIE_SECURE = True"),
@@ -743,16 +775,34 @@ CASES: list[Case] = [
     harmless("placeholder", 'password: "[REDACTED]"\napi_key: "<redacted>"'),
     harmless("placeholder", 'stripe.api_key = "sk_live_..."\n# or sk_live_XXXXXXXXXXXXXXXXXXXXXXXX'),
     # -- truncated or documented example keys --------------------------------------------------------------
-    harmless("example-key", "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
-    harmless("example-key", "AWS_ACCESS_KEY_ID=AKIAI44QH8DHBEXAMPLE\nAWS_SECRET_ACCESS_KEY=je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"),
+    harmless(
+        "example-key",
+        "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    ),
+    harmless(
+        "example-key",
+        "AWS_ACCESS_KEY_ID=AKIAI44QH8DHBEXAMPLE\nAWS_SECRET_ACCESS_KEY=je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+    ),
     harmless("example-key", "The key starts with sk-proj-4fQ and ends in …Xa; which project is it?"),
     harmless("example-key", "OpenAI keys look like sk-xxxxxxxx and Anthropic ones like sk-ant-xxxx."),
     harmless("example-key", f"Decode this sample from jwt.io: {_JWT_IO}"),
     harmless("example-key", "GitHub classic tokens start with ghp_ and fine-grained ones with github_pat_."),
-    harmless("example-key", "An AWS access key id has 20 characters and starts with AKIA (long-term) or ASIA (temporary)."),
-    harmless("example-key", "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEx2jIclHkCiHp6bR1IqfEouHgxzNNAL5w\n-----END PUBLIC KEY-----"),
-    harmless("example-key", "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQYDVQQGEwJJ\n-----END CERTIFICATE-----"),
-    harmless("example-key", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPx2jIclHkCiHp6bR1IqfEouHgxzNNAL5wIScGebcy8F maria@laptop"),
+    harmless(
+        "example-key", "An AWS access key id has 20 characters and starts with AKIA (long-term) or ASIA (temporary)."
+    ),
+    harmless(
+        "example-key",
+        "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEx2jIclHkCiHp6bR1IqfEouHgxzNNAL5w\n"
+        "-----END PUBLIC KEY-----",
+    ),
+    harmless(
+        "example-key",
+        "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQYDVQQGEwJJ\n"
+        "-----END CERTIFICATE-----",
+    ),
+    harmless(
+        "example-key", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPx2jIclHkCiHp6bR1IqfEouHgxzNNAL5wIScGebcy8F maria@laptop"
+    ),
     harmless("example-key", "STRIPE_SECRET_KEY=sk_test_placeholder\nSTRIPE_PUBLISHABLE_KEY=pk_test_51Hq"),
     harmless("example-key", "A Slack bot token begins with xoxb- and a user token with xoxp-."),
     harmless("example-key", "Google API keys are 39 characters and begin with AIza."),
@@ -765,15 +815,24 @@ CASES: list[Case] = [
     harmless("hash-or-id", '{"id": "chatcmpl-9f3k2LmQ8xVt7wRzAbCdEf", "object": "chat.completion"}'),
     harmless(
         "hash-or-id",
-        '<script src="app.js" integrity="sha384-KxsAFEcUWWv04h+P9sI1YVvE0k/SzW4WDLR5Ml+K63IxUl285XkHoWk/z6DEZwpg"></script>',
+        '<script src="app.js" '
+        'integrity="sha384-KxsAFEcUWWv04h+P9sI1YVvE0k/SzW4WDLR5Ml+K63IxUl285XkHoWk/z6DEZwpg"></script>',
     ),
     harmless("hash-or-id", 'GOOGLE_CLIENT_ID="1234567890-abc123def456.apps.googleusercontent.com"'),
     harmless("hash-or-id", 'password_hash = "$2b$12$KIXQJ8q2v3Ff6pZ1yGg7eO0Fh3aZqk9cUj8WmR5tLx1nV2bY6sD4u"'),
     harmless("hash-or-id", '{"sha": "b37927b5f42b3b06b2d36eeb8a85fddba6554e2d", "node_id": "C_kwDOAbc123"}'),
-    harmless("hash-or-id", "sha256sum dist/app.tar.gz\n106fd287db7f1adbc60926f6967e7893f57fd14c1604d115cea325a65e19cbae  dist/app.tar.gz"),
-    harmless("hash-or-id", "thread_id = \"thread_abc123XYZ789\"\nconversation_id: 37c60e98-4f3e-885e-e1e4-37b7f735efe6"),
+    harmless(
+        "hash-or-id",
+        "sha256sum dist/app.tar.gz\n106fd287db7f1adbc60926f6967e7893f57fd14c1604d115cea325a65e19cbae  dist/app.tar.gz",
+    ),
+    harmless("hash-or-id", 'thread_id = "thread_abc123XYZ789"\nconversation_id: 37c60e98-4f3e-885e-e1e4-37b7f735efe6'),
     harmless("hash-or-id", 'access_key_id = "AKIA-style ids are not secrets on their own"\nkey_id: "kid-2024-01"'),
-    harmless("hash-or-id", '"resolved": "https://registry.npmjs.org/react/-/react-18.2.0.tgz",\n"integrity": "sha512-/3IjMdb2L9QbBdWiW5e3P2/npwMBaU9mHCSCUzNln0ZCYbcfTsGbTJrU/kGemdH2IWmB2ioZ+zkxtmq6g09fGQ=="'),
+    harmless(
+        "hash-or-id",
+        '"resolved": "https://registry.npmjs.org/react/-/react-18.2.0.tgz",\n'
+        '"integrity":'
+        ' "sha512-/3IjMdb2L9QbBdWiW5e3P2/npwMBaU9mHCSCUzNln0ZCYbcfTsGbTJrU/kGemdH2IWmB2ioZ+zkxtmq6g09fGQ=="',
+    ),
     harmless("hash-or-id", "Request failed with trace id 4dbceca3f66081eb10fcfe94ff551d99 at 12:03."),
     # -- prose and ordinary code that uses the words -------------------------------------------------------
     harmless("prose", "the password is long and the token expires"),
@@ -793,4 +852,135 @@ CASES: list[Case] = [
     harmless("prose", "risk-assessment-for-the-quarterly-planning-2024 is attached"),
     harmless("prose", "password = request.form['password']"),
     harmless("prose", "Visit https://docs.example.com:443/auth#token for details."),
+]
+
+#: Written after the rules above passed, before looking at how the rules would treat them: how the rules do
+#: on text they were not tuned to (the figures of the first run are in the commit that added them).
+LATER: list[Case] = [
+    secret(
+        "openai-key",
+        'openai.api_key = "sk-9aB3cD4eF5gH6iJ7kL8mN9oP0qR1sT2uV3wX4yZ5"',
+        "sk-9aB3cD4eF5gH6iJ7kL8mN9oP0qR1sT2uV3wX4yZ5",
+    ),
+    secret(
+        "openai-key",
+        "openai:\n  key: sk-proj-Tq8vLw2Zr6Yp3Kx9Mb4Nc7Hd1Jf5Gs0Aa2Bb3Cc4Dd5Ee6\n  model: gpt-4o",
+        "sk-proj-Tq8vLw2Zr6Yp3Kx9Mb4Nc7Hd1Jf5Gs0Aa2Bb3Cc4Dd5Ee6",
+    ),
+    secret("password", 'os.environ["DB_PASSWORD"] = "Qz7-Lm2-Pw9"', "Qz7-Lm2-Pw9"),
+    secret("api-secret", "ENV['API_TOKEN'] = 'a8f5f167f44f4964e6c998dee827110c'", "a8f5f167f44f4964e6c998dee827110c"),
+    secret("api-secret", 'JWT_SECRET="kL9#mN2$pQ5&rS8"  # rotate monthly', "kL9#mN2$pQ5&rS8"),
+    secret("password", "REDIS_PASSWORD='r3d1s-P@ss'", "r3d1s-P@ss"),
+    secret(
+        "password",
+        'db, err := sql.Open("postgres", "host=db user=app password=G0-Pq-77x dbname=shop sslmode=disable")',
+        "G0-Pq-77x",
+    ),
+    secret("password", "db.url = jdbc:mysql://db/shop\ndb.password = Pr0p-Sp4ce\n", "Pr0p-Sp4ce"),
+    secret("api-secret", '{\n  "Payments": {\n    "ApiKey": "3b1f6c2e9d8a4f7b"\n  }\n}', "3b1f6c2e9d8a4f7b"),
+    secret(
+        "password",
+        '$password = ConvertTo-SecureString "P0wer-Sh3ll!" -AsPlainText -Force',
+        "P0wer-Sh3ll!",
+    ),
+    secret(
+        "password",
+        "kubectl create secret generic db --from-literal=username=app --from-literal=password='K8s-L1t3ral'",
+        "K8s-L1t3ral",
+    ),
+    secret("password", 'resource "random_x" "y" {}\nmaster_password = "Terr4form-Pw"', "Terr4form-Pw"),
+    secret("password", 'ansible_become_pass: "B3come-Me"', "B3come-Me"),
+    secret("password", "CREATE USER 'app'@'%' IDENTIFIED BY 'Sql-Cr3ate-9';", "Sql-Cr3ate-9"),
+    secret("password", "ALTER USER app WITH PASSWORD 'Pg-Alter-42';", "Pg-Alter-42"),
+    secret(
+        "url-password",
+        "pip install --index-url https://__token__:pypi-AgEIcHlwaS5vcmcQ2kLm9Xv7Rt3@upload.pypi.org/simple/ acme",
+        "pypi-AgEIcHlwaS5vcmcQ2kLm9Xv7Rt3",
+    ),
+    secret("password", "the password for the staging db is Stg-2024-pw! (don't share it)", "Stg-2024-pw!"),
+    secret(
+        "api-secret",
+        "curl -H 'Authorization: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b' https://api.example.com/",
+        "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b",
+    ),
+    secret("api-secret", "http GET api.example.com/items X-API-Key:Hp7kQ2mZ9xL4vR8n", "Hp7kQ2mZ9xL4vR8n"),
+    secret("api-secret", "auth:\n  api-key: 7f3e9b2a1c8d4e6f0a5b\n", "7f3e9b2a1c8d4e6f0a5b"),
+    secret(
+        "api-secret",
+        "heroku config:set SECRET_KEY_BASE=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    ),
+    secret("password", '{"user": "jörg", "password": "Jörg-Pässwört-1"}', "Jörg-Pässwört-1"),
+    secret(
+        "private-key",
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQIx2jIclHkCiHp6bR1\n"
+        "-----END ENCRYPTED PRIVATE KEY-----",
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQIx2jIclHkCiHp6bR1\n"
+        "-----END ENCRYPTED PRIVATE KEY-----",
+    ),
+    secret(
+        "aws-secret-key",
+        "AWS_SESSION_TOKEN=IQoJb3JpZ2luX2VjEHwaCXVzLWVhc3QtMSJHMEUCIQD4Wy4AVWEVeUeApzM/gcYBF0PRFiRmlgpkBUxNoTs",
+        "IQoJb3JpZ2luX2VjEHwaCXVzLWVhc3QtMSJHMEUCIQD4Wy4AVWEVeUeApzM/gcYBF0PRFiRmlgpkBUxNoTs",
+    ),
+    secret(
+        "api-secret",
+        "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZg==;"
+        "EndpointSuffix=core.windows.net",
+        "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZg==",
+    ),
+    secret(
+        "api-secret",
+        "Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=Kq9Lm2Xv7Rt3Zp8Nc4Hd1Jf5Gs0=",
+        "Kq9Lm2Xv7Rt3Zp8Nc4Hd1Jf5Gs0=",
+    ),
+    secret("basic-auth", 'r = requests.get(url, auth=("admin", "Req-Auth-77"))', "Req-Auth-77"),
+    secret(
+        "password",
+        'mongosh "mongodb+srv://cluster0.x.mongodb.net/db" --username admin --password M0ng0-Sh3ll',
+        "M0ng0-Sh3ll",
+    ),
+    secret("password", "redis-cli -h cache.internal -a R3dis-Cli-Pw PING", "R3dis-Cli-Pw"),
+    secret("password", "sshpass -p 'Ssh-Pa55-1' ssh deploy@10.0.0.7", "Ssh-Pa55-1"),
+    harmless("identifier", "password_field = forms.CharField(widget=forms.PasswordInput)"),
+    harmless("reference", 'token = jwt.encode(payload, SECRET_KEY, algorithm="HS256")'),
+    harmless("prose", '{"tokens": ["Hello", ",", " world"], "token_ids": [9906, 11, 1917]}'),
+    harmless("identifier", 'api_key_env = "OPENAI_API_KEY"'),
+    harmless("reference", "secret = os.urandom(32).hex()"),
+    harmless("reference", 'password = getpass.getpass("Password: ")'),
+    harmless("identifier", "token_bucket = TokenBucket(rate=10)"),
+    harmless("template", 'password: "{{ .Values.db.password }}"\napiKey: {{ .Values.apiKey | quote }}'),
+    harmless("reference", 'echo "API_KEY=$API_KEY" >> .env'),
+    harmless("reference", "char *password = argv[1];"),
+    harmless("reference", "const secret = crypto.randomBytes(32).toString('hex');"),
+    harmless("reference", "SECRET_KEY = get_random_secret_key()"),
+    harmless("reference", 'api_key = "sk-" + key_suffix'),
+    harmless("reference", "        with:\n          token: ${{ github.token }}"),
+    harmless("placeholder", "db_password: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  62313365396662343061393464336163"),
+    harmless("identifier", 'password_regex = r"^(?=.*\\d)(?=.*[a-z]).{8,}$"'),
+    harmless("identifier", "DB_PASSWORD_SECRET_NAME=prod/db\nPASSWORD_MIN=8"),
+    harmless("reference", 'auth_token = request.headers.get("X-Auth-Token")'),
+    harmless("identifier", "client = Client(client_id=client_id, client_secret=client_secret,)"),
+    harmless("hash-or-id", '{"api_key_id": "5f1c2b3a-9d8e-4f7a-b6c5-d4e3f2a1b0c9", "created": 1717000000}'),
+    harmless("identifier", "session_token = None\nrefresh_token: Optional[str] = None"),
+    harmless("reference", "UPDATE users SET password = crypt(:pw, gen_salt('bf')) WHERE id = :id;"),
+    harmless("reference", "SELECT * FROM sessions WHERE token = $1 AND expires_at > now()"),
+    harmless("identifier", 'type User struct {\n\tPassword string `json:"password"`\n}'),
+    harmless("identifier", 'tokens = tokenizer("Hello world", return_tensors="pt")'),
+    harmless("prose", '{"token": " Paris", "logprob": -0.12}, {"token": "Paris", "logprob": -2.3}'),
+    harmless("identifier", "      tls:\n        secretName: my-tls-secret"),
+    harmless("reference", "          password: ${{ secrets.DB_PASSWORD }}"),
+    harmless("identifier", "tls:\n  keyFile: /etc/ssl/private/server.key\n  certFile: /etc/ssl/certs/server.crt"),
+    harmless("placeholder", 'passphrase: ""'),
+    harmless("identifier", "cd $(pwd)/build\nPWD=/home/maria/project\nOLDPWD=/tmp"),
+    harmless("identifier", "bypass_token_check = True\ntoken_limit: 8000"),
+    harmless("reference", 'headers = {"Authorization": "Bearer " + token}'),
+    harmless("prose", 'password = "Enter your password"'),
+    harmless("prose", "The key: a passphrase is easier to remember than a password."),
+]
+
+#: Found by running the rules over the bench export's synthetic chats (bench/synth_export.py).
+LATER += [
+    harmless("identifier", "      containers:\n      - name: api\n        image: registry.local/token:v0.11.8"),
+    harmless("identifier", "image: ghcr.io/acme/secret-manager:1.4.2\nkey_version: 2.1.0"),
 ]

@@ -39,7 +39,7 @@ from chatgpt_history_mcp.store.query import Query, Unit
 log = logging.getLogger(__name__)
 
 #: Bumped when the schema or analysis changes: an index of another version is rebuilt from the archive.
-INDEX_VERSION = 4  # 4: secrets masked before indexing
+INDEX_VERSION = 5  # 4: secrets masked before indexing; 5: only literal secrets masked (references, placeholders stay)
 ROLE_FIELDS = {"user": "user", "assistant": "assistant", "tool": "tool", "system": "tool"}
 _FIELD_BOOSTS = {"title": 3.0, "user": 1.0, "assistant": 1.0, "tool": 0.5}
 #: Tries to open the index while another process's commits replace its table of contents.

@@ -71,15 +71,46 @@ _PLACEHOLDER_PARTS = (
 )
 #: Whole values that say "a secret goes here" (compared lowercased, letters and digits only).
 _STOPWORDS = frozenset(
-    "password passwd pass pwd secret secrets token apikey key string str value none null nil undefined true "
-    "false empty default required optional hidden masked sensitive bearer basic example test".split()
+    {
+        "password",
+        "passwd",
+        "pass",
+        "pwd",
+        "secret",
+        "secrets",
+        "token",
+        "apikey",
+        "key",
+        "string",
+        "str",
+        "value",
+        "none",
+        "null",
+        "nil",
+        "undefined",
+        "true",
+        "false",
+        "empty",
+        "default",
+        "required",
+        "optional",
+        "hidden",
+        "masked",
+        "sensitive",
+        "bearer",
+        "basic",
+        "example",
+        "test",
+    }
 )
 #: Templates and references written inside a value.
-_TEMPLATE = re.compile(r"\$\{|\{\{|#\{|%\(\w+\)[sdr]|\{\w*\}|<[^>]*>|^[$@%&*]|@$")
+_TEMPLATE = re.compile(r"\$\{|\{\{|#\{|%\(\w+\)[sdr]|\{\w*\}|<[^>]*>|^[$@%&*!]|@$")
 _FILE_NAME = re.compile(
     r"[\w.\-/]+\.(?:pem|key|crt|cer|p12|pfx|json|ya?ml|txt|env|ini|cfg|conf|toml|jks|keystore)", re.IGNORECASE
 )
+_VERSION = re.compile(r"v?\d+(?:\.\d+){1,3}(?:[-+][\w.]+)?")
 _IDENTIFIER = re.compile(r"[A-Za-z_]+")
+_CMDLET = re.compile(r"[A-Z][a-z]+(?:[A-Z][a-z]*)*-[A-Z][A-Za-z]+")
 _DOTTED = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+")
 _PLAIN_WORD = re.compile(r"[a-z]+|[A-Z]+|[A-Z][a-z]+")
 #: Keys the vendors publish as examples (AWS's documentation pairs, jwt.io's token).
@@ -122,31 +153,73 @@ class _Shape(NamedTuple):
     back: int = 0
 
 
+_JWT = re.compile(r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.(?P<body>[A-Za-z0-9_\-]{8,})")
 _PRIVATE_KEY = re.compile(
     r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
     r"(?P<body>[\s\S]{0,20000}?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
     r"|(?:(?:\s|\\n)*[A-Za-z0-9+/=]{16,})+)"
 )
 _SHAPES = [
-    _Shape("api-key", re.compile(r"sk-(?<![A-Za-z0-9_\-]sk-)(?:ant-|proj-|svcacct-|admin-)?(?P<body>[A-Za-z0-9_\-]{20,})")),
+    _Shape(
+        "api-key", re.compile(r"sk-(?<![A-Za-z0-9_\-]sk-)(?:ant-|proj-|svcacct-|admin-)?(?P<body>[A-Za-z0-9_\-]{20,})")
+    ),
     _Shape("github-token", re.compile(r"gh(?<![A-Za-z0-9_]gh)[pousr]_(?P<body>[A-Za-z0-9]{30,})")),
     _Shape("github-token", re.compile(r"github_pat_(?P<body>[A-Za-z0-9_]{40,})")),
     _Shape("aws-access-key", re.compile(r"A(?<![A-Z0-9]A)(?:KIA|SIA|BIA|CCA)(?P<body>[0-9A-Z]{16})(?![A-Z0-9])")),
     _Shape("google-api-key", re.compile(r"AIza(?P<body>[0-9A-Za-z_\-]{35})")),
     _Shape("slack-token", re.compile(r"xox[abposr]-(?P<body>[A-Za-z0-9\-]{10,})")),
     _Shape("stripe-key", re.compile(r"_live_(?<=[sr]k_live_)(?P<body>[0-9A-Za-z]{20,})"), back=2),
-    _Shape("jwt", re.compile(r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.(?P<body>[A-Za-z0-9_\-]{8,})")),
 ]
 #: An AWS secret key: 40 characters of base64, found near the key id it belongs to.
 _AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 _AWS_SECRET_REACH = 200
 _URL_PASSWORD = re.compile(r"://(?P<user>[^\s:/@?#]*):(?P<secret>[^\s@/?#]{3,})@")
-_BEARER = re.compile(r"(?i:bearer)[ \t]+(?P<secret>[A-Za-z0-9._~+/\-]{20,}=*)")
-_BASIC = re.compile(r"(?i:basic)[ \t]+(?P<secret>[A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])")
+_BEARER = re.compile(r"[ \t]+(?P<secret>[A-Za-z0-9._~+/\-]{20,}=*)")
+_BASIC = re.compile(r"[ \t]+(?P<secret>[A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])")
 _CURL_USER = re.compile(r"(?<![\w-])(?:-u|--user)(?:[ \t]+|=)[\"']?(?P<user>[^\s:\"'$]+):(?P<secret>[^\s\"'@]+)")
 
 
-def _shaped(text: str) -> Iterator[Secret]:
+_QUOTED = r"(?:\"(?P<dq>[^\"\n\x00]*)\"|'(?P<sq>[^'\n\x00]*)')"
+_ARGUMENT = r"(?:\"(?P<dq>[^\"\n\x00]*)\"|'(?P<sq>[^'\n\x00]*)'|(?P<bare>[^\s\"'`;|&\x00]+))"
+
+
+class _Phrase(NamedTuple):
+    """A password written after a fixed phrase rather than a name: ``pattern`` is matched on the lowercased
+    text ``back`` characters before each ``literal`` (same positions, so the value is cut from the original)."""
+
+    literal: str
+    pattern: re.Pattern[str]
+    kind: str
+    back: int = 0
+
+
+_PHRASES = [
+    _Phrase("identified by", re.compile(r"identified by[ \t]+" + _QUOTED), "secret"),  # SQL CREATE USER
+    _Phrase("securestring", re.compile(r"convertto-securestring[ \t]+(?:-string[ \t]+)?" + _QUOTED), "secret", 10),
+    # requests' auth=("user", "password"), HTTPBasicAuth("user", "password")
+    _Phrase("auth", re.compile(r"auth[ \t]*=[ \t]*\([ \t]*[\"'][^\"'\n]*[\"'][ \t]*,[ \t]*" + _QUOTED), "basic-auth"),
+    _Phrase("basic", re.compile(r"basicauth\([ \t]*[\"'][^\"'\n]*[\"'][ \t]*,[ \t]*" + _QUOTED), "basic-auth"),
+    _Phrase(  # Django REST framework's token scheme
+        "auth",
+        re.compile(r"authorization[\"']?[ \t]*[:=,][ \t]*[\"']?token[ \t]+(?P<bare>[a-z0-9._\-]{20,})"),
+        "bearer-token",
+    ),
+    _Phrase("redis-cli", re.compile(r"redis-cli\b[^\n|;&]*?[ \t]-a[ \t]+" + _ARGUMENT), "secret"),
+    _Phrase("pass", re.compile(r"sshpass[ \t]+-p[ \t]*" + _ARGUMENT), "secret", 3),
+    _Phrase("mysql", re.compile(r"mysql(?:dump|admin)?\b[^\n|;&]*?[ \t]-p(?!assword)" + _ARGUMENT), "secret"),
+    _Phrase(  # prose: "the password for the staging db is …"
+        "pass",
+        re.compile(r"pass(?:word|code|phrase)\b[^.\n:=]{0,40}?\b(?:is|was)[ \t]+[\"'`]?(?P<bare>[^\s\"'`]+)"),
+        "secret",
+    ),
+]
+
+
+def _shaped(text: str, hits: Callable[[str], list[int]]) -> Iterator[Secret]:
+    for at in hits("eyj"):  # a JWT's header; a plain find is faster here than the regex engine's own scan
+        m = _JWT.match(text, at)
+        if m is not None and m.group() not in _DOCUMENTED and len(set(m.group("body"))) >= 6:
+            yield Secret(m.start(), m.end(), "jwt")
     if "PRIVATE KEY" in text:
         for m in _PRIVATE_KEY.finditer(text):
             if re.search(r"[A-Za-z0-9+/]{32}", m.group("body")) and "..." not in m.group("body"):
@@ -159,7 +232,7 @@ def _shaped(text: str) -> Iterator[Secret]:
                     continue
                 yield Secret(m.start(), m.end(), shape.kind)
                 yield from _aws_secret_near(text, m.end())
-            elif shape.kind == "google-api-key" or shape.kind == "jwt":
+            elif shape.kind == "google-api-key":
                 if not _is_placeholder(token) and len(set(body)) >= 6:
                     yield Secret(m.start() - shape.back, m.end(), shape.kind)
             elif _is_random(body):
@@ -169,33 +242,59 @@ def _shaped(text: str) -> Iterator[Secret]:
 def _aws_secret_near(text: str, after: int) -> Iterator[Secret]:
     for m in _AWS_SECRET.finditer(text, after, after + _AWS_SECRET_REACH):
         value = m.group()
-        if any(c.isdigit() for c in value) and any(c.islower() for c in value) and any(c.isupper() for c in value):
-            if not _is_placeholder(value):
-                yield Secret(m.start(), m.end(), "aws-secret-key")
-                return
+        mixed = any(c.isdigit() for c in value) and any(c.islower() for c in value) and any(c.isupper() for c in value)
+        if mixed and not _is_placeholder(value):
+            yield Secret(m.start(), m.end(), "aws-secret-key")
+            return
 
 
-def _credentials(text: str, lowered: str) -> Iterator[Secret]:
+def _credentials(text: str, lowered: str, hits: Callable[[str], list[int]]) -> Iterator[Secret]:
     """Passwords in URLs, bearer and basic authorization, ``curl -u user:password``."""
-    if "://" in text:
-        for m in _URL_PASSWORD.finditer(text):
-            user, value = m.group("user"), m.group("secret")
-            if not (_TEMPLATE.search(value) or _TEMPLATE.search(user) or _is_placeholder(value)):
-                if _normal(value) not in _STOPWORDS and value != user and len(set(value)) > 2:
-                    yield Secret(m.start("secret"), m.end("secret"), "url-password")
-    if "bearer" in lowered:
-        for m in _BEARER.finditer(text):
-            if _is_random(m.group("secret")):
-                yield Secret(m.start("secret"), m.end("secret"), "bearer-token")
-    if "basic" in lowered:
-        for m in _BASIC.finditer(text):
-            if _basic_password(m.group("secret")):
-                yield Secret(m.start("secret"), m.end("secret"), "basic-auth")
+    for m in _URL_PASSWORD.finditer(text):
+        user, value = m.group("user"), m.group("secret")
+        written = _TEMPLATE.search(value) or _TEMPLATE.search(user) or _is_placeholder(value)
+        if not written and _normal(value) not in _STOPWORDS and value != user and len(set(value)) > 2:
+            yield Secret(m.start("secret"), m.end("secret"), "url-password")
+    for at in hits("bearer"):
+        bearer = _BEARER.match(text, at + 6)
+        if bearer is not None and _is_random(bearer.group("secret")):
+            yield Secret(bearer.start("secret"), bearer.end("secret"), "bearer-token")
+    for at in hits("basic"):
+        basic = _BASIC.match(text, at + 5)
+        if basic is not None and _basic_password(basic.group("secret")):
+            yield Secret(basic.start("secret"), basic.end("secret"), "basic-auth")
     if "curl" in lowered:
-        for m in _CURL_USER.finditer(text):
-            value = m.group("secret")
-            if _is_literal(value, m.group("user"), words=["password"], bare=True, env_line=True):
+        for at in _find_all(text, "-u"):
+            m = _CURL_USER.match(text, at - 1 if text.startswith("--", at - 1) else at)
+            if m is not None and _is_literal(
+                m.group("secret"), m.group("user"), words=["password"], bare=True, env_line=True
+            ):
                 yield Secret(m.start("secret"), m.end("secret"), "basic-auth")
+
+
+def _phrases(text: str, lowered: str, hits: Callable[[str], list[int]]) -> Iterator[Secret]:
+    for phrase in _PHRASES:
+        for at in hits(phrase.literal):
+            m = phrase.pattern.match(lowered, at - phrase.back) if at >= phrase.back else None
+            if m is None:
+                continue
+            group = next(g for g in ("dq", "sq", "bare") if m.groupdict().get(g) is not None)
+            start, end = m.span(group)
+            if group == "bare":
+                end = start + len(text[start:end].rstrip(".,;:)"))
+            value = text[start:end]
+            prose = phrase.literal == "pass"
+            if prose and not (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)):
+                continue
+            if _is_literal(value, "", words=["password"], bare=group == "bare", env_line=not prose):
+                yield Secret(start, end, phrase.kind)
+
+
+def _find_all(text: str, literal: str) -> Iterator[int]:
+    at = text.find(literal)
+    while at != -1:
+        yield at
+        at = text.find(literal, at + len(literal))
 
 
 def _basic_password(encoded: str) -> bool:
@@ -212,19 +311,70 @@ def _basic_password(encoded: str) -> bool:
 
 #: What a name's last word says it holds; ``key`` counts only after one of ``_KEY_QUALIFIERS``.
 _SECRET_WORDS = frozenset(
-    "password passwd pwd pw pass passphrase secret token apikey secretkey accesskey privatekey authtoken "
-    "accesstoken apitoken".split()
+    {
+        "password",
+        "passwd",
+        "pwd",
+        "pw",
+        "pass",
+        "passphrase",
+        "secret",
+        "token",
+        "apikey",
+        "secretkey",
+        "accesskey",
+        "privatekey",
+        "authtoken",
+        "accesstoken",
+        "apitoken",
+    }
 )
-_PASSWORD_WORDS = frozenset("password passwd pwd pw pass passphrase".split())
+_PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "pw", "pass", "passphrase"})
 _KEY_QUALIFIERS = frozenset(
-    "api access secret private auth master encryption signing client app service account admin license "
-    "subscription webhook deploy".split()
+    {
+        "api",
+        "access",
+        "secret",
+        "private",
+        "auth",
+        "master",
+        "encryption",
+        "signing",
+        "client",
+        "app",
+        "service",
+        "account",
+        "admin",
+        "license",
+        "subscription",
+        "webhook",
+        "deploy",
+    }
 )
 #: Words after the one that says "secret" that still name the secret itself (``SECRET_KEY_BASE``).
-_TRAILING = frozenset("base value str b64 hex raw plain plaintext confirmation confirm again new old current".split())
+_TRAILING = frozenset(
+    {
+        "base",
+        "value",
+        "str",
+        "b64",
+        "hex",
+        "raw",
+        "plain",
+        "plaintext",
+        "confirmation",
+        "confirm",
+        "again",
+        "new",
+        "old",
+        "current",
+    }
+)
+#: What may follow a name that is given a value: a separator, its closing quote, a line break (Kubernetes).
+_AFTER_NAME = frozenset(":=,\"'`]?\r\n")
 #: How a single-word name (``PGPASSWORD``, ``mytoken``) may end.
 _COMPOUND_ENDS = ("password", "passwd", "passphrase", "secret", "token", "apikey", "secretkey", "accesskey")
-_KEYWORDS = ("pass", "pwd", "pw", "secret", "token", "key")
+_KEYWORDS = ("pass", "pwd", "secret", "token", "key")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _VALUE = (
@@ -276,49 +426,55 @@ def _is_literal(value: str, name: str, *, words: list[str], bare: bool, env_line
         return False
     if _TEMPLATE.search(value) or "://" in value or value.startswith(("/", "./", "../", "~/")):
         return False
-    if _FILE_NAME.fullmatch(value) or _is_placeholder(value) or len(set(value)) < 4 or _is_sequential(value):
+    if (
+        _FILE_NAME.fullmatch(value)
+        or _VERSION.fullmatch(value)
+        or _is_placeholder(value)
+        or len(set(value)) < 4
+        or _is_sequential(value)
+    ):
         return False
     normal = _normal(value)
     if normal in _STOPWORDS or normal == _normal(name) or normal == "".join(words[-2:]):
         return False
     if bare and not env_line:
-        if value.startswith("-") or _IDENTIFIER.fullmatch(value):
-            return False  # a variable: ``api_key = API_KEY``, ``Password: password``
+        if value.startswith("-") or _IDENTIFIER.fullmatch(value) or _CMDLET.fullmatch(value):
+            return False  # a variable (``api_key = API_KEY``, ``Password: password``), a PowerShell command
         if _DOTTED.fullmatch(value) and not any(_looks_generated(part) for part in value.split(".")):
             return False  # a reference: ``settings.SECRET_KEY``, ``process.env.OPENAI_API_KEY``
-    if words[-1] not in _PASSWORD_WORDS and _PLAIN_WORD.fullmatch(value):
-        return False  # a token or key is never a plain word (``"token": "unbelievable"`` is a tokenizer's)
-    return True
+    # a token or key is never a plain word (``"token": "unbelievable"`` is a tokenizer's)
+    return words[-1] in _PASSWORD_WORDS or not _PLAIN_WORD.fullmatch(value)
 
 
 def _looks_generated(part: str) -> bool:
     return len(part) >= 12 and any(c.isdigit() for c in part) and any(c.isalpha() for c in part)
 
 
-def _name_spans(lowered: str) -> Iterator[tuple[int, int]]:
+def _name_spans(lowered: str, hits: Callable[[str], list[int]]) -> Iterator[tuple[int, int]]:
     """Start and end of every name-like run of characters holding a secret's keyword, each once."""
     seen: set[int] = set()
     for keyword in _KEYWORDS:
-        at = lowered.find(keyword)
-        while at != -1:
+        for at in hits(keyword):
             start, end = at, at + len(keyword)
-            while start > 0 and lowered[start - 1] in _NAME_CHARS:
-                start -= 1
             while end < len(lowered) and lowered[end] in _NAME_CHARS:
                 end += 1
+            while start > 0 and lowered[start - 1] in _NAME_CHARS:
+                start -= 1
             if start not in seen:
                 seen.add(start)
                 yield start, end
-            at = lowered.find(keyword, end)
 
 
-def _assigned(text: str, lowered: str) -> Iterator[Secret]:
-    for start, end in _name_spans(lowered):
+def _assigned(text: str, lowered: str, hits: Callable[[str], list[int]]) -> Iterator[Secret]:
+    for start, end in _name_spans(lowered, hits):
         flag = text.startswith("--", start)
+        after = text[end : end + 16].lstrip(" \t")[:1]
+        if not (flag or (after and after in _AFTER_NAME)):
+            continue  # prose: "the token expires"
         name = text[start:end].lstrip("-")
         words = _name_words(name, text[max(0, start - 8) : start])
-        if words is None or text.endswith("[REDACTED:", 0, start):  # a mask's label names no secret
-            continue
+        if words is None or text.endswith("[REDACTED:", 0, start) or text.endswith("/", 0, start):
+            continue  # a mask's label, a path (``registry.local/token:v1.2``) name no secret
         m = _ASSIGN.match(text, end)
         if m is not None and m.group("sep") == "," and not (m.group("close") and m.group("bare") is None):
             m = None  # ``f(api_key, x)``: only ``"X-Api-Key", "…"`` pairs a name and a value with a comma
@@ -329,8 +485,12 @@ def _assigned(text: str, lowered: str) -> Iterator[Secret]:
             and name.isupper()
             and _ENV_LINE.search(text, max(0, start - 16), start)
         )
-        if m is None and flag:
+        spaced = False
+        if m is None:
             m = _FLAG_VALUE.match(text, end)
+            spaced = m is not None
+            if m is not None and not flag and m.group("dq") is None and m.group("sq") is None:
+                m = None  # ``PASSWORD 'x'`` (SQL, Ruby), but not ``the token expires``
         if m is None and _KUBE_NAME.search(text, max(0, start - 16), start):
             m = _KUBE_VALUE.match(text, end)
         if m is None:
@@ -342,7 +502,7 @@ def _assigned(text: str, lowered: str) -> Iterator[Secret]:
                 value = value.split("&", 1)[0]  # a URL's query: ``?user=app&password=…&ssl=true``
             if value.endswith(".") and not value.endswith(".."):
                 value = value[:-1]  # the end of a sentence
-        if _is_literal(value, name, words=words, bare=group == "bare", env_line=env_line):
+        if _is_literal(value, name, words=words, bare=group == "bare" or spaced, env_line=env_line):
             yield Secret(value_start, value_start + len(value), "secret")
 
 
@@ -360,11 +520,21 @@ def _lowered(text: str) -> str:
 def _candidates(text: str) -> Iterator[tuple[int, Secret]]:
     """(priority, secret) for everything any rule finds; lower priority numbers win overlaps."""
     lowered = _lowered(text)
-    for found in _shaped(text):
+    found_at: dict[str, list[int]] = {}
+
+    def hits(literal: str) -> list[int]:
+        """Where ``literal`` occurs in the lowercased text (each looked for once: rules share keywords)."""
+        if literal not in found_at:
+            found_at[literal] = list(_find_all(lowered, literal))
+        return found_at[literal]
+
+    for found in _shaped(text, hits):
         yield 0, found
-    for found in _credentials(text, lowered):
+    for found in _credentials(text, lowered, hits):
         yield 1, found
-    for found in _assigned(text, lowered):
+    for found in _phrases(text, lowered, hits):
+        yield 1, found
+    for found in _assigned(text, lowered, hits):
         yield 2, found
 
 
