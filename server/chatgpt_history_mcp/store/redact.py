@@ -265,11 +265,11 @@ def _credentials(text: str, lowered: str, hits: Callable[[str], list[int]]) -> I
             yield Secret(basic.start("secret"), basic.end("secret"), "basic-auth")
     if "curl" in lowered:
         for at in _find_all(text, "-u"):
-            m = _CURL_USER.match(text, at - 1 if text.startswith("--", at - 1) else at)
-            if m is not None and _is_literal(
-                m.group("secret"), m.group("user"), words=["password"], bare=True, env_line=True
+            curl = _CURL_USER.match(text, at - 1 if text.startswith("--", at - 1) else at)
+            if curl is not None and _is_literal(
+                curl.group("secret"), curl.group("user"), words=["password"], bare=True, env_line=True
             ):
-                yield Secret(m.start("secret"), m.end("secret"), "basic-auth")
+                yield Secret(curl.start("secret"), curl.end("secret"), "basic-auth")
 
 
 def _phrases(text: str, lowered: str, hits: Callable[[str], list[int]]) -> Iterator[Secret]:
