@@ -984,3 +984,33 @@ LATER += [
     harmless("identifier", "      containers:\n      - name: api\n        image: registry.local/token:v0.11.8"),
     harmless("identifier", "image: ghcr.io/acme/secret-manager:1.4.2\nkey_version: 2.1.0"),
 ]
+
+#: Found by running the rules over the code and docs of installed libraries (CPython's stdlib and tests,
+#: botocore, awscli, moto, pygments, pydantic, cryptography, mcp…), where every mask but a literal is wrong.
+LATER += [
+    harmless("identifier", '        "input_token": "NextToken",\n        "output_token": "next_token",'),
+    harmless(
+        "hash-or-id", '"ChangeToken": "abcd12f2-46da-4fdb-b8d5-fbd4c466928f",\n"LockToken": "0674c84b-0304-47fe-8728"'
+    ),
+    harmless("hash-or-id", '"ClientRequestToken": "a8ca07e4-61ec-4399-99f4-19853801bcd5"'),
+    harmless("identifier", '    styles = {\n        Token: "#d8dee9",\n        Comment: "#616e88",\n    }'),
+    harmless("identifier", "    def sign(private_key: Ed25519PrivateKey | Ed448PrivateKey, data: bytes) -> bytes:"),
+    harmless("identifier", "MLKEM768X25519PrivateKey = rust_openssl.hpke.MLKEM768X25519PrivateKey"),
+    harmless("identifier", "token = r\"[-!#$%&'*+.^_`|~0-9a-zA-Z]+\"\njsonnet_token = r'[^\\W\\d]\\w*'"),
+    harmless("template", "ident_pattern_token = f'([{uni.xid_start}][{uni.xid_continue}]+)'"),
+    harmless("identifier", 'grant_type: Literal["authorization_code", "refresh_token", "client_credentials"]'),
+    harmless("identifier", 'KEYWORDS = {"def", "pass", "public", "private", "return"}'),
+    harmless("identifier", '"Resource": "arn:aws:secretsmanager:*:*:secret:aws/ssm/3p/*"'),
+    harmless(
+        "identifier", '"AWS::ApiGateway::ApiKey": "48205d4ffd7feba3",\n"AWS::IAM::AccessKey": "72c2d9dd90025459",'
+    ),
+    harmless("placeholder", 'auth = ClientSecretAuth(client_id="my-client-id", client_secret="my-client-secret")'),
+    harmless("hash-or-id", '<assemblyIdentity name="Microsoft.VC90.CRT" publicKeyToken="1fc8b3b9a1e18e3b"/>'),
+    harmless("identifier", "FILTER_TYPES = {'pass': 'bandpass', 'stop': 'bandstop'}"),
+    harmless("prose", 'Alternatively, you can pass "inline=False" to use if-else conditionals.'),
+    harmless("placeholder", '"Token": "sas-token-for-azure-blob-storage-access"'),
+    harmless(
+        "identifier",
+        "image: registry.local/secret-rotator:2.4\nencryptionKey: arn:aws:kms:us-west-2:123456789012:alias/s3",
+    ),
+]

@@ -15,8 +15,8 @@ dependency would add its cost to every message of an import):
   prefixed with ``$``, names that end in ``id`` (``is_likely_id_string``), sequential strings and
   placeholder words;
 - gitleaks: the shape of each provider's token, the ``EXAMPLE`` allowlist for AWS key ids, stopwords, and a
-  randomness bound on generic tokens (here: a digit or both letter cases, and more than three distinct
-  characters, which is what its entropy bound rejects in practice).
+  randomness bound on generic tokens (here: a digit or both letter cases, and at least six distinct
+  characters: what its entropy bound rejects in practice, without the cost of computing it).
 
 Every secret is found on the original text and masked once: overlapping finds are one mask (the shaped one
 wins), and text already masked is never masked again, so masking twice changes nothing.
@@ -104,7 +104,12 @@ _STOPWORDS = frozenset(
     }
 )
 #: Templates and references written inside a value.
-_TEMPLATE = re.compile(r"\$\{|\{\{|#\{|%\(\w+\)[sdr]|\{\w*\}|<[^>]*>|^[$@%&*!]|@$")
+_TEMPLATE = re.compile(r"\$\{|\{\{|#\{|%\(\w+\)[sdr]|\{[^{}\s]*\}|<[^>]*>|^[$@%&*!]|@$")
+#: What a regular expression has and a password does not (``r"[^\W\d]\w*"``, ``[0-9a-zA-Z]+``).
+_REGEX = re.compile(r"\\[wdsbWDSB]|\[\^|\(\?|0-9|a-z|A-Z")
+_COLOR = re.compile(r"#[0-9a-fA-F]{3,8}")
+#: A class or type: ends in two capitalized words (``Ed25519PrivateKey``, ``PKCS7PrivateKeyTypes``).
+_TYPE_NAME = re.compile(r".*(?:[A-Z][a-z]{2,}){2}")
 _FILE_NAME = re.compile(
     r"[\w.\-/]+\.(?:pem|key|crt|cer|p12|pfx|json|ya?ml|txt|env|ini|cfg|conf|toml|jks|keystore)", re.IGNORECASE
 )
@@ -113,6 +118,8 @@ _IDENTIFIER = re.compile(r"[A-Za-z_]+")
 _CMDLET = re.compile(r"[A-Z][a-z]+(?:[A-Z][a-z]*)*-[A-Z][A-Za-z]+")
 _DOTTED = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+")
 _PLAIN_WORD = re.compile(r"[a-z]+|[A-Z]+|[A-Z][a-z]+")
+_PARTS = re.compile(r"[-_:./]+")
+_NAME_LIKE = re.compile(r"(?:[A-Z]?[a-z]+)+|[a-z]+(?:_[a-z]+)+|[A-Z]+(?:_[A-Z]+)+")
 #: Keys the vendors publish as examples (AWS's documentation pairs, jwt.io's token).
 _DOCUMENTED = frozenset(
     {
@@ -132,7 +139,7 @@ def _is_placeholder(value: str) -> bool:
 def _is_sequential(value: str) -> bool:
     """``abcdefgh``, ``12345678``: what people type when a real value is not the point."""
     steps = sum(ord(b) - ord(a) == 1 for a, b in zip(value.lower(), value[1:].lower(), strict=False))
-    return steps >= 0.8 * (len(value) - 1)
+    return steps >= 0.5 * (len(value) - 1)
 
 
 def _is_random(value: str) -> bool:
@@ -159,6 +166,8 @@ _PRIVATE_KEY = re.compile(
     r"(?P<body>[\s\S]{0,20000}?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
     r"|(?:(?:\s|\\n)*[A-Za-z0-9+/=]{16,})+)"
 )
+#: What a real key block holds and a placeholder (``...``, ``<your key>``) does not.
+_KEY_BODY = re.compile(r"[A-Za-z0-9+/]{32}")
 _SHAPES = [
     _Shape(
         "api-key", re.compile(r"sk-(?<![A-Za-z0-9_\-]sk-)(?:ant-|proj-|svcacct-|admin-)?(?P<body>[A-Za-z0-9_\-]{20,})")
@@ -222,7 +231,7 @@ def _shaped(text: str, hits: Callable[[str], list[int]]) -> Iterator[Secret]:
             yield Secret(m.start(), m.end(), "jwt")
     if "PRIVATE KEY" in text:
         for m in _PRIVATE_KEY.finditer(text):
-            if re.search(r"[A-Za-z0-9+/]{32}", m.group("body")) and "..." not in m.group("body"):
+            if _KEY_BODY.search(m.group("body")) and "..." not in m.group("body"):
                 yield Secret(m.start(), m.end(), "private-key")
     for shape in _SHAPES:
         for m in shape.pattern.finditer(text):
@@ -372,6 +381,12 @@ _TRAILING = frozenset(
 )
 #: What may follow a name that is given a value: a separator, its closing quote, a line break (Kubernetes).
 _AFTER_NAME = frozenset(":=,\"'`]?\r\n")
+#: What a token is when one of these comes first: paging cursors, locks, idempotency ids (AWS, GraphQL…).
+_NOT_CREDENTIALS = frozenset(
+    {"next", "page", "continuation", "lock", "change", "sequence", "idempotency", "pagination", "cursor", "sync"}
+    | {"input", "output", "resume", "start", "starting", "end", "ending", "marker", "prev", "previous", "request"}
+    | {"client", "update", "forward", "backward", "action", "public"}
+)
 #: How a single-word name (``PGPASSWORD``, ``mytoken``) may end.
 _COMPOUND_ENDS = ("password", "passwd", "passphrase", "secret", "token", "apikey", "secretkey", "accesskey")
 _KEYWORDS = ("pass", "pwd", "secret", "token", "key")
@@ -410,6 +425,8 @@ def _name_words(name: str, before: str) -> list[str] | None:
     if not words:
         return None
     last = words[-1]
+    if (last == "token" and len(words) > 1 and words[-2] in _NOT_CREDENTIALS) or "public" in words:
+        return None  # ``NextToken``, ``ClientRequestToken``, ``publicKeyToken``: cursors and ids, no credential
     if last in _SECRET_WORDS or last.endswith(_COMPOUND_ENDS):
         return words
     if last == "key" and (
@@ -424,30 +441,44 @@ def _is_literal(value: str, name: str, *, words: list[str], bare: bool, env_line
     placeholder (detect-secrets' filters and gitleaks' stopwords)."""
     if len(value) < 6 or "[REDACTED" in value or any(c.isspace() for c in value):
         return False
-    if _TEMPLATE.search(value) or "://" in value or value.startswith(("/", "./", "../", "~/")):
+    if _TEMPLATE.search(value) or "://" in value or value.startswith(("/", "./", "../", "~/", "arn:")):
         return False
     if (
         _FILE_NAME.fullmatch(value)
         or _VERSION.fullmatch(value)
+        or _COLOR.fullmatch(value)
+        or _REGEX.search(value)
         or _is_placeholder(value)
         or len(set(value)) < 4
         or _is_sequential(value)
     ):
         return False
-    normal = _normal(value)
-    if normal in _STOPWORDS or normal == _normal(name) or normal == "".join(words[-2:]):
-        return False
+    normal, named = _normal(value), _normal(name)
+    if (
+        normal in _STOPWORDS
+        or normal == named
+        or normal == "".join(words[-2:])
+        or (len(named) >= 6 and named in normal)
+    ):
+        return False  # ``password: "password"``, ``client_secret="my-client-secret"``
     if bare and not env_line:
         if value.startswith("-") or _IDENTIFIER.fullmatch(value) or _CMDLET.fullmatch(value):
             return False  # a variable (``api_key = API_KEY``, ``Password: password``), a PowerShell command
+        if _TYPE_NAME.fullmatch(value):
+            return False  # a type: ``private_key: Ed25519PrivateKey``
         if _DOTTED.fullmatch(value) and not any(_looks_generated(part) for part in value.split(".")):
             return False  # a reference: ``settings.SECRET_KEY``, ``process.env.OPENAI_API_KEY``
-    # a token or key is never a plain word (``"token": "unbelievable"`` is a tokenizer's)
-    return words[-1] in _PASSWORD_WORDS or not _PLAIN_WORD.fullmatch(value)
+    if words[-1] in _PASSWORD_WORDS and words != ["pass"]:
+        return True  # a person's password may be any word; ``'pass': 'bandpass'`` is not one
+    # a token or key is never words or names (``"token": "unbelievable"``, ``"input_token": "NextToken"``,
+    # ``"sas-token-for-blob-access"``, ``"serverlessrepo:applicationId"``)
+    return not all(_PLAIN_WORD.fullmatch(part) or _NAME_LIKE.fullmatch(part) for part in _PARTS.split(value))
 
 
 def _looks_generated(part: str) -> bool:
-    return len(part) >= 12 and any(c.isdigit() for c in part) and any(c.isalpha() for c in part)
+    """Whether a dotted value's part is a key's (``SG.<random>.<random>``), not a name (``settings.X``)."""
+    digits, letters = any(c.isdigit() for c in part), any(c.isalpha() for c in part)
+    return len(part) >= 12 and digits and letters and not _TYPE_NAME.fullmatch(part)
 
 
 def _name_spans(lowered: str, hits: Callable[[str], list[int]]) -> Iterator[tuple[int, int]]:
@@ -465,6 +496,16 @@ def _name_spans(lowered: str, hits: Callable[[str], list[int]]) -> Iterator[tupl
                 yield start, end
 
 
+def _in_arn(text: str, start: int, end: int) -> bool:
+    """``arn:aws:secretsmanager:…:secret:name``: a resource's name, between colons."""
+    return text.endswith(":", 0, start) and text.startswith(":", end) and not text.startswith(":/", end)
+
+
+def _opens_call(text: str, start: int) -> bool:
+    """Whether the quoted name starting at ``start`` is a call's first argument: ``define('API_SECRET', …``."""
+    return start > 0 and text[start - 1] in "\"'" and text[: start - 1].rstrip(" \t").endswith("(")
+
+
 def _assigned(text: str, lowered: str, hits: Callable[[str], list[int]]) -> Iterator[Secret]:
     for start, end in _name_spans(lowered, hits):
         flag = text.startswith("--", start)
@@ -473,11 +514,12 @@ def _assigned(text: str, lowered: str, hits: Callable[[str], list[int]]) -> Iter
             continue  # prose: "the token expires"
         name = text[start:end].lstrip("-")
         words = _name_words(name, text[max(0, start - 8) : start])
-        if words is None or text.endswith("[REDACTED:", 0, start) or text.endswith("/", 0, start):
-            continue  # a mask's label, a path (``registry.local/token:v1.2``) name no secret
+        if words is None or text.endswith(("[REDACTED:", "/", "::"), 0, start) or _in_arn(text, start, end):
+            continue  # a mask's label, a path (``registry.local/token:v1.2``), a type (``AWS::IAM::AccessKey``)
         m = _ASSIGN.match(text, end)
-        if m is not None and m.group("sep") == "," and not (m.group("close") and m.group("bare") is None):
-            m = None  # ``f(api_key, x)``: only ``"X-Api-Key", "…"`` pairs a name and a value with a comma
+        paired = m is not None and m.group("sep") == ","
+        if m is not None and paired and not (m.group("close") and m.group("bare") is None and _opens_call(text, start)):
+            m = None  # only a call's ``("X-Api-Key", "…")`` pairs a name and a value with a comma, not a list
         env_line = bool(
             m
             and m.group("sep") == "="
@@ -489,8 +531,9 @@ def _assigned(text: str, lowered: str, hits: Callable[[str], list[int]]) -> Iter
         if m is None:
             m = _FLAG_VALUE.match(text, end)
             spaced = m is not None
-            if m is not None and not flag and m.group("dq") is None and m.group("sq") is None:
-                m = None  # ``PASSWORD 'x'`` (SQL, Ruby), but not ``the token expires``
+            quoted = m is not None and (m.group("dq") is not None or m.group("sq") is not None)
+            if not flag and (not quoted or words == ["pass"]):
+                m = None  # ``PASSWORD 'x'`` (SQL, Ruby), but not ``the token expires``, ``pass "x" to it``
         if m is None and _KUBE_NAME.search(text, max(0, start - 16), start):
             m = _KUBE_VALUE.match(text, end)
         if m is None:
@@ -502,7 +545,7 @@ def _assigned(text: str, lowered: str, hits: Callable[[str], list[int]]) -> Iter
                 value = value.split("&", 1)[0]  # a URL's query: ``?user=app&password=…&ssl=true``
             if value.endswith(".") and not value.endswith(".."):
                 value = value[:-1]  # the end of a sentence
-        if _is_literal(value, name, words=words, bare=group == "bare" or spaced, env_line=env_line):
+        if _is_literal(value, name, words=words, bare=group == "bare" or spaced or paired, env_line=env_line):
             yield Secret(value_start, value_start + len(value), "secret")
 
 
