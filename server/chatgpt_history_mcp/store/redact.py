@@ -104,12 +104,12 @@ _STOPWORDS = frozenset(
     }
 )
 #: Templates and references written inside a value.
-_TEMPLATE = re.compile(r"\$\{|\{\{|#\{|%\(\w+\)[sdr]|\{[^{}\s]*\}|<[^>]*>|^[$@%&*!]|@$")
+_TEMPLATE = re.compile(r"\$\{|\{\{|#\{|%\(\w+\)[sdr]|\{[^{}\s]{0,64}\}|<[^<>]{0,64}>|^[$@%&*!]|@$")
 #: What a regular expression has and a password does not (``r"[^\W\d]\w*"``, ``[0-9a-zA-Z]+``).
 _REGEX = re.compile(r"\\[wdsbWDSB]|\[\^|\(\?|0-9|a-z|A-Z")
 _COLOR = re.compile(r"#[0-9a-fA-F]{3,8}")
 #: A class or type: ends in two capitalized words (``Ed25519PrivateKey``, ``PKCS7PrivateKeyTypes``).
-_TYPE_NAME = re.compile(r".*(?:[A-Z][a-z]{2,}){2}")
+_TYPE_NAME = re.compile(r"(?:[A-Z][a-z]{2,}){2}\Z")
 _FILE_NAME = re.compile(
     r"[\w.\-/]+\.(?:pem|key|crt|cer|p12|pfx|json|ya?ml|txt|env|ini|cfg|conf|toml|jks|keystore)", re.IGNORECASE
 )
@@ -119,7 +119,7 @@ _CMDLET = re.compile(r"[A-Z][a-z]+(?:[A-Z][a-z]*)*-[A-Z][A-Za-z]+")
 _DOTTED = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+")
 _PLAIN_WORD = re.compile(r"[a-z]+|[A-Z]+|[A-Z][a-z]+")
 _PARTS = re.compile(r"[-_:./]+")
-_NAME_LIKE = re.compile(r"(?:[A-Z]?[a-z]+)+|[a-z]+(?:_[a-z]+)+|[A-Z]+(?:_[A-Z]+)+")
+_NAME_LIKE = re.compile(r"[a-z]*(?:[A-Z][a-z]+)*|[a-z]+(?:_[a-z]+)+|[A-Z]+(?:_[A-Z]+)+")  # no nested ambiguity
 #: Keys the vendors publish as examples (AWS's documentation pairs, jwt.io's token).
 _DOCUMENTED = frozenset(
     {
@@ -164,7 +164,7 @@ _JWT = re.compile(r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.(?P<body>[A-Za
 _PRIVATE_KEY = re.compile(
     r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
     r"(?P<body>[\s\S]{0,20000}?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-    r"|(?:(?:\s|\\n)*[A-Za-z0-9+/=]{16,})+)"
+    r"|(?:\s|\\n)*[A-Za-z0-9+/=]{16,}(?:(?:\s|\\n)+[A-Za-z0-9+/=]{16,})*)"
 )
 #: What a real key block holds and a placeholder (``...``, ``<your key>``) does not.
 _KEY_BODY = re.compile(r"[A-Za-z0-9+/]{32}")
@@ -182,7 +182,7 @@ _SHAPES = [
 #: An AWS secret key: 40 characters of base64, found near the key id it belongs to.
 _AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 _AWS_SECRET_REACH = 200
-_URL_PASSWORD = re.compile(r"://(?P<user>[^\s:/@?#]*):(?P<secret>[^\s@/?#]{3,})@")
+_URL_PASSWORD = re.compile(r"://(?P<user>[^\s:/@?#]{0,256}):(?P<secret>[^\s@/?#]{3,256})@")
 _BEARER = re.compile(r"[ \t]+(?P<secret>[A-Za-z0-9._~+/\-]{20,}=*)")
 _BASIC = re.compile(r"[ \t]+(?P<secret>[A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])")
 _CURL_USER = re.compile(r"(?<![\w-])(?:-u|--user)(?:[ \t]+|=)[\"']?(?P<user>[^\s:\"'$]+):(?P<secret>[^\s\"'@]+)")
@@ -213,9 +213,9 @@ _PHRASES = [
         re.compile(r"authorization[\"']?[ \t]*[:=,][ \t]*[\"']?token[ \t]+(?P<bare>[a-z0-9._\-]{20,})"),
         "bearer-token",
     ),
-    _Phrase("redis-cli", re.compile(r"redis-cli\b[^\n|;&]*?[ \t]-a[ \t]+" + _ARGUMENT), "secret"),
+    _Phrase("redis-cli", re.compile(r"redis-cli\b[^\n|;&]{0,200}?[ \t]-a[ \t]+" + _ARGUMENT), "secret"),
     _Phrase("pass", re.compile(r"sshpass[ \t]+-p[ \t]*" + _ARGUMENT), "secret", 3),
-    _Phrase("mysql", re.compile(r"mysql(?:dump|admin)?\b[^\n|;&]*?[ \t]-p(?!assword)" + _ARGUMENT), "secret"),
+    _Phrase("mysql", re.compile(r"mysql(?:dump|admin)?\b[^\n|;&]{0,200}?[ \t]-p(?!assword)" + _ARGUMENT), "secret"),
     _Phrase(  # prose: "the password for the staging db is …"
         "pass",
         re.compile(r"pass(?:word|code|phrase)\b[^.\n:=]{0,40}?\b(?:is|was)[ \t]+[\"'`]?(?P<bare>[^\s\"'`]+)"),
@@ -390,18 +390,20 @@ _NOT_CREDENTIALS = frozenset(
 #: How a single-word name (``PGPASSWORD``, ``mytoken``) may end.
 _COMPOUND_ENDS = ("password", "passwd", "passphrase", "secret", "token", "apikey", "secretkey", "accesskey")
 _KEYWORDS = ("pass", "pwd", "secret", "token", "key")
+#: How far a name runs on either side of its keyword.
+_NAME_REACH = 64
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _VALUE = (
-    r"(?:[rbfuRBFU@]?\"(?P<dq>[^\"\n\x00]*)\""
-    r"|[rbfuRBFU]?'(?P<sq>[^'\n\x00]*)'"
-    r"|`(?P<bq>[^`\n\x00]*)`"
-    r"|(?P<bare>[^\s\"'`,;<>(){}\[\]\x00]+)(?=[\s\"'`,;<>)}\]\x00]|\Z))"
+    r"(?:[rbfuRBFU@]?\"(?P<dq>[^\"\n\x00]{0,4096})\""
+    r"|[rbfuRBFU]?'(?P<sq>[^'\n\x00]{0,4096})'"
+    r"|`(?P<bq>[^`\n\x00]{0,4096})`"
+    r"|(?P<bare>[^\s\"'`,;<>(){}\[\]\x00]{1,4096}+)(?=[\s\"'`,;<>)}\]\x00]|\Z))"  # possessive: no backtracking
 )
 #: After a name: its closing quote, a type annotation (``token: string =``), the separator, the value.
 _ASSIGN = re.compile(
     r"(?P<close>[\"'`]?\]?[\"']?)"
-    r"(?:[ \t]*\??:[ \t]*[A-Za-z_][\w.\[\]|]*[ \t]*(?==(?![=>~])))?"
+    r"(?:[ \t]*\??:[ \t]*[A-Za-z_][\w.\[\]|]{0,200}[ \t]*(?==(?![=>~])))?"
     r"[ \t]*(?P<sep>=>|:=|=(?![=~])|:(?![:/])|,)[ \t]*" + _VALUE
 )
 #: ``--password 'x'``: a command-line flag and its value.
@@ -464,7 +466,7 @@ def _is_literal(value: str, name: str, *, words: list[str], bare: bool, env_line
     if bare and not env_line:
         if value.startswith("-") or _IDENTIFIER.fullmatch(value) or _CMDLET.fullmatch(value):
             return False  # a variable (``api_key = API_KEY``, ``Password: password``), a PowerShell command
-        if _TYPE_NAME.fullmatch(value):
+        if _TYPE_NAME.search(value):
             return False  # a type: ``private_key: Ed25519PrivateKey``
         if _DOTTED.fullmatch(value) and not any(_looks_generated(part) for part in value.split(".")):
             return False  # a reference: ``settings.SECRET_KEY``, ``process.env.OPENAI_API_KEY``
@@ -478,7 +480,7 @@ def _is_literal(value: str, name: str, *, words: list[str], bare: bool, env_line
 def _looks_generated(part: str) -> bool:
     """Whether a dotted value's part is a key's (``SG.<random>.<random>``), not a name (``settings.X``)."""
     digits, letters = any(c.isdigit() for c in part), any(c.isalpha() for c in part)
-    return len(part) >= 12 and digits and letters and not _TYPE_NAME.fullmatch(part)
+    return len(part) >= 12 and digits and letters and not _TYPE_NAME.search(part)
 
 
 def _name_spans(lowered: str, hits: Callable[[str], list[int]]) -> Iterator[tuple[int, int]]:
@@ -487,10 +489,15 @@ def _name_spans(lowered: str, hits: Callable[[str], list[int]]) -> Iterator[tupl
     for keyword in _KEYWORDS:
         for at in hits(keyword):
             start, end = at, at + len(keyword)
-            while end < len(lowered) and lowered[end] in _NAME_CHARS:
+            stop, floor = min(len(lowered), end + _NAME_REACH), max(0, start - _NAME_REACH)
+            while end < stop and lowered[end] in _NAME_CHARS:
                 end += 1
-            while start > 0 and lowered[start - 1] in _NAME_CHARS:
+            while start > floor and lowered[start - 1] in _NAME_CHARS:
                 start -= 1
+            if (end == stop and end < len(lowered) and lowered[end] in _NAME_CHARS) or (
+                start == floor and start > 0 and lowered[start - 1] in _NAME_CHARS
+            ):
+                continue  # a run too long for a name: base64, a hash, minified code
             if start not in seen:
                 seen.add(start)
                 yield start, end
@@ -506,47 +513,68 @@ def _opens_call(text: str, start: int) -> bool:
     return start > 0 and text[start - 1] in "\"'" and text[: start - 1].rstrip(" \t").endswith("(")
 
 
+class _Value(NamedTuple):
+    start: int
+    text: str
+    #: Written as code would write an expression (unquoted, or beside a name without ``=``): references and
+    #: identifiers are ruled out as well as placeholders.
+    bare: bool
+    #: On an ``.env``-style line, where an unquoted value is a literal whatever it looks like.
+    env_line: bool
+
+
+def _value_of(text: str, start: int, end: int, words: list[str]) -> _Value | None:
+    """The value the name at ``text[start:end]`` is given, if any: ``= "…"``, ``: …``, ``=> '…'``,
+    ``("X-Api-Key", "…")``, ``--password '…'``, ``PASSWORD '…'``, a Kubernetes ``name:``/``value:`` pair."""
+    flag = text.startswith("--", start)
+    m = _ASSIGN.match(text, end)
+    paired = m is not None and m.group("sep") == ","
+    if m is not None and paired and not (m.group("close") and m.group("bare") is None and _opens_call(text, start)):
+        m = None  # only a call's ``("X-Api-Key", "…")`` pairs a name and a value with a comma, not a list
+    env_line = bool(
+        m is not None
+        and m.group("sep") == "="
+        and m.start("sep") == end
+        and text[start:end].isupper()
+        and _ENV_LINE.search(text, max(0, start - 16), start)
+    )
+    spaced = False
+    if m is None:
+        m = _FLAG_VALUE.match(text, end)
+        spaced = m is not None
+        quoted = m is not None and (m.group("dq") is not None or m.group("sq") is not None)
+        if not flag and (not quoted or words == ["pass"]):
+            m = None  # ``PASSWORD 'x'`` (SQL, Ruby), but not ``the token expires``, ``pass "x" to it``
+    if m is None and _KUBE_NAME.search(text, max(0, start - 16), start):
+        m = _KUBE_VALUE.match(text, end)
+    if m is None:
+        return None
+    group = next(g for g in ("dq", "sq", "bq", "bare") if m.group(g) is not None)
+    value = m.group(group)
+    if group == "bare":
+        if start > 0 and text[start - 1] in "?&":
+            value = value.split("&", 1)[0]  # a URL's query: ``?user=app&password=…&ssl=true``
+        if value.endswith(".") and not value.endswith(".."):
+            value = value[:-1]  # the end of a sentence
+    return _Value(m.start(group), value, group == "bare" or spaced or paired, env_line)
+
+
 def _assigned(text: str, lowered: str, hits: Callable[[str], list[int]]) -> Iterator[Secret]:
-    for start, end in _name_spans(lowered, hits):
-        flag = text.startswith("--", start)
+    consumed = 0  # where the last value ended: a name inside a value (``api_key=api_key=…``) is no name
+    for start, end in sorted(_name_spans(lowered, hits)):
         after = text[end : end + 16].lstrip(" \t")[:1]
-        if not (flag or (after and after in _AFTER_NAME)):
+        if start < consumed or not (text.startswith("--", start) or (after and after in _AFTER_NAME)):
             continue  # prose: "the token expires"
         name = text[start:end].lstrip("-")
         words = _name_words(name, text[max(0, start - 8) : start])
         if words is None or text.endswith(("[REDACTED:", "/", "::"), 0, start) or _in_arn(text, start, end):
             continue  # a mask's label, a path (``registry.local/token:v1.2``), a type (``AWS::IAM::AccessKey``)
-        m = _ASSIGN.match(text, end)
-        paired = m is not None and m.group("sep") == ","
-        if m is not None and paired and not (m.group("close") and m.group("bare") is None and _opens_call(text, start)):
-            m = None  # only a call's ``("X-Api-Key", "…")`` pairs a name and a value with a comma, not a list
-        env_line = bool(
-            m
-            and m.group("sep") == "="
-            and m.start("sep") == end
-            and name.isupper()
-            and _ENV_LINE.search(text, max(0, start - 16), start)
-        )
-        spaced = False
-        if m is None:
-            m = _FLAG_VALUE.match(text, end)
-            spaced = m is not None
-            quoted = m is not None and (m.group("dq") is not None or m.group("sq") is not None)
-            if not flag and (not quoted or words == ["pass"]):
-                m = None  # ``PASSWORD 'x'`` (SQL, Ruby), but not ``the token expires``, ``pass "x" to it``
-        if m is None and _KUBE_NAME.search(text, max(0, start - 16), start):
-            m = _KUBE_VALUE.match(text, end)
-        if m is None:
+        value = _value_of(text, start, end, words)
+        if value is None:
             continue
-        group = next(g for g in ("dq", "sq", "bq", "bare") if m.group(g) is not None)
-        value_start, value = m.start(group), m.group(group)
-        if group == "bare":
-            if start > 0 and text[start - 1] in "?&":
-                value = value.split("&", 1)[0]  # a URL's query: ``?user=app&password=…&ssl=true``
-            if value.endswith(".") and not value.endswith(".."):
-                value = value[:-1]  # the end of a sentence
-        if _is_literal(value, name, words=words, bare=group == "bare" or spaced or paired, env_line=env_line):
-            yield Secret(value_start, value_start + len(value), "secret")
+        consumed = value.start + len(value.text)
+        if _is_literal(value.text, name, words=words, bare=value.bare, env_line=value.env_line):
+            yield Secret(value.start, consumed, "secret")
 
 
 # -- putting it together ------------------------------------------------------------------------------
