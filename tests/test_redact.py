@@ -35,13 +35,13 @@ SECRETS: dict[str, tuple[str, str]] = {
     "anthropic": ("key sk-ant-api03-Xy7Zq4vT1xY9wB2nK7mR3pL8sD5fG6-h", "sk-ant-api03-Xy7Zq4vT1xY9wB2nK7mR3pL8sD5fG6-h"),
     "github": ("token ghp_Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56Qr78 here", "ghp_Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56Qr78"),
     "github-pat": (
-        "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTU",
-        "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTU",
+        "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",
+        "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",
     ),
     "aws-id": ("aws_access_key_id = AKIAQ3EGUWXYZ7EXAMPL", "AKIAQ3EGUWXYZ7EXAMPL"),
     "aws-secret": (
-        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY",
-        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY",
+        "aws_secret_access_key = WtPek+A2LS2AXg90bQJNj2kgNEAj4cq7+Aabnxeq",
+        "WtPek+A2LS2AXg90bQJNj2kgNEAj4cq7+Aabnxeq",
     ),
     "jwt": (
         "Cookie: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyLTEyMyJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ",
@@ -128,7 +128,7 @@ def test_store_results_never_show_a_secret_and_search_cannot_find_one(
     assert found.results and not secrets_in(found.model_dump_json())
     assert not secrets_in(store.list_conversations().model_dump_json())
     # the index holds no trace: neither the whole secret, nor a part, nor a prefix probe finds it
-    for probe in ["Zq4vT1xY9wB2nK7mR3pL8sD5fG6hJ0aQ", "correct-horse-battery", "Vx9Lk2Qp7", "wJalrXUtnFEMI*", "Zq4v*"]:
+    for probe in ["Zq4vT1xY9wB2nK7mR3pL8sD5fG6hJ0aQ", "correct-horse-battery", "Vx9Lk2Qp7", "WtPek*", "Zq4v*"]:
         assert store.search(probe).results == [], probe
     # where secrets were is findable
     assert [r.conversation_id for r in store.search("redacted").results] == ["conv-secrets"]

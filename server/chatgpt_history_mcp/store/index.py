@@ -43,7 +43,8 @@ from chatgpt_history_mcp.store.ranking import rank
 log = logging.getLogger(__name__)
 
 #: Bumped when the schema or analysis changes: an index of another version is rebuilt from the archive.
-INDEX_VERSION = 5  # 4: secrets masked before indexing; 5: stems, C++/C#, hidden tool text
+INDEX_VERSION = 6  # 4: secrets masked before indexing; 5: stems, C++/C#, hidden tool text, time columns;
+# 6: only literal secrets masked (references and placeholders stay searchable)
 ROLE_FIELDS = {"user": "user", "assistant": "assistant", "tool": "tool", "system": "tool"}
 #: What the person saw or wrote that the transcript hides: code and queries sent to tools, canvas text.
 HIDDEN_FIELD = "hidden"
