@@ -1,0 +1,165 @@
+"""The project's lean index writer writes what stock Whoosh writes: the same documents through
+``_BulkWriter`` (in process and through worker processes) and through Whoosh's own ``SegmentWriter`` with
+the stock ``W3Codec`` give the same terms, postings, positions, field lengths and columns, and the same ranked
+answers. A Whoosh upgrade that changes what the lean writer relies on fails here, loudly."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
+
+from chatgpt_history_mcp.sources.export import Export
+from chatgpt_history_mcp.sources.normalize import normalize_conversation
+from chatgpt_history_mcp.store.index import Filters, SearchIndex, _fields
+from chatgpt_history_mcp.store.query import parse_query
+from chatgpt_history_mcp.store.searchable import index_document
+from sample import REPO
+
+sys.path.insert(0, str(REPO))  # bench/ is not installed
+recall_corpus = importlib.import_module("bench.recall_corpus")
+
+QUERIES = [
+    "sourdough starter",
+    "docker image too big",
+    "configuring proxy",
+    '"LEFT JOIN"',
+    "parse_config",
+    "deploy*",
+    "机器学习路线",
+    "can you write that out again as a table",
+    "python -django",
+]
+
+
+def _documents(tmp: Path, sample_export: Path) -> list[Any]:
+    corpus = tmp / "corpus.zip"
+    recall_corpus.write_export(str(corpus))
+    docs = []
+    for path in (sample_export, corpus):
+        with Export(path) as export:
+            docs.extend(index_document(normalize_conversation(raw, "export")) for raw in export.conversations())
+    return docs
+
+
+@pytest.fixture(scope="module")
+def indexes(tmp_path_factory: pytest.TempPathFactory, sample_export: Path) -> Iterator[dict[str, SearchIndex]]:
+    tmp = tmp_path_factory.mktemp("writers")
+    docs = _documents(tmp, sample_export)
+    built: dict[str, SearchIndex] = {}
+    # Ours, in process and (past the first 20 documents) through worker processes.
+    for name, parallel_after in (("lean", None), ("workers", 20)):
+        ix = SearchIndex(tmp / name)
+        batch = ix.writer(parallel_after=parallel_after)
+        for doc in docs:
+            batch.put(doc, replace=False)
+        batch.commit()
+        built[name] = ix
+    # Stock Whoosh: its own SegmentWriter, pool and W3Codec (compressed blocks: the same logical postings).
+    stock_path = tmp / "stock"
+    SearchIndex(stock_path).close()  # the same schema and version marker
+    stock = whoosh_index.open_dir(str(stock_path))
+    writer = stock.writer(codec=W3Codec())
+    for doc in docs:
+        writer.add_document(**_fields(doc))
+    writer.commit()
+    stock.close()
+    built["stock"] = SearchIndex(stock_path)
+    yield built
+    for ix in built.values():
+        ix.close()
+
+
+def _postings(ix: SearchIndex) -> dict[tuple[str, str], list[tuple[str, float, tuple[int, ...]]]]:
+    """Every term's postings, by conversation id (document numbers differ between segment layouts)."""
+    snapshot = ix._current_searcher()
+    reader = snapshot.reader
+    found: dict[tuple[str, str], list[tuple[str, float, tuple[int, ...]]]] = {}
+    for fieldname in ("title", "user", "assistant", "tool", "hidden"):
+        for term in reader.lexicon(fieldname):
+            text = term.decode("utf-8")
+            matcher = reader.postings(fieldname, text)
+            rows = []
+            while matcher.is_active():
+                doc = matcher.id()
+                rows.append((snapshot.conversation_id(doc), matcher.weight(), tuple(matcher.value_as("positions"))))
+                matcher.next()
+            found[(fieldname, text)] = sorted(rows)
+    return found
+
+
+def _blocks(ix: SearchIndex) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
+    """Each term's block statistics (last id, heaviest weight, shortest and longest field), of a one-segment
+    index: what Whoosh's block skipping and length checks read."""
+    snapshot = ix._current_searcher()
+    (leaf, _), *others = snapshot.leaves
+    assert not others
+    found: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+    for fieldname in ("title", "user", "assistant", "tool", "hidden"):
+        for term in leaf.lexicon(fieldname):
+            matcher = leaf.postings(fieldname, term.decode("utf-8"))
+            stats = []
+            while matcher.is_active():
+                stats.append(
+                    (
+                        matcher.block_max_id(),
+                        round(matcher.block_max_weight(), 3),
+                        matcher.block_min_length(),
+                        matcher.block_max_length(),
+                    )
+                )
+                if not isinstance(matcher, W3LeafMatcher):
+                    break  # inlined postings: one block
+                matcher._next_block()
+            found[(fieldname, term.decode("utf-8"))] = stats
+    return found
+
+
+def _lengths(ix: SearchIndex) -> dict[tuple[str, str], float]:
+    snapshot = ix._current_searcher()
+    out: dict[tuple[str, str], float] = {}
+    for fieldname in ("title", "user", "assistant", "tool", "hidden"):
+        lengths = snapshot.lengths(fieldname)
+        for doc in range(snapshot.size):
+            out[(snapshot.conversation_id(doc), fieldname)] = float(lengths[doc])
+    return out
+
+
+def test_lean_writers_write_the_postings_stock_whoosh_writes(indexes: dict[str, SearchIndex]) -> None:
+    stock = _postings(indexes["stock"])
+    assert len(stock) > 5_000  # a real vocabulary: words, stems, identifiers, CJK bigrams
+    assert any(term.startswith("~") for _, term in stock)
+    for name in ("lean", "workers"):
+        assert _postings(indexes[name]) == stock, name
+        assert _lengths(indexes[name]) == _lengths(indexes["stock"]), name
+    assert _blocks(indexes["lean"]) == _blocks(indexes["stock"])  # one segment each: the same blocks
+
+
+def test_lean_writers_answer_every_query_as_stock_whoosh_does(indexes: dict[str, SearchIndex]) -> None:
+    for query in QUERIES:
+        parsed = parse_query(query)
+        expected = indexes["stock"].search(parsed, Filters(), limit=10)
+        assert expected.hits, query
+        for name in ("lean", "workers"):
+            got = indexes[name].search(parsed, Filters(), limit=10)
+            assert [cid for cid, _ in got.hits] == [cid for cid, _ in expected.hits], (name, query)
+            assert [round(s, 4) for _, s in got.hits] == [round(s, 4) for _, s in expected.hits], (name, query)
+
+
+def test_date_columns_and_filters_agree(indexes: dict[str, SearchIndex]) -> None:
+    parsed = parse_query("the")
+
+    def found(name: str, filters: Filters) -> list[tuple[float, str]]:  # equal scores come in document order
+        return sorted((round(s, 4), cid) for cid, s in indexes[name].search(parsed, filters, limit=500).hits)
+
+    for filters in (Filters(after=1.7e9), Filters(before=1.7e9), Filters(roles=frozenset({"user"}))):
+        expected = found("stock", filters)
+        assert 0 < len(expected) < 90  # the filter filters
+        for name in ("lean", "workers"):
+            assert found(name, filters) == expected, name
