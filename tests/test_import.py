@@ -546,3 +546,31 @@ def test_duplicate_ids_with_different_versions_index_only_the_kept_one(
     assert all(r.matches for r in found)  # every result shows why it matched
     status = store.status()
     assert status.indexed == status.conversations == 5
+
+
+def test_a_process_that_dies_between_the_archive_commit_and_the_index_publish_loses_nothing(
+    make_store: Callable[..., HistoryStore], sample_export: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one moment a kill leaves the two apart (the crash suites rarely land in it: one small file is
+    written there): the archive holds the import, the index does not, and the next run catches up."""
+    from chatgpt_history_mcp.store.index import IndexBatch
+
+    class Killed(BaseException):  # not an Exception: nothing in the import may handle it, as with SIGKILL
+        pass
+
+    def killed(self: IndexBatch) -> None:
+        raise Killed
+
+    store = make_store()
+    monkeypatch.setattr(IndexBatch, "publish", killed)
+    with pytest.raises(Killed):
+        import_export(store, sample_export)
+    monkeypatch.undo()
+    store.close()
+
+    reopened = make_store()
+    status = reopened.status()
+    assert status.conversations == 16 and status.indexed == 0 and status.pending_index == 16
+    assert import_export(reopened, sample_export).outcome == "unchanged"  # already imported: nothing re-read
+    assert reopened.status().indexed == 16 and reopened.status().pending_index == 0
+    assert ids(reopened, "sourdough")
