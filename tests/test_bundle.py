@@ -200,11 +200,14 @@ def installed_versions(venv: Path) -> dict[str, str]:
     return found
 
 
-def locked_versions(lock: Path, names: set[str]) -> dict[str, str]:
-    """The versions uv.lock pins for ``names`` (markers decide which of its packages a platform installs)."""
+def locked_versions(lock: Path, names: set[str]) -> dict[str, set[str]]:
+    """The versions uv.lock pins for ``names``: one each, or one per Python range where markers split it
+    (numpy's newest releases need a newer Python than 3.11)."""
     packages = tomllib.loads(lock.read_text(encoding="utf-8"))["package"]
-    pinned = {p["name"]: p.get("version") for p in packages}
-    return {name: pinned.get(name, "not in uv.lock") for name in names}
+    pinned: dict[str, set[str]] = {}
+    for package in packages:
+        pinned.setdefault(package["name"], set()).add(package.get("version"))
+    return {name: pinned.get(name, {"not in uv.lock"}) for name in names}
 
 
 @pytest.fixture(scope="module")
@@ -307,7 +310,9 @@ async def test_the_bundle_starts_as_the_host_starts_it(host: Host, tmp_path: Pat
     assert (host.folder / ".venv").is_dir(), "uv keeps the environment in the bundle's folder"
     versions = installed_versions(host.folder / ".venv")
     assert versions.pop("chatgpt-history-mcp") == __version__
-    assert versions == locked_versions(host.folder / "uv.lock", set(versions))  # the tested versions, each of them
+    locked = locked_versions(host.folder / "uv.lock", set(versions))
+    unlocked = {name: (version, locked[name]) for name, version in versions.items() if version not in locked[name]}
+    assert not unlocked  # the tested versions, each of them
 
     # Started again, as on every Claude Desktop launch: the environment is reused; the settings changed.
     again = {**settings, "allow_send": True, "session_token": "a-session-token-from-the-keychain"}
