@@ -714,12 +714,17 @@ class IndexBatch:
         self._workers: _Workers | None = None
         self._buffer: list[dict[str, Any]] = []
         self._final: list[Any] = []
+        self._deleter: Any = None
         self.count = 0
 
     def put(self, doc: IndexDocument, replace: bool = True) -> None:
         """Add ``doc``; ``replace`` first deletes an indexed copy (skip it for ids known to be new: faster)."""
         if replace:
-            self._writer.delete_by_term("conversation_id", doc.conversation_id)
+            # One searcher for all of the batch's deletions: without one, Whoosh opens a reader over every
+            # segment for each deletion, and a re-import's cost grew with the size of the store, not the change.
+            if self._deleter is None:
+                self._deleter = self._writer.searcher()
+            self._writer.delete_by_term("conversation_id", doc.conversation_id, searcher=self._deleter)
         if self._workers is None and self._parallel_after is not None and self.count >= self._parallel_after:
             self._workers = _Workers(self._path)
         if self._workers is not None:
@@ -730,6 +735,11 @@ class IndexBatch:
         else:
             self._writer.add_document(**_fields(doc))
         self.count += 1
+
+    def _close_deleter(self) -> None:
+        if self._deleter is not None:
+            self._deleter.close()
+            self._deleter = None
 
     def commit(self) -> None:
         """Write and publish the batch (:meth:`prepare`, then :meth:`publish`); cancelled if writing fails."""
@@ -745,6 +755,7 @@ class IndexBatch:
         Nothing is visible yet and :meth:`cancel` still drops it all (the caller cancels if this raises);
         :meth:`publish` is left one small file to write. A full disk shows here, before the caller commits
         what goes with the batch."""
+        self._close_deleter()
         writer = self._writer
         segments: list[Any] = []
         if self._workers is not None:
@@ -776,6 +787,7 @@ class IndexBatch:
         """Drop the batch. It runs while another error (a full disk, often) is on its way up: its own failures
         are logged, never raised in place of that one."""
         try:
+            self._close_deleter()
             if self._workers is not None:
                 self._workers.terminate()
             if not self._writer.is_closed:
