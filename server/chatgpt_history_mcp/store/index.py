@@ -111,6 +111,15 @@ class _ArrayPositions(formats.Positions):
         return self.encode(sorted(merged))
 
 
+def pack(positions: list[int]) -> bytes:
+    return array(_U32, positions).tobytes()
+
+
+#: Most postings hold one position: its encoding is looked up, not built.
+_SINGLE_CACHED = 1 << 14
+_SINGLE_POSITION = [array(_U32, [n]).tobytes() for n in range(_SINGLE_CACHED)]
+
+
 class _TermsField(fields.TEXT):
     """A text field fed a list of texts (one per message), indexed with our analysis in one pass."""
 
@@ -119,9 +128,18 @@ class _TermsField(fields.TEXT):
         self.format = _ArrayPositions(field_boost=field_boost)
 
     def index(self, value: Any, **kwargs: Any) -> Generator[tuple[bytes, int, float | int, bytes], Any, None]:
-        for term, poslist in _analyze(value).items():
-            freq = len(poslist)
-            yield term.encode("utf-8"), freq, float(freq), array(_U32, poslist).tobytes()
+        for term, positions, packed in self.postings(value):
+            yield term, len(positions), float(len(positions)), packed
+
+    @staticmethod
+    def postings(value: Any) -> list[tuple[bytes, list[int], bytes]]:
+        """(term, positions, encoded positions) of a value: what :class:`_BulkWriter` adds without the tuple
+        per posting that Whoosh's ``index`` protocol asks for."""
+        single = _SINGLE_POSITION
+        return [
+            (term.encode("utf-8"), p, single[p[0]] if len(p) == 1 and p[0] < _SINGLE_CACHED else pack(p))
+            for term, p in _analyze(value).items()
+        ]
 
 
 class _TermPostings:
@@ -279,7 +297,19 @@ class _BulkWriter(SegmentWriter):
                 continue
             field = schema[fieldname]
             length = 0
-            if field.indexed:
+            if isinstance(field, _TermsField):  # the text fields: most of the postings, on the short path
+                for tbytes, positions, vbytes in field.postings(value):
+                    freq = len(positions)
+                    length += freq
+                    entry = terms.get((fieldname, tbytes))
+                    if entry is None:
+                        terms[(fieldname, tbytes)] = ([docnum], [float(freq)], [vbytes])
+                    else:
+                        entry[0].append(docnum)
+                        entry[1].append(float(freq))
+                        entry[2].append(vbytes)
+                    size += 60 + len(vbytes)
+            elif field.indexed:
                 scorable = field.scorable
                 for tbytes, freq, weight, vbytes in field.index(value):
                     if scorable:
