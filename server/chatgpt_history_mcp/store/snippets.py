@@ -169,16 +169,21 @@ def best_messages(
     units = q.positive
     probes = [{unit.alternatives[-1][0]} | {s.lstrip(STEM_MARK) for s in unit.stems} for unit in units]
     stem_starts = {s.lstrip(STEM_MARK)[:2] for unit in units for s in unit.stems}
-    bounded: list[tuple[int, int, Message, str]] = []
+    # CJK has no case or accents to fold: a query of CJK words screens the text as it is (folding a long
+    # Chinese message costs more than matching it).
+    as_is = all(_is_cjk_term(p) for unit_probes in probes for p in unit_probes)
+    bounded: list[tuple[float, int, Message, str]] = []
     for order, (message, text) in enumerate(messages):
-        folded = fold(text)
-        present = sum(1 for unit_probes in probes if any(p in folded for p in unit_probes))
+        folded = text if as_is else fold(text)
+        counts = [max(folded.count(p) for p in unit_probes) for unit_probes in probes]
+        present = sum(1 for n in counts if n)
         if present:
-            bounded.append((present, order, message, text))
+            # No more units can match than have a probe in the text, nor more often than the probes occur.
+            bounded.append((present + min(sum(counts), 20) / 40, order, message, text))
     bounded.sort(key=lambda b: (-b[0], b[1]))
     scored: list[tuple[float, int, Message, str, list[str]]] = []
-    for present, order, message, text in bounded:
-        if len(scored) >= limit and present + _MAX_OCCURRENCE_BONUS < scored[limit - 1][0]:
+    for bound, order, message, text in bounded:
+        if len(scored) >= limit and bound < scored[limit - 1][0]:
             break
         if mask is not None:
             text = mask(text)
@@ -205,7 +210,3 @@ def _positions(text: str, language: str | None, stem_starts: set[str]) -> dict[s
     if language is not None and stem_starts:
         add_stems(positions, language, {t for t in positions if t[:2] not in stem_starts})
     return positions
-
-
-#: The most a message's score gains from how often the query's words occur (``min(n, 20) / 40``).
-_MAX_OCCURRENCE_BONUS = 0.5
