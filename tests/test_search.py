@@ -118,6 +118,12 @@ def test_phrase_with_a_function_word_inside(sample_store: HistoryStore) -> None:
     assert any("**LEFT JOIN**" in m.snippet for m in found[0].matches)
 
 
+def test_an_exclusion_looks_in_the_whole_conversation_whatever_the_role_filter(sample_store: HistoryStore) -> None:
+    # "hooch" is only in the assistant's answers of the sourdough chat; the user's messages say "sourdough".
+    assert SOURDOUGH in ids(sample_store, "sourdough", role="user")
+    assert SOURDOUGH not in ids(sample_store, "sourdough -hooch", role="user")
+
+
 def test_minus_excludes_conversations(corpus: HistoryStore, sample_store: HistoryStore) -> None:
     assert set(ids(corpus, "kite -balloon")) == {"phrase-adjacent", "phrase-boundary"}
     assert SPANISH in ids(sample_store, "cafe")

@@ -698,7 +698,7 @@ class SearchIndex:
         with self._lock:
             snapshot = self._current_searcher()
             snapshot.begin_query()
-            ranked = rank(snapshot, q, self._fields(filters), snapshot.allowed(filters), wanted)
+            ranked = rank(snapshot, q, self._fields(filters), snapshot.allowed(filters), wanted, list(_FIELD_BOOSTS))
             hits = [(snapshot.conversation_id(doc), score) for doc, score in ranked.docs[offset : offset + limit]]
         return SearchOutcome(hits, len(ranked.docs) > offset + limit, ranked.query, ranked.left_out)
 

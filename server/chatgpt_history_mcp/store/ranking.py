@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -39,7 +39,7 @@ Mask = npt.NDArray[np.bool_]
 K1, B = 1.2, 0.6
 #: A match on another form of a word (its stem), against the form typed.
 STEM_WEIGHT = 0.5
-#: Candidates of each tier re-ranked by the closeness of the query's words.
+#: Candidates re-ranked by the closeness of the query's words.
 RERANK_POOL = 40
 #: A score grows by up to this share of itself when every neighbouring pair of query words stands together.
 PROXIMITY_WEIGHT = 2.0
@@ -146,8 +146,16 @@ class _Scorer:
         return score, hit
 
 
-def rank(source: Postings, q: Query, fields: list[tuple[str, float]], allowed: Mask | None, wanted: int) -> Ranked:
-    """The best ``wanted`` documents for ``q`` among ``allowed`` ones (all when None), searching ``fields``."""
+def rank(
+    source: Postings,
+    q: Query,
+    fields: list[tuple[str, float]],
+    allowed: Mask | None,
+    wanted: int,
+    every_field: Sequence[str] = (),
+) -> Ranked:
+    """The best ``wanted`` documents for ``q`` among ``allowed`` ones (all when None), searching ``fields``
+    (with their weights); an exclusion looks in ``every_field`` (default: ``fields``)."""
     left_out: tuple[str, ...] = ()
     if q.passage:
         q, left_out = _telling_words(source, q, [name for name, _ in fields])
@@ -169,8 +177,8 @@ def rank(source: Postings, q: Query, fields: list[tuple[str, float]], allowed: M
         any_should |= hit
     if not q.must:
         keep &= any_should
-    for unit in q.must_not:
-        _, hit = scorer.unit(unit, [(name, 1.0) for name, _ in fields])
+    for unit in q.must_not:  # -word excludes a conversation that has it anywhere, whatever the role filter
+        _, hit = scorer.unit(unit, [(name, 1.0) for name in every_field or [name for name, _ in fields]])
         keep &= ~hit
     docs = np.flatnonzero(keep)
     if not len(docs):
