@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from chatgpt_history_mcp.store.morphology import STEM_MARK, stemmer
+from chatgpt_history_mcp.store.morphology import STEM_MARK, cache_miss, stemmer
 
 #: Scripts written without spaces between words (Han, kana, Hangul and their compatibility blocks).
 _CJK = (
@@ -228,11 +228,21 @@ def index_terms(texts: Iterable[str], language: str | None = None) -> dict[str, 
 
 def add_stems(positions: dict[str, list[int]], language: str, skip: set[str]) -> None:
     """Add ``~stem`` terms to a document's ``positions`` (but for the terms in ``skip``): every form of a word
-    shares its stem's positions."""
-    stems = stemmer(language).of_terms(positions.keys() - skip if skip else positions.keys())
+    shares its stem's positions. One pass, the stemmer's cache read inline: this runs for every field of
+    every conversation an import indexes."""
+    stems = stemmer(language)
+    cache = stems.cache
+    unseen = cache_miss
     merged: list[list[int]] = []
-    for term, stem in stems.items():
-        key = STEM_MARK + stem
+    for term in list(positions):
+        if skip and term in skip:
+            continue
+        stem = cache.get(term, unseen)
+        if stem is unseen:
+            stem = stems(term)
+        if stem is None:
+            continue
+        key = STEM_MARK + stem  # type: ignore[operator]
         found = positions.get(key)
         if found is None:
             positions[key] = positions[term][:]

@@ -150,15 +150,17 @@ class _TermPostings:
     what Whoosh itself feeds a writer: the postings of small segments merged into this one at commit."""
 
     def __init__(self) -> None:
-        self.terms: dict[tuple[str, bytes], tuple[list[int], list[float], list[bytes]]] = {}
+        #: field -> term -> (document numbers, term frequencies, encoded positions)
+        self.fields: dict[str, dict[bytes, tuple[list[int], list[float], list[bytes]]]] = {}
         self.currentsize = 0
         self._merged = False
 
     def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
         fieldname, tbytes, docnum, weight, vbytes = item
-        entry = self.terms.get((fieldname, tbytes))
+        terms = self.fields.setdefault(fieldname, {})
+        entry = terms.get(tbytes)
         if entry is None:
-            self.terms[(fieldname, tbytes)] = ([docnum], [weight], [vbytes])
+            terms[tbytes] = ([docnum], [weight], [vbytes])
         else:
             entry[0].append(docnum)
             entry[1].append(weight)
@@ -168,13 +170,11 @@ class _TermPostings:
 
     def by_field(self) -> Iterator[tuple[str, list[tuple[bytes, tuple[list[int], list[float], list[bytes]]]]]]:
         """Each field's terms in order, each term's postings in document order."""
-        fields_: dict[str, list[bytes]] = {}
-        for fieldname, tbytes in self.terms:
-            fields_.setdefault(fieldname, []).append(tbytes)
-        for fieldname in sorted(fields_):
+        for fieldname in sorted(self.fields):
+            field_terms = self.fields[fieldname]
             terms = []
-            for tbytes in sorted(fields_[fieldname]):
-                entry = self.terms[(fieldname, tbytes)]
+            for tbytes in sorted(field_terms):
+                entry = field_terms[tbytes]
                 if self._merged and any(a >= b for a, b in itertools.pairwise(entry[0])):
                     order = sorted(range(len(entry[0])), key=entry[0].__getitem__)
                     entry = ([entry[0][i] for i in order], [entry[1][i] for i in order], [entry[2][i] for i in order])
@@ -188,7 +188,7 @@ class _TermPostings:
                     yield fieldname, tbytes, ids[i], weights[i], values[i]
 
     def cleanup(self) -> None:
-        self.terms.clear()
+        self.fields.clear()
 
 
 class _CachedLengths:
@@ -222,7 +222,7 @@ class _LeanPostingsWriter(W3PostingsWriter):
             self._ids.extend(ids[start:end])
             block_weights = weights[start:end]
             self._weights.extend(block_weights)
-            heaviest = max(block_weights)
+            heaviest = float(max(block_weights))
             if heaviest > self._maxweight:
                 self._maxweight = heaviest
             self._values.extend(v for v in values[start:end] if v)
@@ -288,7 +288,7 @@ class _BulkWriter(SegmentWriter):
         perdoc = self.perdocwriter
         schema = self.schema
         docnum = self.docnum
-        terms = self.pool.terms
+        pool = self.pool.fields
         size = 0
         perdoc.start_doc(docnum)
         for fieldname in sorted(fields_):
@@ -296,17 +296,20 @@ class _BulkWriter(SegmentWriter):
             if value is None:
                 continue
             field = schema[fieldname]
+            terms = pool.get(fieldname)
+            if terms is None:
+                terms = pool[fieldname] = {}
             length = 0
             if isinstance(field, _TermsField):  # the text fields: most of the postings, on the short path
                 for tbytes, positions, vbytes in field.postings(value):
                     freq = len(positions)
                     length += freq
-                    entry = terms.get((fieldname, tbytes))
+                    entry = terms.get(tbytes)
                     if entry is None:
-                        terms[(fieldname, tbytes)] = ([docnum], [float(freq)], [vbytes])
+                        terms[tbytes] = ([docnum], [freq], [vbytes])
                     else:
                         entry[0].append(docnum)
-                        entry[1].append(float(freq))
+                        entry[1].append(freq)
                         entry[2].append(vbytes)
                     size += 60 + len(vbytes)
             elif field.indexed:
@@ -314,9 +317,9 @@ class _BulkWriter(SegmentWriter):
                 for tbytes, freq, weight, vbytes in field.index(value):
                     if scorable:
                         length += freq
-                    entry = terms.get((fieldname, tbytes))
+                    entry = terms.get(tbytes)
                     if entry is None:
-                        terms[(fieldname, tbytes)] = ([docnum], [weight], [vbytes])
+                        terms[tbytes] = ([docnum], [weight], [vbytes])
                     else:
                         entry[0].append(docnum)
                         entry[1].append(weight)

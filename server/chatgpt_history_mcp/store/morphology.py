@@ -55,7 +55,8 @@ _ACCENTED = re.compile("[àâäçéèêëîïôöùûüÿñáíóúãõßœÀÂ�
 
 
 _CACHE_LIMIT = 500_000
-_UNSEEN = object()
+#: What the cache answers for a term it has not seen (None means "no stem").
+cache_miss = object()
 
 
 class _Stems:
@@ -69,11 +70,11 @@ class _Stems:
     def __init__(self, language: str) -> None:
         self._stem_word = Stemmer.Stemmer(language).stemWord
         self._keep_same = language != DEFAULT_LANGUAGE
-        self._cache: dict[str, str | None] = {}
+        self.cache: dict[str, str | None] = {}
 
     def __call__(self, term: str) -> str | None:
         try:
-            return self._cache[term]
+            return self.cache[term]
         except KeyError:
             pass
         stem: str | None = None
@@ -81,22 +82,9 @@ class _Stems:
             stem = self._stem_word(term)
             if len(stem) < 2 or (stem == term and not self._keep_same):
                 stem = None
-        if len(self._cache) < _CACHE_LIMIT:
-            self._cache[term] = stem
+        if len(self.cache) < _CACHE_LIMIT:
+            self.cache[term] = stem
         return stem
-
-    def of_terms(self, terms: Iterable[str]) -> dict[str, str]:
-        """``{term: stem}`` for the terms of one document whose stem differs from them (the hot path of
-        indexing: cached terms cost one dict look-up)."""
-        cache = self._cache
-        found: dict[str, str] = {}
-        for term in terms:
-            stem = cache.get(term, _UNSEEN)
-            if stem is _UNSEEN:
-                stem = self(term)
-            if stem is not None:
-                found[term] = stem  # type: ignore[assignment]
-        return found
 
 
 def _is_latin(term: str) -> bool:
