@@ -599,6 +599,10 @@ def _blocks(matcher: Any, only: list[int] | None = None) -> Iterator[tuple[Any, 
         matcher._next_block()
 
 
+def _rank_key(hit: tuple[str, float]) -> tuple[float, str]:
+    return -round(hit[1], 5), hit[0]
+
+
 @dataclass(frozen=True)
 class SearchOutcome:
     """Ranked conversation ids with scores, whether more follow, the query as run (a passage narrowed to its
@@ -702,7 +706,9 @@ class SearchIndex:
             snapshot = self._current_searcher()
             snapshot.begin_query()
             ranked = rank(snapshot, q, self._fields(filters), snapshot.allowed(filters), wanted, list(_FIELD_BOOSTS))
-            hits = [(snapshot.conversation_id(doc), score) for doc, score in ranked.docs[offset : offset + limit]]
+            # Equal scores in conversation order: document numbers depend on how the index was built.
+            ordered = sorted(((snapshot.conversation_id(doc), score) for doc, score in ranked.docs), key=_rank_key)
+            hits = ordered[offset : offset + limit]
         return SearchOutcome(hits, len(ranked.docs) > offset + limit, ranked.query, ranked.left_out)
 
     def close(self) -> None:

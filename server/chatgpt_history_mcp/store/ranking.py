@@ -95,7 +95,7 @@ class _Scorer:
         if found is None:
             return
         ids, tf = found
-        df = len(ids)
+        df = int(self.source.alive[ids].sum())  # replaced copies awaiting a merge do not count
         idf = math.log(1 + (self._live - df + 0.5) / (df + 0.5))
         into[ids] += weight * idf * tf * (K1 + 1) / (tf + self._norm(field)[ids])
         hit[ids] = True
@@ -122,7 +122,8 @@ class _Scorer:
             return
         ids = np.fromiter(counts, dtype=np.int64, count=len(counts))
         tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
-        idf = sum(math.log(1 + (self._live - len(ids) + 0.5) / (len(ids) + 0.5)) for ids, _ in lists)
+        alive = self.source.alive
+        idf = sum(math.log(1 + (self._live - (df := int(alive[ids].sum())) + 0.5) / (df + 0.5)) for ids, _ in lists)
         into[ids] += weight * idf * tf * (K1 + 1) / (tf + self._norm(field)[ids])
         hit[ids] = True
 
