@@ -416,6 +416,11 @@ class _Snapshot:
                 alive[np.fromiter(deleted, dtype=np.int64, count=len(deleted)) + offset] = False
         self.alive = alive
         self._read: dict[tuple[str, str], _Posted | None] = {}
+        # Stored conversation ids, per segment once (segments never change): the id of every hit, and the order.
+        self.ids = self._per_segment(
+            "ids", lambda leaf: [leaf.stored_fields(d)["conversation_id"] for d in range(leaf.doc_count_all())], np.str_
+        )
+        self.tie = self._order()
 
     def _per_segment(self, key: str, read: Any, dtype: Any) -> Any:
         parts = []
@@ -542,7 +547,14 @@ class _Snapshot:
         return mask
 
     def conversation_id(self, doc: int) -> str:
-        return str(self.searcher.stored_fields(doc)["conversation_id"])
+        return str(self.ids[doc])
+
+    def _order(self) -> Any:
+        """Each document's place in conversation-id order: equal scores rank by it, so the same history ranks
+        the same whatever its index's layout (document numbers depend on how and when it was written)."""
+        ranks = np.empty(self.size, dtype=np.int64)
+        ranks[np.argsort(self.ids, kind="stable")] = np.arange(self.size, dtype=np.int64)
+        return ranks
 
 
 class _Posted(NamedTuple):
@@ -597,10 +609,6 @@ def _blocks(matcher: Any, only: list[int] | None = None) -> Iterator[tuple[Any, 
             weights = np.asarray(raw_weights, dtype=np.float32)
         yield ids, weights, raw_values if raw_values is not None else (b"",) * count  # ID fields: no positions
         matcher._next_block()
-
-
-def _rank_key(hit: tuple[str, float]) -> tuple[float, str]:
-    return -round(hit[1], 5), hit[0]
 
 
 @dataclass(frozen=True)
@@ -706,9 +714,7 @@ class SearchIndex:
             snapshot = self._current_searcher()
             snapshot.begin_query()
             ranked = rank(snapshot, q, self._fields(filters), snapshot.allowed(filters), wanted, list(_FIELD_BOOSTS))
-            # Equal scores in conversation order: document numbers depend on how the index was built.
-            ordered = sorted(((snapshot.conversation_id(doc), score) for doc, score in ranked.docs), key=_rank_key)
-            hits = ordered[offset : offset + limit]
+            hits = [(snapshot.conversation_id(doc), score) for doc, score in ranked.docs[offset : offset + limit]]
         return SearchOutcome(hits, len(ranked.docs) > offset + limit, ranked.query, ranked.left_out)
 
     def close(self) -> None:

@@ -53,6 +53,8 @@ class Postings(Protocol):
 
     size: int
     alive: Mask
+    #: Each document's rank in a layout-independent order (its conversation id): equal scores rank by it.
+    tie: Ints
 
     def lengths(self, field: str) -> Floats: ...
     def postings(self, field: str, term: str) -> tuple[Ints, Floats] | None: ...
@@ -188,16 +190,13 @@ def rank(
     if len(q.should) > 1:
         scores *= matched[docs] / len(q.should)  # the share of the ranked words a conversation has
     pool = max(wanted, RERANK_POOL) if len(q.sequence) > 1 else wanted
-    ranked = _closeness_ranked(source, q, fields, _top(docs, scores, pool))
+    ranked = _closeness_ranked(source, q, fields, _top(source, docs, scores, pool))
     return Ranked(ranked[:wanted], q, left_out)
 
 
-def _top(docs: Ints, scores: Floats, n: int) -> list[tuple[int, float]]:
-    """The ``n`` best (score descending, then document order)."""
-    if len(docs) > n:
-        part = np.argpartition(-scores, n - 1)[:n]
-        docs, scores = docs[part], scores[part]
-    order = np.lexsort((docs, -scores))
+def _top(source: Postings, docs: Ints, scores: Floats, n: int) -> list[tuple[int, float]]:
+    """The ``n`` best: score descending, equal scores in ``source.tie`` order (so pages never overlap)."""
+    order = np.lexsort((source.tie[docs], -scores))[:n]
     return [(int(docs[i]), float(scores[i])) for i in order]
 
 
@@ -239,7 +238,7 @@ def _closeness_ranked(
             if found:
                 best[doc] = max(best.get(doc, 0.0), found / len(pairs))
     ranked = [(doc, score * (1 + PROXIMITY_WEIGHT * best.get(doc, 0.0))) for doc, score in hits]
-    ranked.sort(key=lambda h: (-h[1], h[0]))
+    ranked.sort(key=lambda h: (-h[1], int(source.tie[h[0]])))
     return ranked
 
 
