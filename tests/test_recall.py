@@ -122,6 +122,7 @@ def store(
         b("wife-plain", ["My wife likes hiking.", "Try the coastal trail."]),
         b("alarm", ["Set the alarm for 4:30 tomorrow.", "Done: 4:30 AM."]),
         b("verbose", ["What does pytest --verbose print?", "--verbose prints each test's name."]),
+        b("ssh-key", ["How do I pass a key file to ssh?", "Use ssh -i ~/.ssh/id_ed25519 user@host."]),
         b("sql-null", ["Why does my column say NOT NULL constraint failed?", "You inserted a row without a name."]),
     ] + [b(f"filler-{i}", [FILLER, FILLER]) for i in range(20)]
     export = write_export(tmp_path_factory.mktemp("recall-export") / "recall.zip", conversations)
@@ -249,3 +250,4 @@ def test_times_and_flags(store: HistoryStore) -> None:
     assert ids(store, "4:30") == ["alarm"]
     assert ids(store, "--verbose")[0] == "verbose"
     assert ids(store, "pytest - verbose")[0] == "verbose"  # a lone operator is ignored
+    assert "ssh-key" in ids(store, "ssh -i")  # a flag, not "exclude every chat with the word I"

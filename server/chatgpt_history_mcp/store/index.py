@@ -142,6 +142,20 @@ class _TermsField(fields.TEXT):
         ]
 
 
+_Postings = tuple[list[int], list[float], list[bytes]]
+
+
+def _append(terms: dict[bytes, _Postings], tbytes: bytes, docnum: int, weight: float, vbytes: bytes) -> None:
+    """One posting onto its term's lists (the text fields inline this: it runs for every posting)."""
+    entry = terms.get(tbytes)
+    if entry is None:
+        terms[tbytes] = ([docnum], [weight], [vbytes])
+    else:
+        entry[0].append(docnum)
+        entry[1].append(weight)
+        entry[2].append(vbytes)
+
+
 class _TermPostings:
     """The postings of a segment being written, grouped by term as they arrive: no pool of one tuple per
     posting to sort at the end, and each term is written in one call (:meth:`_LeanPostingsWriter.add_many`).
@@ -157,14 +171,7 @@ class _TermPostings:
 
     def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
         fieldname, tbytes, docnum, weight, vbytes = item
-        terms = self.fields.setdefault(fieldname, {})
-        entry = terms.get(tbytes)
-        if entry is None:
-            terms[tbytes] = ([docnum], [weight], [vbytes])
-        else:
-            entry[0].append(docnum)
-            entry[1].append(weight)
-            entry[2].append(vbytes)
+        _append(self.fields.setdefault(fieldname, {}), tbytes, docnum, weight, vbytes)
         self.currentsize += 60 + len(vbytes or b"")
         self._merged = True
 
@@ -312,18 +319,11 @@ class _BulkWriter(SegmentWriter):
                         entry[1].append(freq)
                         entry[2].append(vbytes)
                     size += 60 + len(vbytes)
-            elif field.indexed:
-                scorable = field.scorable
+            elif field.indexed:  # ids, models, times: a few postings, through the pool's own path
                 for tbytes, freq, weight, vbytes in field.index(value):
-                    if scorable:
+                    if field.scorable:
                         length += freq
-                    entry = terms.get(tbytes)
-                    if entry is None:
-                        terms[tbytes] = ([docnum], [weight], [vbytes])
-                    else:
-                        entry[0].append(docnum)
-                        entry[1].append(weight)
-                        entry[2].append(vbytes)
+                    _append(terms, tbytes, docnum, weight, vbytes)
                     size += 60 + len(vbytes)
             perdoc.add_field(fieldname, field, value if field.stored else None, length)
             column = field.column_type

@@ -51,10 +51,6 @@ class Unit:
         return self.search or self.alternatives
 
     @property
-    def terms(self) -> set[str]:
-        return {t for alt in self.alternatives for t in alt}
-
-    @property
     def is_stopword(self) -> bool:
         return self.kind == "word" and fold(self.text) in STOPWORDS
 
