@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from chatgpt_history_mcp.ingest.exports import import_export
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.importer import import_export
 
 
 def tree_bytes(path: Path) -> int:

@@ -39,8 +39,8 @@ from typing import Any, NamedTuple
 
 from mcp import Client, StdioServerParameters
 
+from chatgpt_history_mcp.ingest.exports import import_export
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.importer import import_export
 
 if __package__:
     from . import recall_corpus

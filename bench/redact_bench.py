@@ -16,7 +16,7 @@ import statistics
 import sys
 import time
 
-from chatgpt_history_mcp.store.redact import redact_all
+from chatgpt_history_mcp.redact import redact_all
 
 if __package__:
     from .synth_export import current_path_texts, iter_conversations

@@ -22,9 +22,9 @@ import anyio
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "server")]
 
-from chatgpt_history_mcp.sources.backend import BackendClient, Credentials  # noqa: E402
+from chatgpt_history_mcp.chatgpt.backend import BackendClient, Credentials  # noqa: E402
+from chatgpt_history_mcp.ingest.sync import sync_history  # noqa: E402
 from chatgpt_history_mcp.store.history import HistoryStore  # noqa: E402
-from chatgpt_history_mcp.store.sync import sync_history  # noqa: E402
 from fake_backend import FakeAccount, FakeBackend  # noqa: E402
 
 WORDS = [

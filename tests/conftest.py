@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
+from chatgpt_history_mcp.ingest.exports import import_export
 from chatgpt_history_mcp.settings import ENV_SYNC_INTERVAL
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.importer import import_export
 
 # A server with a session syncs in the background at start: in the suites not about that, it would race the
 # test's own requests to the fake backend. The background-sync tests set an interval of their own; servers

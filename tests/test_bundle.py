@@ -30,7 +30,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from chatgpt_history_mcp import __version__
-from chatgpt_history_mcp.server import create_server
+from chatgpt_history_mcp.faces.mcp_server import create_server
 from chatgpt_history_mcp.settings import Settings
 from outside import HOST_CONFIG_JS, MCPB_JS, REPO, console_script, node_package
 from sample import SAMPLE, SOURDOUGH

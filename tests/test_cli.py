@@ -238,7 +238,7 @@ def test_settings_ignore_empty_values_and_placeholders_a_host_left_unexpanded() 
     }
     settings = Settings.from_env(unset)
     assert settings.data_dir == default_data_dir() and settings.exports == [] and settings.allow_send is False
-    from chatgpt_history_mcp.sources.backend import Credentials
+    from chatgpt_history_mcp.chatgpt.backend import Credentials
 
     assert not Credentials.from_env(unset).configured
 

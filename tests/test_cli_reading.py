@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from chatgpt_history_mcp import cli
+from chatgpt_history_mcp.ingest.exports import import_export
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.importer import import_export
 from fake_backend import FakeBackend, sample_account
 from sample import AGENT, ALL_SAMPLE, CHINESE, COVER_LETTER, PROJECT, SAMPLE, SOURDOUGH
 
@@ -249,7 +249,7 @@ def test_status_shows_a_sync_under_way_and_then_when_it_ended(
 
     import anyio
 
-    from chatgpt_history_mcp import live
+    from chatgpt_history_mcp import account
     from chatgpt_history_mcp.settings import Settings
 
     data = tmp_path / "data"
@@ -259,7 +259,7 @@ def test_status_shows_a_sync_under_way_and_then_when_it_ended(
         fb.slow(0.15, "/backend-api/conversation/*", count=None)
         settings = Settings(data_dir=data, config_dir=tmp_path / "config", sync_pacing=0, sync_interval=0)
         writer = HistoryStore(data)
-        syncing = threading.Thread(target=lambda: anyio.run(live.sync, settings, writer))
+        syncing = threading.Thread(target=lambda: anyio.run(account.sync, settings, writer))
         syncing.start()
         try:
             deadline = time.monotonic() + 30

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from chatgpt_history_mcp.sources.content import render_content, strip_citations
+from chatgpt_history_mcp.export.content import render_content, strip_citations
 
 _PRIVATE_USE = {chr(c) for c in range(0xE200, 0xE207)}
 

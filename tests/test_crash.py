@@ -90,7 +90,7 @@ def test_killed_import_keeps_the_store_and_leaves_no_workers(tmp_path: Path) -> 
 
 
 def test_killed_sync_resumes_without_refetching_committed_chunks(tmp_path: Path) -> None:
-    from chatgpt_history_mcp.store.sync import CHUNK
+    from chatgpt_history_mcp.ingest.sync import CHUNK
     from fake_backend import FakeBackend, sample_account
 
     with FakeBackend(sample_account(n_main=70, n_archived=5, n_projects=1, per_project=5)) as fb:

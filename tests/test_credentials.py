@@ -20,7 +20,7 @@ import keyring
 import pytest
 from mcp import Client
 
-from chatgpt_history_mcp.credentials import (
+from chatgpt_history_mcp.chatgpt.credentials import (
     KEYRING_SERVICE,
     KEYRING_USER,
     delete_session_token,
@@ -28,7 +28,7 @@ from chatgpt_history_mcp.credentials import (
     login_location,
     save_session_token,
 )
-from chatgpt_history_mcp.server import create_server
+from chatgpt_history_mcp.faces.mcp_server import create_server
 from chatgpt_history_mcp.settings import Settings
 from fake_backend import FakeBackend, sample_account
 from keyring_backend import ENV_FILE, JsonFileKeyring

@@ -282,7 +282,7 @@ async def test_an_export_zip_dropped_into_a_watched_folder_is_imported_once(tmp_
 
 
 def test_an_unpacked_export_folder_is_still_an_export(tmp_path: Path) -> None:
-    from chatgpt_history_mcp.watch import split_exports
+    from chatgpt_history_mcp.ingest.watch import split_exports
 
     unpacked = tmp_path / "export"
     with zipfile.ZipFile(SAMPLE) as z:

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from chatgpt_history_mcp.sources.sse import (
+from chatgpt_history_mcp.chatgpt.sse import (
     DeltaDecoder,
     IncompleteStream,
     SSEParser,
@@ -21,8 +21,8 @@ from chatgpt_history_mcp.sources.sse import (
     StreamResult,
     decode_stream,
 )
+from chatgpt_history_mcp.ingest.exports import import_export
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.importer import import_export
 from fake_backend import (
     ACCESS_TOKEN_MARKER,
     COOKIE_CHUNK_SIZE,

@@ -28,10 +28,10 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
 
+from chatgpt_history_mcp.errors import ArchiveDamaged, NoSpace
+from chatgpt_history_mcp.ingest.exports import import_export
 from chatgpt_history_mcp.settings import ENV_DATA_DIR, ENV_EXPORTS
-from chatgpt_history_mcp.store.errors import ArchiveDamaged, NoSpace
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.importer import import_export
 from conftest import build_conversation, write_export
 from sample import ALL_SAMPLE, REPO, SOURDOUGH
 from servers import TOOLS

@@ -111,7 +111,7 @@ def stdio_client(tmp: Path, **extra: str) -> Client:
 
 
 def import_sample(data: Path) -> None:
-    from chatgpt_history_mcp.store.importer import import_export
+    from chatgpt_history_mcp.ingest.exports import import_export
 
     store = HistoryStore(data)
     try:
@@ -410,7 +410,7 @@ async def test_a_second_writer_is_refused_and_changes_nothing(
 
 
 def commit_one(path: Path, n: int) -> None:
-    from chatgpt_history_mcp.store.index import IndexDocument, SearchIndex
+    from chatgpt_history_mcp.search.index import IndexDocument, SearchIndex
 
     index = SearchIndex(path)
     try:
@@ -429,7 +429,7 @@ def test_an_index_opened_just_as_another_writer_commits_is_not_taken_for_broken(
     index, the store would wipe and rebuild the index under the writer's feet."""
     from whoosh.filedb.filestore import FileStorage
 
-    from chatgpt_history_mcp.store.index import SearchIndex
+    from chatgpt_history_mcp.search.index import SearchIndex
 
     path = tmp_path / "index"
     commit_one(path, 0)
@@ -454,7 +454,7 @@ def test_an_index_opened_just_as_another_writer_commits_is_not_taken_for_broken(
 COMMITTER = """
 import sys, time
 from pathlib import Path
-from chatgpt_history_mcp.store.index import IndexDocument, SearchIndex
+from chatgpt_history_mcp.search.index import IndexDocument, SearchIndex
 ix = SearchIndex(Path(sys.argv[1]))
 end, n = time.monotonic() + float(sys.argv[2]), 0
 print("ready", flush=True)
@@ -469,7 +469,7 @@ print(n, flush=True)
 
 def test_stores_opened_while_another_process_commits_stay_whole(tmp_path: Path, figures: dict[str, Any]) -> None:
     """The same race left to chance: open the index again and again while another process commits."""
-    from chatgpt_history_mcp.store.index import IndexBroken, SearchIndex
+    from chatgpt_history_mcp.search.index import IndexBroken, SearchIndex
 
     path = tmp_path / "index"
     SearchIndex(path).close()

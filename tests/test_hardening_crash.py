@@ -35,9 +35,9 @@ from typing import Any
 
 import pytest
 
+from chatgpt_history_mcp.ingest.exports import import_export
+from chatgpt_history_mcp.ingest.sync import CHUNK
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.importer import import_export
-from chatgpt_history_mcp.store.sync import CHUNK
 from conftest import build_conversation
 from fake_backend import FakeBackend, sample_account
 from sample import ALL_SAMPLE, CHINESE, LISBON, REPO, SAMPLE, SOURDOUGH

@@ -42,11 +42,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh import index as whoosh_index
 
-from chatgpt_history_mcp.sources import export as export_module
-from chatgpt_history_mcp.sources.export import MAX_DEPTH, Export, ExportError
-from chatgpt_history_mcp.sources.normalize import InvalidConversation, normalize_conversation
+from chatgpt_history_mcp.export import reader as export_module
+from chatgpt_history_mcp.export.normalize import InvalidConversation, normalize_conversation
+from chatgpt_history_mcp.export.reader import MAX_DEPTH, Export, ExportError
+from chatgpt_history_mcp.ingest.exports import ImportReport, change_key, import_export, write_conversations
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.importer import ImportReport, change_key, import_export, write_conversations
 from conftest import BASE_TIME, build_conversation, node_id, write_export
 from sample import ALL_SAMPLE, CHINESE, LISBON, PARSE_CONFIG, SAMPLE, SOURDOUGH
 

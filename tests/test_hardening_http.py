@@ -28,11 +28,11 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from chatgpt_history_mcp.http import MAX_REQUEST_BODY, HttpConfigError, http_app, is_loopback
-from chatgpt_history_mcp.server import create_server
+from chatgpt_history_mcp.faces.http import MAX_REQUEST_BODY, HttpConfigError, http_app, is_loopback
+from chatgpt_history_mcp.faces.mcp_server import create_server
+from chatgpt_history_mcp.ingest.exports import import_export
 from chatgpt_history_mcp.settings import Settings
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.importer import import_export
 from outside import free_port
 from sample import REPO, SAMPLE, SOURDOUGH
 from servers import http_server as serve_http

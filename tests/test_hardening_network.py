@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 
-from chatgpt_history_mcp.sources.backend import BackendClient, Credentials, RetryPolicy
-from chatgpt_history_mcp.store import sync as sync_module
+from chatgpt_history_mcp.chatgpt.backend import BackendClient, Credentials, RetryPolicy
+from chatgpt_history_mcp.ingest import sync as sync_module
+from chatgpt_history_mcp.ingest.sync import sync_history
+from chatgpt_history_mcp.results import SyncReport
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.results import SyncReport
-from chatgpt_history_mcp.store.sync import sync_history
 from fake_backend import FakeAccount, FakeBackend, Fault, sample_account
 
 pytestmark = pytest.mark.anyio

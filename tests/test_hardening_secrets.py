@@ -29,8 +29,8 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from chatgpt_history_mcp.credentials import TOKEN_FILE
-from chatgpt_history_mcp.server import create_server
+from chatgpt_history_mcp.chatgpt.credentials import TOKEN_FILE
+from chatgpt_history_mcp.faces.mcp_server import create_server
 from chatgpt_history_mcp.settings import Settings
 from fake_backend import ACCESS_TOKEN_MARKER, SENTINEL_MARKER, SESSION_MARKER, FakeBackend, sample_account
 from sample import SAMPLE, SOURDOUGH

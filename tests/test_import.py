@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from chatgpt_history_mcp.sources.export import ExportError
-from chatgpt_history_mcp.sources.normalize import normalize_conversation
-from chatgpt_history_mcp.store import importer
+from chatgpt_history_mcp.export.normalize import normalize_conversation
+from chatgpt_history_mcp.export.reader import ExportError
+from chatgpt_history_mcp.ingest import exports as importer
+from chatgpt_history_mcp.ingest.exports import change_key, import_all, import_export, reindex_pending
+from chatgpt_history_mcp.search.index import INDEX_VERSION
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.importer import change_key, import_all, import_export, reindex_pending
-from chatgpt_history_mcp.store.index import INDEX_VERSION
 from chatgpt_history_mcp.store.locking import StoreBusy, WriteLock
 
 DAY = 86_400.0
@@ -358,7 +358,7 @@ def test_a_rebuild_commits_in_chunks_and_reports_progress(
     make_store: Callable[..., HistoryStore], sample_export: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Search answers from each chunk as it lands (a 30k rebuild takes minutes), and status says how far."""
-    from chatgpt_history_mcp.store import importer
+    from chatgpt_history_mcp.ingest import exports as importer
 
     store = make_store()
     import_export(store, sample_export)
@@ -553,7 +553,7 @@ def test_a_process_that_dies_between_the_archive_commit_and_the_index_publish_lo
 ) -> None:
     """The one moment a kill leaves the two apart (the crash suites rarely land in it: one small file is
     written there): the archive holds the import, the index does not, and the next run catches up."""
-    from chatgpt_history_mcp.store.index import IndexBatch
+    from chatgpt_history_mcp.search.index import IndexBatch
 
     class Killed(BaseException):  # not an Exception: nothing in the import may handle it, as with SIGKILL
         pass

@@ -15,11 +15,11 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
 
-from chatgpt_history_mcp.sources.export import Export
-from chatgpt_history_mcp.sources.normalize import normalize_conversation
-from chatgpt_history_mcp.store.index import Filters, SearchIndex, _fields
-from chatgpt_history_mcp.store.query import parse_query
-from chatgpt_history_mcp.store.searchable import index_document
+from chatgpt_history_mcp.export.normalize import normalize_conversation
+from chatgpt_history_mcp.export.reader import Export
+from chatgpt_history_mcp.search.index import Filters, SearchIndex, _fields
+from chatgpt_history_mcp.search.query import parse_query
+from chatgpt_history_mcp.search.searchable import index_document
 from sample import REPO
 
 sys.path.insert(0, str(REPO))  # bench/ is not installed

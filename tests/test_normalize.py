@@ -16,14 +16,14 @@ from typing import Any, TypeVar
 
 import pytest
 
-from chatgpt_history_mcp.model import Conversation
-from chatgpt_history_mcp.sources.export import Export
-from chatgpt_history_mcp.sources.normalize import (
+from chatgpt_history_mcp.export.normalize import (
     InvalidConversation,
     clean_title,
     normalize_conversation,
     parse_time,
 )
+from chatgpt_history_mcp.export.reader import Export
+from chatgpt_history_mcp.model import Conversation
 from sample import (
     AGENT,
     CHINESE,

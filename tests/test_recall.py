@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from chatgpt_history_mcp.ingest.exports import import_export
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.importer import import_export
 
 FILLER = (
     "We talked about the weather, a few errands, the week ahead and what to cook on Sunday. "

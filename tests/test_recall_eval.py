@@ -12,8 +12,8 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
+from chatgpt_history_mcp.ingest.exports import import_export
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.importer import import_export
 from sample import REPO
 
 sys.path.insert(0, str(REPO))  # bench/ is not installed (as in test_crash.py)

@@ -17,11 +17,11 @@ import anyio
 import pytest
 from mcp import Client
 
-from chatgpt_history_mcp.server import create_server
+from chatgpt_history_mcp.faces.mcp_server import create_server
+from chatgpt_history_mcp.ingest.exports import import_export
+from chatgpt_history_mcp.redact import redact, redact_all
 from chatgpt_history_mcp.settings import Settings
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.importer import import_export
-from chatgpt_history_mcp.store.redact import redact, redact_all
 
 pytestmark = pytest.mark.anyio
 

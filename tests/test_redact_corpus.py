@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from chatgpt_history_mcp.store.redact import redact, redact_all, secret_spans
+from chatgpt_history_mcp.redact import redact, redact_all, secret_spans
 from redact_corpus import CASES, LATER, SECRET_KINDS, Case
 
 MIN_PRECISION = 0.97

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from chatgpt_history_mcp.ingest.exports import import_export
+from chatgpt_history_mcp.search.query import QueryError
 from chatgpt_history_mcp.store.history import BadArgument, HistoryStore
-from chatgpt_history_mcp.store.importer import import_export
-from chatgpt_history_mcp.store.query import QueryError
 from sample import (
     AGENT,
     CHINESE,

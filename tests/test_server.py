@@ -20,7 +20,7 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from chatgpt_history_mcp.server import create_server
+from chatgpt_history_mcp.faces.mcp_server import create_server
 from chatgpt_history_mcp.settings import Settings
 from sample import AGENT as UNTITLED_ARCHIVED
 from sample import ALL_SAMPLE as SRV_TOTAL

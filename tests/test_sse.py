@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from chatgpt_history_mcp.sources.sse import (
+from chatgpt_history_mcp.chatgpt.sse import (
     DeltaDecoder,
     IncompleteStream,
     SSEEvent,

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from chatgpt_history_mcp.ingest.exports import import_export
 from chatgpt_history_mcp.store import history
 from chatgpt_history_mcp.store.history import BadArgument, HistoryStore, NotFound
-from chatgpt_history_mcp.store.importer import import_export
 from sample import (
     AGENT,
     ALL_SAMPLE,

@@ -16,19 +16,19 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from chatgpt_history_mcp.server import create_server
-from chatgpt_history_mcp.settings import Settings
-from chatgpt_history_mcp.sources.backend import (
+from chatgpt_history_mcp.chatgpt.backend import (
     BackendClient,
     Credentials,
     CredentialsMissing,
     RetryPolicy,
 )
-from chatgpt_history_mcp.store import sync as sync_module
+from chatgpt_history_mcp.faces.mcp_server import create_server
+from chatgpt_history_mcp.ingest import sync as sync_module
+from chatgpt_history_mcp.ingest.exports import import_export
+from chatgpt_history_mcp.ingest.sync import sync_history
+from chatgpt_history_mcp.results import SyncReport
+from chatgpt_history_mcp.settings import Settings
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.importer import import_export
-from chatgpt_history_mcp.store.results import SyncReport
-from chatgpt_history_mcp.store.sync import sync_history
 from fake_backend import FakeBackend, sample_account
 
 pytestmark = pytest.mark.anyio
@@ -345,15 +345,15 @@ async def test_the_token_is_refreshed_before_it_expires(make_store: Callable[...
 async def test_the_device_id_is_stable_per_installation(
     backend: FakeBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chatgpt_history_mcp import live
+    from chatgpt_history_mcp import account
 
     monkeypatch.setenv("CHATGPT_BASE_URL", backend.url)
     monkeypatch.setenv("CHATGPT_SESSION_TOKEN", backend.session_token)
     settings = Settings(data_dir=tmp_path / "data", config_dir=tmp_path / "config", sync_pacing=0, sync_interval=0)
     store = HistoryStore(settings.data_dir)
     try:
-        await live.sync(settings, store)
-        await live.sync(settings, store)
+        await account.sync(settings, store)
+        await account.sync(settings, store)
     finally:
         store.close()
     devices = {r.headers.get("oai-device-id") for r in backend.requests}

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from chatgpt_history_mcp.server import create_server
+from chatgpt_history_mcp.faces.mcp_server import create_server
 from chatgpt_history_mcp.settings import Settings
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tools_list.json"

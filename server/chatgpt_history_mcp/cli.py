@@ -25,7 +25,11 @@ from typing import TYPE_CHECKING, TextIO
 import anyio
 
 from chatgpt_history_mcp import __version__
+from chatgpt_history_mcp.errors import BadArgument, StoreError
+from chatgpt_history_mcp.export.reader import ExportError
 from chatgpt_history_mcp.install.arguments import add_commands as add_install_commands
+from chatgpt_history_mcp.results import AsOf, ConversationList, ConversationPage, HistoryStatus, SearchPage
+from chatgpt_history_mcp.search.query import QueryError
 from chatgpt_history_mcp.settings import (
     ENV_ALLOW_SEND,
     ENV_DATA_DIR,
@@ -35,15 +39,11 @@ from chatgpt_history_mcp.settings import (
     given,
     parse_duration,
 )
-from chatgpt_history_mcp.sources.export import ExportError
-from chatgpt_history_mcp.store.errors import BadArgument, StoreError
 from chatgpt_history_mcp.store.locking import StoreBusy
-from chatgpt_history_mcp.store.query import QueryError
-from chatgpt_history_mcp.store.results import AsOf, ConversationList, ConversationPage, HistoryStatus, SearchPage
 
 if TYPE_CHECKING:  # the store loads the index engine: only the commands that use it import it
+    from chatgpt_history_mcp.ingest.exports import Progress
     from chatgpt_history_mcp.store.history import Branch, HistoryStore
-    from chatgpt_history_mcp.store.importer import Progress
 
 EXPECTED_ERRORS = (ExportError, StoreBusy, QueryError, BadArgument, StoreError)
 
@@ -225,7 +225,7 @@ def print_search(page: SearchPage, out: TextIO | None = None, data_dir: str | No
 
 
 def _import(store: HistoryStore, paths: list[str]) -> int:
-    from chatgpt_history_mcp.store.importer import import_export
+    from chatgpt_history_mcp.ingest.exports import import_export
 
     failed = 0
     for path in paths:
@@ -248,7 +248,7 @@ def _import(store: HistoryStore, paths: list[str]) -> int:
 def _index_pending(store: HistoryStore) -> None:
     """Index what the archive holds but the index does not (an index rebuilt because it was damaged or of
     another version, an import cut short) before searching, as the server does when it starts."""
-    from chatgpt_history_mcp.store.importer import reindex_pending
+    from chatgpt_history_mcp.ingest.exports import reindex_pending
 
     if not store.archive.pending():
         return
@@ -275,13 +275,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     if command == "serve":
-        from chatgpt_history_mcp.server import create_server
+        from chatgpt_history_mcp.faces.mcp_server import create_server
 
         server = create_server(settings)
         if getattr(args, "transport", "stdio") == "http":
             import os
 
-            from chatgpt_history_mcp.http import ENV_HTTP_TOKEN, HttpConfigError, serve_http
+            from chatgpt_history_mcp.faces.http import ENV_HTTP_TOKEN, HttpConfigError, serve_http
 
             token = args.auth_token or os.environ.get(ENV_HTTP_TOKEN) or None
             try:
@@ -333,9 +333,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command in READING_COMMANDS:
             return _read(command, store, args)
         if command in ("sync", "memories", "automations", "send"):
-            from chatgpt_history_mcp.live import SendingDisabled
-            from chatgpt_history_mcp.sources.backend import BackendError, OutcomeUnknown
-            from chatgpt_history_mcp.store.errors import NotFound
+            from chatgpt_history_mcp.account import SendingDisabled
+            from chatgpt_history_mcp.chatgpt.backend import BackendError, OutcomeUnknown
+            from chatgpt_history_mcp.errors import NotFound
 
             try:
                 return anyio.run(_live, command, settings, store, args)
@@ -346,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
         if command == "status":
-            from chatgpt_history_mcp.credentials import login_location
+            from chatgpt_history_mcp.chatgpt.credentials import login_location
 
             login = login_location(settings.config_dir)
             status = store.status().model_copy(update={"credentials_configured": login is not None, "login": login})
@@ -373,13 +373,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _live(command: str, settings: Settings, store: HistoryStore, args: argparse.Namespace) -> int:
-    from chatgpt_history_mcp import live
+    from chatgpt_history_mcp import account
 
     if command == "send":
         return await _send(settings, store, args)
     if command == "sync":
         bar = ProgressBar()
-        report = await live.sync(
+        report = await account.sync(
             settings,
             store,
             full=args.full,
@@ -388,14 +388,14 @@ async def _live(command: str, settings: Settings, store: HistoryStore, args: arg
         bar.done()
         print(report.summary())
         return 0 if report.outcome == "complete" else 1
-    result = await (live.memories if command == "memories" else live.automations)(settings, store)
+    result = await (account.memories if command == "memories" else account.automations)(settings, store)
     if args.json:
         print(result.model_dump_json(indent=2))
         return 0
     if result.note:
         print(f"({result.note})", file=sys.stderr)
-    for item in result.memories if isinstance(result, live.MemoryList) else result.automations:
-        if isinstance(item, live.Memory):
+    for item in result.memories if isinstance(result, account.MemoryList) else result.automations:
+        if isinstance(item, account.Memory):
             print(f"- {item.content}")
         else:
             state = "on" if item.is_enabled else "off" if item.is_enabled is False else "?"
@@ -405,7 +405,7 @@ async def _live(command: str, settings: Settings, store: HistoryStore, args: arg
 
 
 async def _send(settings: Settings, store: HistoryStore, args: argparse.Namespace) -> int:
-    from chatgpt_history_mcp import live
+    from chatgpt_history_mcp import account
 
     text = sys.stdin.read() if args.message == "-" else args.message
     printed = ""
@@ -418,7 +418,9 @@ async def _send(settings: Settings, store: HistoryStore, args: argparse.Namespac
         sys.stdout.flush()
         printed = answer
 
-    result = await live.send(settings, store, text, conversation_id=args.conversation, model=args.model, on_text=show)
+    result = await account.send(
+        settings, store, text, conversation_id=args.conversation, model=args.model, on_text=show
+    )
     if args.json:
         print(result.model_dump_json(indent=2))
         return 0
@@ -470,7 +472,7 @@ def _add_reading_commands(
 
 
 def _read(command: str, store: HistoryStore, args: argparse.Namespace) -> int:
-    from chatgpt_history_mcp.store.errors import NotFound
+    from chatgpt_history_mcp.errors import NotFound
 
     if command == "list":
         if not 1 <= args.limit <= 200:
@@ -635,7 +637,7 @@ def page_out(text: str, *, use_pager: bool) -> None:
 
 
 def _login(settings: Settings) -> int:
-    from chatgpt_history_mcp.credentials import save_session_token
+    from chatgpt_history_mcp.chatgpt.credentials import save_session_token
 
     prompt = "Paste the value of the __Secure-next-auth.session-token cookie (input hidden): "
     token = (getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.read()).strip()
@@ -648,7 +650,7 @@ def _login(settings: Settings) -> int:
 
 
 def _logout(settings: Settings) -> int:
-    from chatgpt_history_mcp.credentials import delete_session_token
+    from chatgpt_history_mcp.chatgpt.credentials import delete_session_token
 
     print("Stored session token removed." if delete_session_token(settings.config_dir) else "No stored token.")
     return 0

@@ -34,8 +34,8 @@ def _show(title: str, payload: Any) -> None:
 
 
 async def _session(export: Path, data_dir: Path) -> None:
+    from chatgpt_history_mcp.ingest.exports import import_export
     from chatgpt_history_mcp.store.history import HistoryStore
-    from chatgpt_history_mcp.store.importer import import_export
 
     store = HistoryStore(data_dir)
     try:

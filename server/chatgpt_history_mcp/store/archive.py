@@ -27,8 +27,8 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from chatgpt_history_mcp.errors import ArchiveDamaged
 from chatgpt_history_mcp.model import Conversation
-from chatgpt_history_mcp.store.errors import ArchiveDamaged
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (

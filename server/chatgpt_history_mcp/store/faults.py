@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
+from chatgpt_history_mcp.errors import DataFolderUnusable, NoSpace, StoreError
 from chatgpt_history_mcp.store.archive import damaged
-from chatgpt_history_mcp.store.errors import DataFolderUnusable, NoSpace, StoreError
 
 _SQLITE_PERM, _SQLITE_READONLY, _SQLITE_CORRUPT = 3, 8, 11
 _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 13, 14, 26

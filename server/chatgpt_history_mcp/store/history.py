@@ -1,7 +1,7 @@
 """The history store: the one object the faces (MCP server, CLI) talk to.
 
 It owns the archive (source of truth) and the index (derived, rebuilt when missing or of another version),
-answers queries, and is written by :mod:`chatgpt_history_mcp.store.importer`.
+answers queries, and is written by :mod:`chatgpt_history_mcp.ingest.exports`.
 """
 
 from __future__ import annotations
@@ -14,16 +14,10 @@ from pathlib import Path
 from typing import Literal
 
 from chatgpt_history_mcp import __version__
+from chatgpt_history_mcp.errors import BadArgument, NotFound
 from chatgpt_history_mcp.model import Conversation, Message
-from chatgpt_history_mcp.store.archive import Archive, Order
-from chatgpt_history_mcp.store.errors import BadArgument, NotFound
-from chatgpt_history_mcp.store.faults import storage_errors, translate_faults
-from chatgpt_history_mcp.store.index import Filters, IndexBroken, SearchIndex
-from chatgpt_history_mcp.store.locking import Activity, StoreBusy, WriteLock
-from chatgpt_history_mcp.store.morphology import guess_language
-from chatgpt_history_mcp.store.query import parse_query
-from chatgpt_history_mcp.store.redact import masker
-from chatgpt_history_mcp.store.results import (
+from chatgpt_history_mcp.redact import masker
+from chatgpt_history_mcp.results import (
     AsOf,
     ConversationList,
     ConversationPage,
@@ -38,8 +32,14 @@ from chatgpt_history_mcp.store.results import (
     SyncReport,
     WriterActivity,
 )
-from chatgpt_history_mcp.store.searchable import searchable_messages, where
-from chatgpt_history_mcp.store.snippets import best_messages
+from chatgpt_history_mcp.search.index import Filters, IndexBroken, SearchIndex
+from chatgpt_history_mcp.search.morphology import guess_language
+from chatgpt_history_mcp.search.query import parse_query
+from chatgpt_history_mcp.search.searchable import searchable_messages, where
+from chatgpt_history_mcp.search.snippets import best_messages
+from chatgpt_history_mcp.store.archive import Archive, Order
+from chatgpt_history_mcp.store.faults import storage_errors, translate_faults
+from chatgpt_history_mcp.store.locking import Activity, StoreBusy, WriteLock
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ class HistoryStore:
     def _rebuild_index(self, damage: IndexBroken) -> None:
         """Replace an index found damaged while searching (it opened, but a segment does not read) with one
         rebuilt from the archive, under the write lock: the search that found it waits for the rebuild."""
-        from chatgpt_history_mcp.store.importer import reindex_pending  # the importer builds on this module
+        from chatgpt_history_mcp.ingest.exports import reindex_pending  # the importer builds on this module
 
         log.warning("the search index is damaged (%s): rebuilding it from the archive", damage)
         self.write_lock.acquire(wait=REBUILD_WAIT)

@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from chatgpt_history_mcp.store.morphology import STEM_MARK, cache_miss, stemmer
+from chatgpt_history_mcp.search.morphology import STEM_MARK, cache_miss, stemmer
 
 #: Scripts written without spaces between words (Han, kana, Hangul and their compatibility blocks).
 _CJK = (

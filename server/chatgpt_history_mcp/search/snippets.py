@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from chatgpt_history_mcp.model import Message
-from chatgpt_history_mcp.store.analysis import add_stems, fold, index_terms, is_cjk
-from chatgpt_history_mcp.store.morphology import STEM_MARK
-from chatgpt_history_mcp.store.query import Query, Unit
+from chatgpt_history_mcp.search.analysis import add_stems, fold, index_terms, is_cjk
+from chatgpt_history_mcp.search.morphology import STEM_MARK
+from chatgpt_history_mcp.search.query import Query, Unit
 
 SNIPPET_CHARS = 220
 _CONTEXT_BEFORE = 70

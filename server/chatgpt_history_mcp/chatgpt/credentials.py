@@ -12,8 +12,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from chatgpt_history_mcp.chatgpt.backend import ENV_ACCESS_TOKEN, ENV_SESSION_TOKEN, Credentials
 from chatgpt_history_mcp.settings import given
-from chatgpt_history_mcp.sources.backend import ENV_ACCESS_TOKEN, ENV_SESSION_TOKEN, Credentials
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from chatgpt_history_mcp.store.analysis import STOPWORDS, bigrams, fold, is_cjk, join_parts, phrase_terms, tokens
-from chatgpt_history_mcp.store.morphology import stem_terms
+from chatgpt_history_mcp.search.analysis import STOPWORDS, bigrams, fold, is_cjk, join_parts, phrase_terms, tokens
+from chatgpt_history_mcp.search.morphology import stem_terms
 
 #: Shortest prefix allowed before ``*``; shorter ones would expand to most of the vocabulary.
 MIN_PREFIX = 2

@@ -3,14 +3,14 @@
 1. ``POST /backend-api/f/conversation/prepare`` (a conduit token, when the backend offers one);
 2. ``POST /backend-api/sentinel/chat-requirements/prepare`` then ``…/finalize`` (the requirements token);
 3. ``POST /backend-api/f/conversation`` with ``supported_encodings: ["v1"]``, its SSE answer decoded by
-   :mod:`chatgpt_history_mcp.sources.sse` as it arrives.
+   :mod:`chatgpt_history_mcp.chatgpt.sse` as it arrives.
 
 Steps 1–2 change nothing and are retried like reads. Step 3 is sent at most once per attempt, and a new
 attempt happens only when the server said no before acting (429, a refused connection); once the request may
 have reached the server, any failure is :class:`OutcomeUnknown` and nothing is sent again. When the sentinel
 asks for a proof-of-work, Turnstile or Arkose challenge this module stops: it does not solve anti-bot
 challenges, run a browser or forge a proof token (its requests carry the web app's usual headers, see
-:mod:`chatgpt_history_mcp.sources.backend`, and nothing more).
+:mod:`chatgpt_history_mcp.chatgpt.backend`, and nothing more).
 
 :func:`turn_conversation` turns the sent turn into a conversation in the export's shape, so the store keeps
 it like any other until a sync brings the server's own copy.
@@ -27,7 +27,7 @@ from typing import Any
 
 import anyio
 
-from chatgpt_history_mcp.sources.backend import (
+from chatgpt_history_mcp.chatgpt.backend import (
     BackendClient,
     BackendError,
     BackendNotFound,
@@ -37,8 +37,8 @@ from chatgpt_history_mcp.sources.backend import (
     RequestRejected,
     Unavailable,
 )
-from chatgpt_history_mcp.sources.normalize import normalize_conversation
-from chatgpt_history_mcp.sources.sse import DeltaDecoder, SSEParser, StreamError, StreamResult
+from chatgpt_history_mcp.chatgpt.sse import DeltaDecoder, SSEParser, StreamError, StreamResult
+from chatgpt_history_mcp.export.normalize import normalize_conversation
 
 NEW_CHAT_PARENT = "client-created-root"
 PREPARE = "/backend-api/f/conversation/prepare"

@@ -13,9 +13,7 @@ from typing import Any, Literal
 
 import anyio
 
-from chatgpt_history_mcp.credentials import load_session_token, resolve_credentials, save_session_token
-from chatgpt_history_mcp.settings import ENV_ALLOW_SEND, Settings
-from chatgpt_history_mcp.sources.backend import (
+from chatgpt_history_mcp.chatgpt.backend import (
     BackendClient,
     BackendError,
     BackendNotFound,
@@ -23,7 +21,8 @@ from chatgpt_history_mcp.sources.backend import (
     OutcomeUnknown,
     device_id,
 )
-from chatgpt_history_mcp.sources.sending import (
+from chatgpt_history_mcp.chatgpt.credentials import load_session_token, resolve_credentials, save_session_token
+from chatgpt_history_mcp.chatgpt.sending import (
     NEW_CHAT_PARENT,
     Outgoing,
     TextCallback,
@@ -31,11 +30,10 @@ from chatgpt_history_mcp.sources.sending import (
     send_message,
     turn_conversation,
 )
-from chatgpt_history_mcp.store.errors import BadArgument, NotFound
-from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.importer import write_conversations
-from chatgpt_history_mcp.store.locking import StoreBusy
-from chatgpt_history_mcp.store.results import (
+from chatgpt_history_mcp.errors import BadArgument, NotFound
+from chatgpt_history_mcp.ingest.exports import write_conversations
+from chatgpt_history_mcp.ingest.sync import SyncProgress, sync_history
+from chatgpt_history_mcp.results import (
     Automation,
     AutomationList,
     Memory,
@@ -43,7 +41,9 @@ from chatgpt_history_mcp.store.results import (
     SentMessage,
     SyncReport,
 )
-from chatgpt_history_mcp.store.sync import SyncProgress, sync_history
+from chatgpt_history_mcp.settings import ENV_ALLOW_SEND, Settings
+from chatgpt_history_mcp.store.history import HistoryStore
+from chatgpt_history_mcp.store.locking import StoreBusy
 
 log = logging.getLogger(__name__)
 

@@ -18,16 +18,16 @@ from pathlib import Path
 
 import anyio
 
-from chatgpt_history_mcp import live
-from chatgpt_history_mcp.credentials import resolve_credentials
+from chatgpt_history_mcp import account
+from chatgpt_history_mcp.chatgpt.backend import BackendError
+from chatgpt_history_mcp.chatgpt.credentials import resolve_credentials
+from chatgpt_history_mcp.ingest.exports import already_imported, import_all
+from chatgpt_history_mcp.ingest.sync import SyncProgress, report_progress
+from chatgpt_history_mcp.ingest.watch import FolderWatch, split_exports
+from chatgpt_history_mcp.results import BackgroundSyncState, SyncReport
 from chatgpt_history_mcp.settings import ENV_SYNC_INTERVAL, Settings
-from chatgpt_history_mcp.sources.backend import BackendError
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.importer import already_imported, import_all
 from chatgpt_history_mcp.store.locking import StoreBusy
-from chatgpt_history_mcp.store.results import BackgroundSyncState, SyncReport
-from chatgpt_history_mcp.store.sync import SyncProgress, report_progress
-from chatgpt_history_mcp.watch import FolderWatch, split_exports
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class Keeper:
                 )
                 await anyio.sleep(0.5)
             try:
-                return await live.sync(self.settings, self.store, full=full, progress=progress)
+                return await account.sync(self.settings, self.store, full=full, progress=progress)
             except StoreBusy:
                 if not self.sync_state.running:
                     raise  # another process writes, not this server's round
@@ -200,7 +200,7 @@ class Keeper:
 
             async def sync() -> None:
                 try:
-                    outcome.append(await live.sync(self.settings, store, progress=progress))
+                    outcome.append(await account.sync(self.settings, store, progress=progress))
                 except Exception as exc:  # raised below, outside the task group (which would wrap it)
                     outcome.append(exc)
                 group.cancel_scope.cancel()

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from chatgpt_history_mcp.model import Conversation, Message
-from chatgpt_history_mcp.store.index import HIDDEN_FIELD, ROLE_FIELDS, IndexDocument
-from chatgpt_history_mcp.store.morphology import guess_language
-from chatgpt_history_mcp.store.redact import redact_all
+from chatgpt_history_mcp.redact import redact_all
+from chatgpt_history_mcp.search.index import HIDDEN_FIELD, ROLE_FIELDS, IndexDocument
+from chatgpt_history_mcp.search.morphology import guess_language
 
 #: Hidden content the person never saw.
 _UNSEEN_TYPES = frozenset(

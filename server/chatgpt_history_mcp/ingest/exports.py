@@ -25,23 +25,23 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from chatgpt_history_mcp.model import Source
-from chatgpt_history_mcp.sources.content import valid_text
-from chatgpt_history_mcp.sources.export import EntryShapes, Export, ExportError
-from chatgpt_history_mcp.sources.normalize import (
+from chatgpt_history_mcp.errors import StoreError
+from chatgpt_history_mcp.export.content import valid_text
+from chatgpt_history_mcp.export.normalize import (
     NORMALIZER_VERSION,
     InvalidConversation,
     conversation_id,
     normalize_conversation,
 )
+from chatgpt_history_mcp.export.reader import EntryShapes, Export, ExportError
+from chatgpt_history_mcp.model import Source
+from chatgpt_history_mcp.results import Reindexing
+from chatgpt_history_mcp.search.index import IndexBatch
+from chatgpt_history_mcp.search.searchable import index_document
 from chatgpt_history_mcp.store.archive import ArchiveWriter
-from chatgpt_history_mcp.store.errors import StoreError
 from chatgpt_history_mcp.store.faults import storage_errors
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.index import IndexBatch
 from chatgpt_history_mcp.store.locking import StoreBusy
-from chatgpt_history_mcp.store.results import Reindexing
-from chatgpt_history_mcp.store.searchable import index_document
 
 log = logging.getLogger(__name__)
 

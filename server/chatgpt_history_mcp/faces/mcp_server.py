@@ -22,11 +22,8 @@ from mcp.types import INVALID_PARAMS, ToolAnnotations
 from pydantic import Field
 
 from chatgpt_history_mcp import __version__
-from chatgpt_history_mcp.settings import Settings
-from chatgpt_history_mcp.store.errors import BadArgument, NotFound, StoreError
-from chatgpt_history_mcp.store.locking import StoreBusy
-from chatgpt_history_mcp.store.query import QueryError
-from chatgpt_history_mcp.store.results import (
+from chatgpt_history_mcp.errors import BadArgument, NotFound, StoreError
+from chatgpt_history_mcp.results import (
     AutomationList,
     ConversationList,
     ConversationPage,
@@ -36,9 +33,12 @@ from chatgpt_history_mcp.store.results import (
     SentMessage,
     SyncReport,
 )
+from chatgpt_history_mcp.search.query import QueryError
+from chatgpt_history_mcp.settings import Settings
+from chatgpt_history_mcp.store.locking import StoreBusy
 
 if TYPE_CHECKING:
-    from chatgpt_history_mcp.keeper import Keeper
+    from chatgpt_history_mcp.ingest.keeper import Keeper
     from chatgpt_history_mcp.store.history import HistoryStore
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ KEEPER_STOP_TIMEOUT = 10.0
 class AppState:
     """The store, opened in a background thread so the server answers initialize and tools/list at once
     (loading the index engine and opening a large index is not on that path); then the same thread keeps it
-    current (:class:`~chatgpt_history_mcp.keeper.Keeper`: configured exports, watched folders, background
+    current (:class:`~chatgpt_history_mcp.ingest.keeper.Keeper`: configured exports, watched folders, background
     sync) while tools answer from what is indexed."""
 
     def __init__(self, settings: Settings) -> None:
@@ -85,7 +85,7 @@ class AppState:
 
     def _open(self) -> None:
         try:
-            from chatgpt_history_mcp.keeper import Keeper
+            from chatgpt_history_mcp.ingest.keeper import Keeper
             from chatgpt_history_mcp.store.history import HistoryStore
 
             store = self._store = HistoryStore(self.settings.data_dir, redact_secrets=self.settings.redact)
@@ -114,7 +114,7 @@ class AppState:
 
     def status(self) -> HistoryStatus:
         """The store's status with what this server does to keep it current."""
-        from chatgpt_history_mcp.credentials import login_location
+        from chatgpt_history_mcp.chatgpt.credentials import login_location
 
         status = self.store.status()  # first: the keeper exists once the store is open
         login = login_location(self.settings.config_dir)
@@ -315,8 +315,8 @@ def create_server(settings: Settings) -> MCPServer:
     ) -> SyncReport:
         """Fetch new and changed conversations, memories and scheduled tasks from ChatGPT into the local history
         (needs a ChatGPT session: CHATGPT_SESSION_TOKEN or `chatgpt-history-mcp login`)."""
-        from chatgpt_history_mcp import live
-        from chatgpt_history_mcp.sources.backend import BackendError
+        from chatgpt_history_mcp import account
+        from chatgpt_history_mcp.chatgpt.backend import BackendError
 
         store = await _store_async(ctx)
         keeper = _state(ctx).keeper
@@ -327,7 +327,7 @@ def create_server(settings: Settings) -> MCPServer:
         try:
             if keeper is not None:
                 return await keeper.sync_after_round(full=full, progress=progress)
-            return await live.sync(settings, store, full=full, progress=progress)
+            return await account.sync(settings, store, full=full, progress=progress)
         except (BackendError, StoreBusy, StoreError) as exc:
             raise _expected(exc) from exc
 
@@ -335,17 +335,17 @@ def create_server(settings: Settings) -> MCPServer:
     async def list_memories(ctx: Context) -> MemoryList:
         """What ChatGPT remembers about the user: live when a session is configured, else the stored copy
         (the result says which, and when it was fetched)."""
-        from chatgpt_history_mcp import live
+        from chatgpt_history_mcp import account
 
-        return await live.memories(settings, await _store_async(ctx))
+        return await account.memories(settings, await _store_async(ctx))
 
     @mcp.tool(title="List ChatGPT scheduled tasks", annotations=LIVE)
     async def list_automations(ctx: Context) -> AutomationList:
         """ChatGPT's scheduled tasks (automations) with their schedules: live when a session is configured,
         else the stored copy (the result says which, and when it was fetched)."""
-        from chatgpt_history_mcp import live
+        from chatgpt_history_mcp import account
 
-        return await live.automations(settings, await _store_async(ctx))
+        return await account.automations(settings, await _store_async(ctx))
 
     if settings.allow_send:
 
@@ -363,8 +363,8 @@ def create_server(settings: Settings) -> MCPServer:
             """Send a message to ChatGPT (a new chat, or a follow-up in conversation_id) and return the answer;
             the turn joins the local history at once. It writes to the user's ChatGPT account: send only what the
             user asked for. After an "unknown outcome" error, check the conversation before sending again."""
-            from chatgpt_history_mcp import live
-            from chatgpt_history_mcp.sources.backend import BackendError
+            from chatgpt_history_mcp import account
+            from chatgpt_history_mcp.chatgpt.backend import BackendError
 
             store = await _store_async(ctx)
             updates = 0
@@ -380,7 +380,7 @@ def create_server(settings: Settings) -> MCPServer:
 
             await ctx.report_progress(0, None, "sending to ChatGPT")
             try:
-                return await live.send(
+                return await account.send(
                     settings, store, message, conversation_id=conversation_id, model=model, on_text=progress
                 )
             except (BackendError, BadArgument, NotFound, StoreBusy, StoreError) as exc:
@@ -409,9 +409,9 @@ def create_server(settings: Settings) -> MCPServer:
         mime_type="application/json",
     )
     async def memories_resource() -> str:
-        from chatgpt_history_mcp import live
+        from chatgpt_history_mcp import account
 
-        return (await live.memories(settings, await opened_store())).model_dump_json(indent=2)
+        return (await account.memories(settings, await opened_store())).model_dump_json(indent=2)
 
     @mcp.resource(
         "chatgpt://automations",
@@ -421,9 +421,9 @@ def create_server(settings: Settings) -> MCPServer:
         mime_type="application/json",
     )
     async def automations_resource() -> str:
-        from chatgpt_history_mcp import live
+        from chatgpt_history_mcp import account
 
-        return (await live.automations(settings, await opened_store())).model_dump_json(indent=2)
+        return (await account.automations(settings, await opened_store())).model_dump_json(indent=2)
 
     @mcp.custom_route("/health", methods=["GET"])
     async def health(request: Any) -> Any:

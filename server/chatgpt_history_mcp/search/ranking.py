@@ -29,7 +29,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from chatgpt_history_mcp.store.query import Query, Unit
+from chatgpt_history_mcp.search.query import Query, Unit
 
 Floats = npt.NDArray[np.float32]
 Ints = npt.NDArray[np.int64]

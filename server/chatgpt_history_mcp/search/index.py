@@ -36,10 +36,10 @@ from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3PostingsWriter
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import SegmentWriter
 
-from chatgpt_history_mcp.store.analysis import index_terms
-from chatgpt_history_mcp.store.morphology import DEFAULT_LANGUAGE
-from chatgpt_history_mcp.store.query import Query
-from chatgpt_history_mcp.store.ranking import rank
+from chatgpt_history_mcp.search.analysis import index_terms
+from chatgpt_history_mcp.search.morphology import DEFAULT_LANGUAGE
+from chatgpt_history_mcp.search.query import Query
+from chatgpt_history_mcp.search.ranking import rank
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from chatgpt_history_mcp.sources.export import Export, ExportError, holds_conversations, is_export_zip
+from chatgpt_history_mcp.export.reader import Export, ExportError, holds_conversations, is_export_zip
 
 log = logging.getLogger(__name__)
 

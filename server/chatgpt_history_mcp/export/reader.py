@@ -25,7 +25,7 @@ from typing import IO, Any
 
 import ijson
 
-from chatgpt_history_mcp.sources.normalize import conversation_id
+from chatgpt_history_mcp.export.normalize import conversation_id
 
 _CONVERSATION_FILE = re.compile(r"(?:^|/)conversations(?:-(\d+))?\.json$", re.IGNORECASE)
 #: Refuse archives whose entries claim more than this in total (zip bombs).

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from chatgpt_history_mcp.export.content import HIDDEN_TYPES, render_content, valid_text
 from chatgpt_history_mcp.model import Conversation, Message, Role, Source
-from chatgpt_history_mcp.sources.content import HIDDEN_TYPES, render_content, valid_text
 
 #: Bumped when normalization changes, so a re-import rebuilds conversations made by an older version.
 NORMALIZER_VERSION = 1

@@ -19,13 +19,13 @@ from typing import Any
 
 import anyio
 
-from chatgpt_history_mcp.sources.backend import BackendClient, BackendError, BackendNotFound
-from chatgpt_history_mcp.sources.normalize import parse_time
+from chatgpt_history_mcp.chatgpt.backend import BackendClient, BackendError, BackendNotFound
+from chatgpt_history_mcp.export.normalize import parse_time
+from chatgpt_history_mcp.ingest.exports import reindex_pending, write_conversations
+from chatgpt_history_mcp.results import SyncReport
 from chatgpt_history_mcp.store.faults import storage_errors
 from chatgpt_history_mcp.store.history import LAST_COMPLETE_SYNC, HistoryStore
-from chatgpt_history_mcp.store.importer import reindex_pending, write_conversations
 from chatgpt_history_mcp.store.locking import WriteLock
-from chatgpt_history_mcp.store.results import SyncReport
 
 log = logging.getLogger(__name__)
 

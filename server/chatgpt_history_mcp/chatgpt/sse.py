@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatgpt_history_mcp.sources.content import HIDDEN_TYPES, render_content
+from chatgpt_history_mcp.export.content import HIDDEN_TYPES, render_content
 
 __all__ = [
     "DEFAULT_MAX_EVENT_BYTES",

@@ -1,0 +1,1 @@
+"""Exports and live syncs turned into store writes; the background keeper and the watched export folders."""

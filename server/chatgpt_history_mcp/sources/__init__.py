@@ -1,1 +1,0 @@
-"""Sources turn raw ChatGPT data (exports, the web backend) into the normalized model."""
