@@ -10,6 +10,7 @@ as in CI). Without that privilege they are skipped, saying so: a loop mount need
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import random
@@ -28,7 +29,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
 
-from chatgpt_history_mcp.errors import ArchiveDamaged, NoSpace
+from chatgpt_history_mcp.errors import ArchiveDamaged, MachineFault, NoSpace
 from chatgpt_history_mcp.ingest.exports import import_export
 from chatgpt_history_mcp.settings import ENV_DATA_DIR, ENV_EXPORTS
 from chatgpt_history_mcp.store.history import HistoryStore
@@ -297,7 +298,7 @@ def test_a_data_folder_without_permission_is_refused_at_start(tmp_path: Path, sa
     as_nobody = (
         "import os, sys\n"
         "from chatgpt_history_mcp import cli\n"
-        "from chatgpt_history_mcp.store import history, importer\n"
+        "from chatgpt_history_mcp.ingest import exports\nfrom chatgpt_history_mcp.store import history\n"
         "os.setgroups([]); os.setgid(65534); os.setuid(65534)\n"
         "sys.exit(cli.main(sys.argv[1:]))\n"
     )
@@ -504,3 +505,64 @@ def test_a_full_disk_mid_sync_keeps_the_chunks_before_it_and_the_next_sync_resum
                     srv_cli(tmp_path, "status", "--json", "--data-dir", str(data), env_extra=env).stdout
                 )
                 assert (status["conversations"], status["indexed"]) == (total, total)
+
+
+def test_too_many_open_files_while_opening_the_index_is_reported_and_the_index_kept(
+    tmp_path: Path, sample_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A passing fault of the machine (EMFILE) says so and what to do; the index is not taken for damaged
+    (it used to be deleted and queued for rebuilding: indexed 0 afterwards)."""
+    from whoosh.filedb.filestore import FileStorage
+
+    data = tmp_path / "data"
+    shutil.copytree(sample_data, data)
+    opened = FileStorage.open_index
+
+    def out_of_files(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+
+    monkeypatch.setattr(FileStorage, "open_index", out_of_files)
+    with pytest.raises(MachineFault, match=r"could not be read just now \(Too many open files\).*ulimit -n"):
+        HistoryStore(data)
+    monkeypatch.setattr(FileStorage, "open_index", opened)
+    store = HistoryStore(data)
+    try:
+        status = store.status()
+        assert (status.indexed, status.pending_index) == (ALL_SAMPLE, 0)
+        assert store.search("sourdough starter").results[0].conversation_id == SOURDOUGH
+    finally:
+        store.close()
+
+
+def test_too_many_open_files_during_a_search_is_reported_and_the_index_kept(
+    tmp_path: Path, sample_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chatgpt_history_mcp.search import index as index_module
+
+    data = tmp_path / "data"
+    shutil.copytree(sample_data, data)
+    store = HistoryStore(data)
+    try:
+        ranked = index_module.rank
+
+        def out_of_files(*args: Any, **kwargs: Any) -> Any:
+            raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+
+        monkeypatch.setattr(index_module, "rank", out_of_files)
+        with pytest.raises(MachineFault, match="Too many open files"):
+            store.search("sourdough starter")
+        monkeypatch.setattr(index_module, "rank", ranked)
+        assert store.status().indexed == ALL_SAMPLE
+        assert store.search("sourdough starter").results[0].conversation_id == SOURDOUGH
+    finally:
+        store.close()
+
+
+def test_the_index_files_name_no_project_module(sample_data: Path) -> None:
+    """Whoosh pickles the schema and each segment's codec into the table of contents: were a project class
+    pickled there, moving its module would make every user's index unreadable (it did once: a rebuild)."""
+    tocs = list((sample_data / "index").glob("*.toc"))
+    assert tocs
+    for toc in tocs:
+        assert b"chatgpt_history_mcp" not in toc.read_bytes()
+        assert b"whoosh" in toc.read_bytes()  # the stock classes stand in

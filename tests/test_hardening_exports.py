@@ -46,6 +46,7 @@ from chatgpt_history_mcp.export import reader as export_module
 from chatgpt_history_mcp.export.normalize import InvalidConversation, normalize_conversation
 from chatgpt_history_mcp.export.reader import MAX_DEPTH, Export, ExportError
 from chatgpt_history_mcp.ingest.exports import ImportReport, change_key, import_export, write_conversations
+from chatgpt_history_mcp.search.index import index_schema
 from chatgpt_history_mcp.store.history import HistoryStore
 from conftest import BASE_TIME, build_conversation, node_id, write_export
 from sample import ALL_SAMPLE, CHINESE, LISBON, PARSE_CONFIG, SAMPLE, SOURDOUGH
@@ -99,7 +100,7 @@ def index_files(data_dir: Path) -> tuple[dict[str, str], frozenset[str]]:
     """The index files in use (the table of contents and the segments it lists) with the hash of their
     bytes, and the names of the other files (segments a cancelled write left, removed by the next commit)."""
     folder = data_dir / "index"
-    ix = whoosh_index.open_dir(str(folder))
+    ix = whoosh_index.open_dir(str(folder), schema=index_schema())
     try:
         toc = ix._read_toc()  # the generation searches read
     finally:

@@ -17,7 +17,7 @@ from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
 
 from chatgpt_history_mcp.export.normalize import normalize_conversation
 from chatgpt_history_mcp.export.reader import Export
-from chatgpt_history_mcp.search.index import Filters, SearchIndex, _fields
+from chatgpt_history_mcp.search.index import Filters, SearchIndex, _fields, index_schema
 from chatgpt_history_mcp.search.query import parse_query
 from chatgpt_history_mcp.search.searchable import index_document
 from sample import REPO
@@ -64,7 +64,7 @@ def indexes(tmp_path_factory: pytest.TempPathFactory, sample_export: Path) -> It
     # Stock Whoosh: its own SegmentWriter, pool and W3Codec (compressed blocks: the same logical postings).
     stock_path = tmp / "stock"
     SearchIndex(stock_path).close()  # the same schema and version marker
-    stock = whoosh_index.open_dir(str(stock_path))
+    stock = whoosh_index.open_dir(str(stock_path), schema=index_schema())
     writer = stock.writer(codec=W3Codec())
     for doc in docs:
         writer.add_document(**_fields(doc))

@@ -27,3 +27,8 @@ class DataFolderUnusable(StoreError):
 
 class ArchiveDamaged(StoreError):
     """The archive database is damaged: it is not served, since what it would answer may be wrong or cut."""
+
+
+class MachineFault(StoreError):
+    """The machine refused for a moment (too many open files, an I/O error): the data folder is not at fault,
+    nothing was changed, and the same command can simply run again."""

@@ -25,6 +25,7 @@ import threading
 import time
 from array import array
 from collections.abc import Generator, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -44,8 +45,9 @@ from chatgpt_history_mcp.search.ranking import rank
 log = logging.getLogger(__name__)
 
 #: Bumped when the schema or analysis changes: an index of another version is rebuilt from the archive.
-INDEX_VERSION = 6  # 4: secrets masked before indexing; 5: stems, C++/C#, hidden tool text, time columns;
-# 6: only literal secrets masked (references and placeholders stay searchable)
+INDEX_VERSION = 7  # 4: secrets masked before indexing; 5: stems, C++/C#, hidden tool text, time columns;
+# 6: only literal secrets masked (references and placeholders stay searchable); 7: no project class pickled
+# in the table of contents (6 named ``chatgpt_history_mcp.store.index``, a module that no longer exists)
 ROLE_FIELDS = {"user": "user", "assistant": "assistant", "tool": "tool", "system": "tool"}
 #: What the person saw or wrote that the transcript hides: code and queries sent to tools, canvas text.
 HIDDEN_FIELD = "hidden"
@@ -130,6 +132,12 @@ class _TermsField(fields.TEXT):
     def index(self, value: Any, **kwargs: Any) -> Generator[tuple[bytes, int, float | int, bytes], Any, None]:
         for term, positions, packed in self.postings(value):
             yield term, len(positions), float(len(positions)), packed
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Whoosh pickles the schema into every table of contents. The index is always opened with
+        # :func:`index_schema` (the pickled copy is skipped), so a stock field stands in for this class there: the
+        # index files name no project module, and moving or renaming this one cannot make an index unreadable.
+        return (fields.TEXT, ())
 
     @staticmethod
     def postings(value: Any) -> list[tuple[bytes, list[int], bytes]]:
@@ -259,6 +267,12 @@ class _LeanPostingsWriter(W3PostingsWriter):
 
 
 class _LeanCodec(W3Codec):
+    """W3Codec with a faster postings writer; what it writes is W3's format, read by the stock codec."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Each segment in the table of contents pickles its codec: the stock one reads these segments alike.
+        return (W3Codec, (self._blocklimit, self._compression, self._inlinelimit))
+
     def postings_writer(self, dbfile: Any, byteids: bool = False) -> W3PostingsWriter:
         return _LeanPostingsWriter(
             dbfile,
@@ -354,7 +368,7 @@ class _BulkWriter(SegmentWriter):
         self.fieldwriter.close()
 
 
-def _schema() -> fields.Schema:
+def index_schema() -> fields.Schema:
     return fields.Schema(
         conversation_id=fields.ID(stored=True, unique=True),
         title=_TermsField(),
@@ -622,6 +636,24 @@ class SearchOutcome:
     left_out: tuple[str, ...] = ()
 
 
+@contextmanager
+def _damage_or_fault(path: Path, doing: str) -> Iterator[None]:
+    """Tell damage (rebuilt from the archive) from a fault of the machine (reported, the index left alone).
+
+    A file the index needs that is missing, torn or foreign is damage: :class:`IndexBroken`. An ``OSError``
+    other than a missing file (too many open files, an I/O error, no permission) says nothing about the
+    index: rebuilding would throw away a good index for a passing fault, so it is raised as it is, for the
+    store to translate (a full disk, a read-only folder) or report."""
+    try:
+        yield
+    except FileNotFoundError as exc:
+        raise IndexBroken(f"{doing} the index failed: a file is missing ({exc})") from exc
+    except OSError:
+        raise
+    except Exception as exc:
+        raise IndexBroken(f"{doing} the index failed ({type(exc).__name__}: {exc})") from exc
+
+
 class IndexBroken(RuntimeError):
     """The index cannot be opened (another version, or damaged); rebuild it from the archive."""
 
@@ -654,19 +686,17 @@ class SearchIndex:
         self.path.mkdir(parents=True, exist_ok=True)
         storage = FileStorage(str(self.path))
         marker = self.path / "VERSION"
-        try:
-            exists = index.exists_in(str(self.path))
-        except Exception as exc:  # a torn or foreign table of contents
-            raise IndexBroken(str(exc)) from exc
-        if exists:
+        schema = index_schema()
+        with _damage_or_fault(self.path, "opening"):
             try:
-                if marker.read_text().strip() != str(INDEX_VERSION):
-                    raise IndexBroken(f"index version {marker.read_text().strip()!r} != {INDEX_VERSION}")
-                return storage.open_index()
-            except Exception as exc:  # pickled schema of another version, torn files…
-                raise IndexBroken(str(exc)) from exc
-        ix = storage.create_index(_schema())
-        marker.write_text(str(INDEX_VERSION))
+                ix = storage.open_index(schema=schema)  # the pickled schema is skipped (see _TermsField.__reduce__)
+            except index.EmptyIndexError:
+                ix = storage.create_index(schema)
+                marker.write_text(str(INDEX_VERSION))
+                return ix
+            version = marker.read_text().strip() if marker.exists() else "none"
+        if version != str(INDEX_VERSION):
+            raise IndexBroken(f"index version {version!r} != {INDEX_VERSION}")
         return ix
 
     @classmethod
@@ -703,10 +733,8 @@ class SearchIndex:
 
     def search(self, q: Query, filters: Filters, limit: int, offset: int = 0) -> SearchOutcome:
         """The ``limit`` best conversations after ``offset``, and whether more follow (see :mod:`.ranking`)."""
-        try:
+        with _damage_or_fault(self.path, "reading"):  # a torn segment shows only when a query reads it
             return self._search(q, filters, limit, offset)
-        except Exception as exc:  # a torn or overwritten segment shows only when a query reads it
-            raise IndexBroken(f"reading the index failed ({type(exc).__name__}: {exc})") from exc
 
     def _search(self, q: Query, filters: Filters, limit: int, offset: int) -> SearchOutcome:
         wanted = offset + limit + 1
@@ -958,7 +986,7 @@ def _segment_worker(path: str, jobs: Any, results: Any, pool_mb: int) -> None:
     sys.stdout = sys.stderr
     _exit_with_parent()
     try:
-        ix = FileStorage(path).open_index()
+        ix = FileStorage(path).open_index(schema=index_schema())
         writer: _BulkWriter | None = None
         limit = pool_mb * 1024 * 1024
         while (batch := jobs.get()) is not None:

@@ -12,13 +12,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
-from chatgpt_history_mcp.errors import DataFolderUnusable, NoSpace, StoreError
+from chatgpt_history_mcp.errors import DataFolderUnusable, MachineFault, NoSpace, StoreError
 from chatgpt_history_mcp.store.archive import damaged
 
 _SQLITE_PERM, _SQLITE_READONLY, _SQLITE_CORRUPT = 3, 8, 11
 _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 13, 14, 26
 _NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
 _NO_WRITE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+#: Faults that pass: the data folder is fine, the machine refused for a moment.
+_PASSING = frozenset({errno.EMFILE, errno.ENFILE, errno.EIO, errno.ENOMEM})
 
 
 def as_store_error(exc: BaseException, data_dir: Path) -> StoreError | None:
@@ -37,6 +39,15 @@ def as_store_error(exc: BaseException, data_dir: Path) -> StoreError | None:
         _SQLITE_CANTOPEN,
     ):
         return unusable(data_dir, exc)
+    if isinstance(exc, OSError) and exc.errno in _PASSING:
+        return MachineFault(
+            f"the data folder {data_dir} could not be read just now ({exc.strerror or exc}): nothing was changed; "
+            + (
+                "close some programs or raise the open-files limit (ulimit -n) and try again"
+                if exc.errno in (errno.EMFILE, errno.ENFILE)
+                else "try again, and check the disk if it happens again"
+            )
+        )
     if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
         return damaged(data_dir / "archive.sqlite3", str(exc))
     return None
