@@ -39,6 +39,7 @@ pytestmark = pytest.mark.anyio
 SYNTH = 450  # past the importer's PARALLEL_AFTER (400): index worker processes take part too
 TOKEN = "hardening-concurrency-token-7d1e"
 BUSY = "another import or sync is writing"
+SYNC_BUSY = "a sync of this history is already running"
 
 
 @pytest.fixture
@@ -347,7 +348,7 @@ async def test_fifty_concurrent_calls_on_one_session_agree_with_sequential_ones(
     figures["concurrency: 50 concurrent calls on one stdio session, max latency (s)"] = round(max(latencies), 3)
 
 
-async def test_a_second_writer_is_refused_and_changes_nothing(
+async def test_a_second_sync_is_refused_and_an_import_lands_during_a_syncs_network_wait(
     tmp_path: Path, make_export: Callable[..., Path], build_conversation: Callable[..., dict[str, Any]]
 ) -> None:
     data = tmp_path / "data"
@@ -367,6 +368,8 @@ async def test_a_second_writer_is_refused_and_changes_nothing(
         finally:
             db.close()
 
+    """A sync holds the store's write lock only while it commits: an import while it waits for ChatGPT lands at
+    once; a second sync (CLI or tool) is refused without reaching ChatGPT; reading is never refused."""
     with FakeBackend(account) as fb:
         backend = {"CHATGPT_BASE_URL": fb.url, "CHATGPT_SESSION_TOKEN": fb.session_token}
         fb.lock.acquire()  # the backend answers nothing until released: the first writer waits, holding the store
@@ -379,7 +382,7 @@ async def test_a_second_writer_is_refused_and_changes_nothing(
                 text=True,
             )
             deadline = time.monotonic() + 30
-            while not fb.requests:  # its first request comes once it has the write lock
+            while not fb.requests:  # its first request comes once it holds the sync lock
                 assert first.poll() is None, first.communicate()
                 assert time.monotonic() < deadline, "the first sync never reached the backend"
                 await anyio.sleep(0.02)
@@ -389,23 +392,20 @@ async def test_a_second_writer_is_refused_and_changes_nothing(
             async with stdio_client(tmp_path, **backend) as client:
                 tool = await client.call_tool("sync_history", {})
                 readable = await client.call_tool("search_conversations", {"query": "sourdough starter"})
-            for done in (second_import, second_sync):
-                assert done.returncode != 0, (done.stdout, done.stderr)
-                assert BUSY in done.stderr and "Traceback" not in done.stderr
-            assert tool.is_error and BUSY in text_of(tool)
+            assert second_import.returncode == 0 and "1 added" in second_import.stdout, second_import.stderr
+            assert second_sync.returncode != 0, (second_sync.stdout, second_sync.stderr)
+            assert SYNC_BUSY in second_sync.stderr and "Traceback" not in second_sync.stderr
+            assert tool.is_error and SYNC_BUSY in text_of(tool)
             assert SOURDOUGH in ids_of(readable)  # reading is never refused
-            assert first.poll() is None, "the first writer was not running all along"
-            assert len(fb.requests) == 1  # the refused writers never reached ChatGPT
-            assert snapshot() == before  # and changed nothing
+            assert first.poll() is None, "the first sync was not running all along"
+            assert len(fb.requests) == 1  # the refused syncs never reached ChatGPT
+            assert snapshot()[0] == before[0] + 1 and snapshot()[2] == 1  # the import landed meanwhile
         finally:
             fb.lock.release()
         out, err = first.communicate(timeout=60)
     assert first.returncode == 0, err
     assert f"{len(account.conversations)} fetched" in out
-    after = snapshot()
-    assert after[0] == ALL_SAMPLE + len(account.conversations) and after[2] == 0  # the refused import never landed
-    again = cli(tmp_path, "import", str(export))  # the lock is free at once
-    assert again.returncode == 0 and "1 added" in again.stdout, again.stderr
+    assert snapshot()[0] == ALL_SAMPLE + len(account.conversations) + 1  # the sync's and the import's
     check_store(data, ALL_SAMPLE + len(account.conversations) + 1)
 
 

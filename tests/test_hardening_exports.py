@@ -45,7 +45,9 @@ from whoosh import index as whoosh_index
 from chatgpt_history_mcp.export import reader as export_module
 from chatgpt_history_mcp.export.normalize import InvalidConversation, normalize_conversation
 from chatgpt_history_mcp.export.reader import MAX_DEPTH, Export, ExportError
-from chatgpt_history_mcp.ingest.exports import ImportReport, change_key, import_export, write_conversations
+from chatgpt_history_mcp.ingest.conversations import change_key, write_conversations
+from chatgpt_history_mcp.ingest.exports import import_export
+from chatgpt_history_mcp.results import ImportReport
 from chatgpt_history_mcp.search.index import index_schema
 from chatgpt_history_mcp.store.history import HistoryStore
 from conftest import BASE_TIME, build_conversation, node_id, write_export
@@ -1082,14 +1084,14 @@ def test_values_only_the_backend_can_send(store: HistoryStore, figures: dict[str
     raw["mapping"][raw["current_node"]]["message"]["author"]["name"] = "\udfff"
     bodies = [json.loads(json.dumps(raw)), json.loads(json.dumps({**raw, "id": "lone-\ud800-id"}))]
     with store.write_lock:
-        writer = write_conversations(store, bodies, "api")
-    assert writer.report.added == 2
+        report = write_conversations(store, bodies, "api")
+    assert report.added == 2
     conv = store.archive.get("backend-odd")
     assert conv is not None and conv.title == "Broken \ufffd emoji" and conv.create_time is not None
     assert conv.transcript()[0].text == "Lone \ufffd surrogate but findable gooseberry."
     assert store.archive.get("lone-\ufffd-id") is not None
     assert_readable(store, "backend-odd", "gooseberry")
-    figures["exports: backend-only values (huge integers, lone surrogates) stored"] = writer.report.added
+    figures["exports: backend-only values (huge integers, lone surrogates) stored"] = report.added
 
 
 # -- one 50 MB message ---------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ import pytest
 from chatgpt_history_mcp.export.normalize import normalize_conversation
 from chatgpt_history_mcp.export.reader import ExportError
 from chatgpt_history_mcp.ingest import exports as importer
-from chatgpt_history_mcp.ingest.exports import change_key, import_all, import_export, reindex_pending
+from chatgpt_history_mcp.ingest.conversations import change_key
+from chatgpt_history_mcp.ingest.exports import import_all, import_export
 from chatgpt_history_mcp.search.index import INDEX_VERSION
 from chatgpt_history_mcp.store.history import HistoryStore
 from chatgpt_history_mcp.store.locking import StoreBusy, WriteLock
@@ -264,11 +265,11 @@ def test_crash_between_archive_and_index_is_repaired_by_reindex_pending(
     assert ids(store, "kumquat") == []  # in the archive, not yet in the index
     assert store.list_conversations().total == 6
     assert store.status().pending_index == 1
-    assert reindex_pending(store) == 1
+    assert store.reindex_pending() == 1
     assert ids(store, "kumquat") == ["crashed"]
     status = store.status()
     assert (status.conversations, status.indexed, status.pending_index) == (6, 6, 0)
-    assert reindex_pending(store) == 0
+    assert store.reindex_pending() == 0
 
 
 def test_search_before_the_first_import_keeps_working_after_it(
@@ -349,7 +350,7 @@ def test_index_of_another_version_is_rebuilt_from_the_archive(
     status = reopened.status()
     assert status.conversations == 16 and status.pending_index == 16
     assert status.indexed == 0  # the old index was dropped, not trusted
-    assert reindex_pending(reopened) == 16
+    assert reopened.reindex_pending() == 16
     assert {q: ids(reopened, q) for q in expected} == expected
     assert reopened.status().indexed == 16 and reopened.status().pending_index == 0
 
@@ -358,7 +359,7 @@ def test_a_rebuild_commits_in_chunks_and_reports_progress(
     make_store: Callable[..., HistoryStore], sample_export: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Search answers from each chunk as it lands (a 30k rebuild takes minutes), and status says how far."""
-    from chatgpt_history_mcp.ingest import exports as importer
+    from chatgpt_history_mcp.store import writing
 
     store = make_store()
     import_export(store, sample_export)
@@ -375,10 +376,10 @@ def test_a_rebuild_commits_in_chunks_and_reports_progress(
             seen.append((progress.done, progress.total))
         seen.append((reopened.status().indexed, len(ids)))
 
-    monkeypatch.setattr(importer, "REINDEX_CHUNK", 5)
+    monkeypatch.setattr(writing, "REINDEX_CHUNK", 5)
     monkeypatch.setattr(reopened.archive, "clear_pending", watched)
     with reopened.write_lock:
-        assert reindex_pending(reopened) == 16
+        assert reopened.reindex_pending() == 16
     indexed_after_each_chunk = [done for done, size in seen[1::2]]
     assert indexed_after_each_chunk == [5, 10, 15, 16]  # visible to search chunk by chunk
     assert [p for p in seen[0::2]] == [(0, 16), (5, 16), (10, 16), (15, 16)]
@@ -398,7 +399,7 @@ def test_a_deleted_index_folder_is_rebuilt_from_the_archive(
 
     reopened = make_store()
     assert reopened.status().pending_index == 16  # not an empty history: the archive still has everything
-    assert reindex_pending(reopened) == 16
+    assert reopened.reindex_pending() == 16
     assert ids(reopened, "sourdough") == expected
 
 
@@ -574,3 +575,44 @@ def test_a_process_that_dies_between_the_archive_commit_and_the_index_publish_lo
     assert import_export(reopened, sample_export).outcome == "unchanged"  # already imported: nothing re-read
     assert reopened.status().indexed == 16 and reopened.status().pending_index == 0
     assert ids(reopened, "sourdough")
+
+
+# -- one conversation twice in one write -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("order", ["newest last", "newest first"])
+def test_two_bodies_of_one_conversation_in_one_write_store_and_index_the_newest(
+    make_store: Callable[..., HistoryStore], build_conversation: Callable[..., dict[str, Any]], order: str
+) -> None:
+    """A sync chunk or a sent turn may carry one conversation twice: archive and index must both hold the
+    newest copy, and nothing may stay queued (it once left the archive with one and the index with the other)."""
+    from chatgpt_history_mcp.ingest.conversations import write_conversations
+
+    old = build_conversation("twice", ["Planning the persimmon harvest.", "Pick them in November."])
+    new = build_conversation("twice", ["Planning the loquat harvest instead.", "Pick them in spring."])
+    old["update_time"], new["update_time"] = 1_700_000_000.0, 1_700_000_500.0
+    store = make_store()
+    with store.write_lock:
+        write_conversations(store, [old, new] if order == "newest last" else [new, old], "api")
+    stored = store.archive.get("twice")
+    assert stored is not None and "loquat" in stored.transcript()[0].text
+    assert ids(store, "loquat") == ["twice"] and ids(store, "persimmon") == []
+    status = store.status()
+    assert (status.conversations, status.indexed, status.pending_index) == (1, 1, 0)
+
+
+def test_one_conversation_twice_in_an_export_is_indexed_as_the_archive_holds_it(
+    make_store: Callable[..., HistoryStore],
+    make_export: Callable[..., Path],
+    build_conversation: Callable[..., dict[str, Any]],
+) -> None:
+    """An export streams: the second copy is met after the first is in the index batch. The archive keeps the
+    newer copy, the index is brought to it from the archive once the import commits, nothing stays queued."""
+    old = build_conversation("twice", ["Planning the persimmon harvest.", "Pick them in November."])
+    new = build_conversation("twice", ["Planning the loquat harvest instead.", "Pick them in spring."])
+    old["update_time"], new["update_time"] = 1_700_000_000.0, 1_700_000_500.0
+    store = make_store()
+    import_export(store, make_export([old, new]))
+    assert ids(store, "loquat") == ["twice"] and ids(store, "persimmon") == []
+    status = store.status()
+    assert (status.conversations, status.indexed, status.pending_index) == (1, 1, 0)

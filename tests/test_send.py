@@ -372,3 +372,29 @@ async def test_one_cookie_exchange_serves_several_calls(client: Client, backend:
     backend.expire_tokens()  # the token is refused: one refresh from the cookie, and the call still works
     await send(client, message="third")
     assert len(backend.requests_to("/api/auth/session")) == 2
+
+
+async def test_a_message_sent_during_a_sync_stores_its_turn(client: Client, backend: FakeBackend) -> None:
+    """A sync holds the store only while it commits a chunk: a send while the sync waits for ChatGPT stores
+    its turn at once (it used to wait 30 s for the sync's lock and give up storing it)."""
+    import anyio
+
+    backend.slow(4.0, path="/backend-api/conversations*")  # the sync's listing waits on the network
+    synced: dict[str, Any] = {}
+
+    async def sync() -> None:
+        synced.update((await client.call_tool("sync_history", {})).structured_content)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(sync)
+        with anyio.fail_after(10):
+            while not backend.requests_to("/backend-api/conversations"):
+                await anyio.sleep(0.02)
+        started = anyio.current_time()
+        sent = await send(client, message="What rhymes with quokkabelle?")
+        assert sent["stored"] is True and sent["note"] is None
+        assert not synced, "the send waited for the sync to end"
+        assert anyio.current_time() - started < 4.0
+        found = (await client.call_tool("search_conversations", {"query": "quokkabelle"})).structured_content
+        assert [r["conversation_id"] for r in found["results"]] == [sent["conversation_id"]]
+    assert synced["outcome"] == "complete"

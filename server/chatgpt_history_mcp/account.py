@@ -31,7 +31,7 @@ from chatgpt_history_mcp.chatgpt.sending import (
     turn_conversation,
 )
 from chatgpt_history_mcp.errors import BadArgument, NotFound
-from chatgpt_history_mcp.ingest.exports import write_conversations
+from chatgpt_history_mcp.ingest.conversations import write_conversations
 from chatgpt_history_mcp.ingest.sync import SyncProgress, sync_history
 from chatgpt_history_mcp.results import (
     Automation,

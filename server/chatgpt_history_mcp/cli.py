@@ -248,13 +248,12 @@ def _import(store: HistoryStore, paths: list[str]) -> int:
 def _index_pending(store: HistoryStore) -> None:
     """Index what the archive holds but the index does not (an index rebuilt because it was damaged or of
     another version, an import cut short) before searching, as the server does when it starts."""
-    from chatgpt_history_mcp.ingest.exports import reindex_pending
 
     if not store.archive.pending():
         return
     try:
         with store.write_lock:
-            reindex_pending(store)
+            store.reindex_pending()
     except StoreBusy:  # another process is writing: it indexes them; search what is indexed now
         pass
 

@@ -237,3 +237,39 @@ class AutomationList(BaseModel):
     fetched_at: datetime | None
     automations: list[Automation]
     note: str | None = None
+
+
+class ImportReport(BaseModel):
+    path: str
+    outcome: Literal["imported", "unchanged"]
+    conversations: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    older: int = 0
+    invalid: int = 0
+    seconds: float = 0.0
+    #: Set when most entries were unreadable: what was imported is likely not the whole history.
+    warning: str | None = None
+
+    def summary(self) -> str:
+        if self.outcome == "unchanged":
+            return f"{self.path}: already imported, nothing changed ({self.seconds:.2f}s)"
+        return f"{self.path}: {self.conversations} conversations: {self.counts()} ({self.seconds:.1f}s)"
+
+    def counts(self) -> str:
+        parts = [f"{self.added} added", f"{self.updated} updated", f"{self.unchanged} unchanged"]
+        if self.older:
+            parts.append(f"{self.older} kept (stored copy is newer)")
+        if self.invalid:
+            parts.append(f"{self.invalid} skipped (unreadable)")
+        return ", ".join(parts)
+
+    def check_readable(self) -> None:
+        """Set :attr:`warning` when more than half of the entries could not be read."""
+        if self.invalid * 2 > self.conversations:
+            self.warning = (
+                f"{self.invalid:,} of {self.conversations:,} entries could not be read as conversations and were "
+                "skipped: this export looks damaged or is not the ChatGPT export; download it again "
+                "(Settings → Data controls → Export)"
+            )

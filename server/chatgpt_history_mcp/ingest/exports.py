@@ -1,94 +1,30 @@
 """Import exports into the store: all or nothing, and incremental.
 
-- The archive write is one SQLite transaction: a corrupt or truncated export rolls back entirely and the
-  store stays exactly as it was. The index segments are written inside it, so a full disk rolls both back;
-  after the archive commits, the index publishes them (one small file, for which space was held back), and
-  the ``pending_index`` queue repairs the index if the process dies in between.
+- One import is one store write (:meth:`HistoryStore.write`): a corrupt or truncated export, a full disk or a
+  killed process leaves the store exactly as it was.
 - A file holding no conversation at all (a JSON array of strings, another app's data) is refused; an export
   most of whose entries are unreadable imports what it can and says so in its report.
 - The same export again is recognized by its fingerprint and costs almost nothing; a newer export
-  rewrites only the conversations whose cheap change key differs, and never replaces a newer stored copy
-  with an older one (the newest wins, whatever the source).
+  rewrites only the conversations whose cheap change key differs (:mod:`.conversations`).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
 
-from pydantic import BaseModel
-
-from chatgpt_history_mcp.errors import StoreError
-from chatgpt_history_mcp.export.content import valid_text
-from chatgpt_history_mcp.export.normalize import (
-    NORMALIZER_VERSION,
-    InvalidConversation,
-    conversation_id,
-    normalize_conversation,
-)
+from chatgpt_history_mcp.export.normalize import NORMALIZER_VERSION
 from chatgpt_history_mcp.export.reader import EntryShapes, Export, ExportError
-from chatgpt_history_mcp.model import Source
-from chatgpt_history_mcp.results import Reindexing
-from chatgpt_history_mcp.search.index import IndexBatch
-from chatgpt_history_mcp.search.searchable import index_document
-from chatgpt_history_mcp.store.archive import ArchiveWriter
-from chatgpt_history_mcp.store.faults import storage_errors
+from chatgpt_history_mcp.ingest.conversations import Writer
+from chatgpt_history_mcp.results import ImportReport
 from chatgpt_history_mcp.store.history import HistoryStore
 from chatgpt_history_mcp.store.locking import StoreBusy
+from chatgpt_history_mcp.store.writing import PARALLEL_AFTER
 
 log = logging.getLogger(__name__)
-
-#: Once an import has this many new or changed conversations, the rest are indexed by worker processes
-#: (starting them costs about a second; small updates stay in process).
-PARALLEL_AFTER = 400
-#: Conversations re-indexed per commit when the index is rebuilt from the archive.
-REINDEX_CHUNK = 2_500
-#: Bytes held back on the index's disk while the archive commits, freed for the table of contents the index
-#: publishes right after (a few kilobytes): a disk that fills up then cannot leave the two apart.
-TOC_RESERVE = 1024 * 1024
-
-
-class ImportReport(BaseModel):
-    path: str
-    outcome: Literal["imported", "unchanged"]
-    conversations: int = 0
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    older: int = 0
-    invalid: int = 0
-    seconds: float = 0.0
-    #: Set when most entries were unreadable: what was imported is likely not the whole history.
-    warning: str | None = None
-
-    def summary(self) -> str:
-        if self.outcome == "unchanged":
-            return f"{self.path}: already imported, nothing changed ({self.seconds:.2f}s)"
-        return f"{self.path}: {self.conversations} conversations: {self.counts()} ({self.seconds:.1f}s)"
-
-    def counts(self) -> str:
-        parts = [f"{self.added} added", f"{self.updated} updated", f"{self.unchanged} unchanged"]
-        if self.older:
-            parts.append(f"{self.older} kept (stored copy is newer)")
-        if self.invalid:
-            parts.append(f"{self.invalid} skipped (unreadable)")
-        return ", ".join(parts)
-
-    def check_readable(self) -> None:
-        """Set :attr:`warning` when more than half of the entries could not be read."""
-        if self.invalid * 2 > self.conversations:
-            self.warning = (
-                f"{self.invalid:,} of {self.conversations:,} entries could not be read as conversations and were "
-                "skipped: this export looks damaged or is not the ChatGPT export; download it again "
-                "(Settings → Data controls → Export)"
-            )
 
 
 @dataclass
@@ -106,153 +42,8 @@ class Progress:
 ProgressFn = Callable[[Progress], None]
 
 
-def change_key(raw: Mapping[str, Any]) -> str:
-    """Cheap identity of a raw conversation: what changes whenever its content does."""
-    mapping = raw.get("mapping")
-    nodes = len(mapping) if isinstance(mapping, Mapping) else 0
-    return valid_text(  # stored beside the conversation: no lone surrogate from a raw title
-        "|".join(
-            str(x)
-            for x in (
-                NORMALIZER_VERSION,
-                raw.get("update_time"),
-                nodes,
-                raw.get("current_node"),
-                raw.get("title"),
-                raw.get("is_archived"),
-                raw.get("gizmo_id"),
-            )
-        )
-    )
-
-
 def _fingerprint_key(fingerprint: str) -> str:
     return f"{NORMALIZER_VERSION}:{fingerprint}"
-
-
-class Writer:
-    """Applies raw conversations to an open archive transaction and index batch."""
-
-    def __init__(self, store: HistoryStore, archive_writer: Any, batch: Any, source: Source) -> None:
-        self.keys = store.archive.change_keys()
-        self.archive_writer = archive_writer
-        self.batch = batch
-        self.source: Source = source
-        self.report = ImportReport(path="", outcome="imported")
-        self.written: list[str] = []
-        #: Ids met twice in this import: the index batch cannot replace its own uncommitted documents,
-        #: so these are indexed again from the archive once the batch has committed.
-        self.repeated: set[str] = set()
-        self._in_batch: set[str] = set()
-
-    def apply(self, raw: Any) -> None:
-        report = self.report
-        report.conversations += 1
-        if not isinstance(raw, Mapping):
-            report.invalid += 1
-            return
-        cid = conversation_id(raw)  # as normalizing finds it: an `id` of the wrong type must not hide the stored copy
-        key = change_key(raw)
-        known = self.keys.get(cid) if cid is not None else None
-        if known is not None and known[0] == key:
-            report.unchanged += 1
-            return
-        try:
-            conv = normalize_conversation(raw, self.source)
-        except InvalidConversation as exc:
-            log.warning("skipping conversation #%d: %s", report.conversations, exc)
-            report.invalid += 1
-            return
-        stamp = conv.update_time.timestamp() if conv.update_time else None
-        if known is not None and known[1] is not None and stamp is not None and stamp < known[1]:
-            report.older += 1
-            return
-        self.archive_writer.put(conv, key)
-        self.keys[conv.id] = (key, stamp)
-        if conv.id in self._in_batch:
-            self.repeated.add(conv.id)
-            return
-        self.batch.put(index_document(conv), replace=known is not None)
-        self._in_batch.add(conv.id)
-        self.written.append(conv.id)
-        if known is None:
-            report.added += 1
-        else:
-            report.updated += 1
-
-
-@contextmanager
-def _write_together(
-    store: HistoryStore, parallel_after: int | None = None
-) -> Iterator[tuple[ArchiveWriter, IndexBatch, list[str]]]:
-    """An archive transaction and an index batch that land together or not at all, also when the disk fills up.
-
-    The index writes its segments inside the archive transaction: a full disk there rolls both back. Then the
-    archive commits while :data:`TOC_RESERVE` bytes are held back on the index's disk, and the index publishes
-    into that space; the ids the block adds to the yielded list leave the index queue then. A full disk, a
-    read-only folder or a refused permission before the archive commits is a :class:`StoreError`."""
-    reserve = store.index.path / ".space-reserve"  # Whoosh ignores dot files
-    indexed: list[str] = []
-    with storage_errors(store.data_dir):
-        batch = store.index.writer(parallel_after=parallel_after)
-        try:
-            with store.archive.transaction() as archive_writer:
-                yield archive_writer, batch, indexed
-                batch.prepare()
-                _hold_space(reserve, TOC_RESERVE)
-        except BaseException:
-            batch.cancel()
-            raise
-        finally:
-            reserve.unlink(missing_ok=True)
-    try:
-        batch.publish()
-    except (OSError, sqlite3.Error) as exc:  # the archive holds the write: the index catches up from its queue
-        log.warning(
-            "the search index could not take this write (%s); the archive holds it, and the index catches up on "
-            "the next start, search or import",
-            exc,
-        )
-        return
-    _forget_pending(store, indexed)
-
-
-def _hold_space(path: Path, size: int) -> None:
-    """Take ``size`` bytes of the disk (really allocated, not a sparse file), or raise ENOSPC now."""
-    with path.open("wb") as f:
-        if hasattr(os, "posix_fallocate"):
-            os.posix_fallocate(f.fileno(), 0, size)
-        else:  # macOS, Windows: written out
-            f.write(bytes(size))
-            f.flush()
-            os.fsync(f.fileno())
-
-
-def _forget_pending(store: HistoryStore, ids: list[str]) -> None:
-    """Empty the index queue of what the index now holds. It runs after the write is complete: failing here
-    (a full disk) must not report the write as undone; the next write re-indexes them, which is harmless."""
-    try:
-        store.archive.clear_pending(ids)
-    except (OSError, sqlite3.Error) as exc:
-        log.warning("could not empty the index queue (%s); it is emptied by the next write", exc)
-
-
-def write_conversations(
-    store: HistoryStore,
-    bodies: list[dict[str, Any]],
-    source: Source,
-    also: Callable[[Any], None] | None = None,
-) -> Writer:
-    """One atomic step outside an import (a sync chunk, a sent turn): raw conversations into the archive (with
-    ``also(archive_writer)`` in the same transaction), and the index. The caller holds the write lock."""
-    with _write_together(store) as (archive_writer, batch, indexed):
-        writer = Writer(store, archive_writer, batch, source)
-        for body in bodies:
-            writer.apply(body)
-        if also is not None:
-            also(archive_writer)
-        indexed.extend(writer.written)
-    return writer
 
 
 def already_imported(store: HistoryStore, export: Export) -> bool:
@@ -271,7 +62,7 @@ def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | 
     with store.write_lock, Export(path) as export:
         store.write_lock.describe(f"importing {resolved}", force=True)
         fingerprint = _fingerprint_key(export.fingerprint())
-        reindex_pending(store)
+        store.reindex_pending()
         if _imported(store, fingerprint):
             return ImportReport(path=resolved, outcome="unchanged", seconds=time.perf_counter() - started)
         total = export.total_bytes
@@ -282,8 +73,8 @@ def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | 
             read += n
 
         shapes = EntryShapes()
-        with _write_together(store, parallel_after=PARALLEL_AFTER) as (archive_writer, batch, indexed):
-            writer = Writer(store, archive_writer, batch, "export")
+        with store.write(parallel_after=PARALLEL_AFTER) as write:
+            writer = Writer(store, write, "export")
             report = writer.report
             report.path = resolved
             for raw in export.conversations(on_read):
@@ -301,51 +92,11 @@ def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | 
                 )
             report.check_readable()
             detail = report.counts() + (f"; warning: {report.warning}" if report.warning else "")
-            archive_writer.record_source(resolved, "export", fingerprint, "imported", detail, report.conversations)
+            write.archive.record_source(resolved, "export", fingerprint, "imported", detail, report.conversations)
             if progress is not None:
                 progress(Progress(resolved, total, total, report.conversations))
-            indexed.extend(cid for cid in writer.written if cid not in writer.repeated)
-        try:
-            reindex_pending(store)  # ids met twice, indexed again from the archive now that the batch is in
-        except StoreError as exc:  # the import is in: the index catches up on the next start, search or import
-            log.warning(
-                "the index could not catch up yet (%s); it does on the next start, search or import", exc.__cause__
-            )
     report.seconds = time.perf_counter() - started
     return report
-
-
-def reindex_pending(store: HistoryStore) -> int:
-    """Index what the archive holds but the index may not (a crash between the two commits, a rebuild).
-
-    Committed in chunks of :data:`REINDEX_CHUNK`, progress in ``store.import_state.reindexing``: a whole
-    rebuild takes minutes at 30k conversations, and search answers from each chunk as it lands. The caller
-    holds the write lock."""
-    pending = store.archive.pending()
-    if not pending:
-        return 0
-    log.info("indexing %d conversations left pending", len(pending))
-    store.write_lock.describe(f"indexing {len(pending):,} conversations", force=True)
-    state = store.import_state
-    state.reindexing = Reindexing(total=len(pending), done=0)
-    try:
-        for start in range(0, len(pending), REINDEX_CHUNK):
-            chunk = pending[start : start + REINDEX_CHUNK]
-            with storage_errors(store.data_dir):
-                batch = store.index.writer(parallel_after=PARALLEL_AFTER if len(chunk) > 2 * PARALLEL_AFTER else None)
-                try:
-                    for conv in store.archive.iter_ids(chunk):
-                        batch.put(index_document(conv), replace=True)
-                except BaseException:
-                    batch.cancel()
-                    raise
-                batch.commit()
-            _forget_pending(store, chunk)
-            state.reindexing = Reindexing(total=len(pending), done=start + len(chunk))
-            store.write_lock.describe(f"indexing: {start + len(chunk):,} of {len(pending):,} conversations")
-    finally:
-        state.reindexing = None
-    return len(pending)
 
 
 def import_all(store: HistoryStore, paths: list[Path], busy: list[Path] | None = None) -> list[ImportReport]:
@@ -360,7 +111,7 @@ def import_all(store: HistoryStore, paths: list[Path], busy: list[Path] | None =
     state.last_error = None
     try:
         with store.write_lock:
-            reindex_pending(store)
+            store.reindex_pending()
     except StoreBusy:
         pass  # another process writes: it indexes what is pending itself
     except Exception as exc:  # the index is repaired on the next run; keep serving

@@ -7,6 +7,10 @@
 3. Fetch the queued bodies a few at a time and commit every :data:`CHUNK` conversations (archive and
    index), so a sync that is killed, rate-limited or fails keeps what it fetched and the next one resumes.
 4. Fetch memories and automations and keep them, with the time they were fetched, for offline listing.
+
+One sync runs at a time (``store.sync_lock``, held throughout). The store's write lock is taken for each
+committed step only, never across network time: a message sent during a sync stores its turn between two
+chunks, and an import waits at most one chunk's write.
 """
 
 from __future__ import annotations
@@ -15,17 +19,19 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import anyio
 
 from chatgpt_history_mcp.chatgpt.backend import BackendClient, BackendError, BackendNotFound
 from chatgpt_history_mcp.export.normalize import parse_time
-from chatgpt_history_mcp.ingest.exports import reindex_pending, write_conversations
+from chatgpt_history_mcp.ingest.conversations import write_conversations
 from chatgpt_history_mcp.results import SyncReport
 from chatgpt_history_mcp.store.faults import storage_errors
 from chatgpt_history_mcp.store.history import LAST_COMPLETE_SYNC, HistoryStore
 from chatgpt_history_mcp.store.locking import WriteLock
+from chatgpt_history_mcp.store.writing import Write
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +39,11 @@ log = logging.getLogger(__name__)
 CHUNK = 20
 #: Listed and stored times closer than this are the same time (ISO in lists, epoch floats in bodies).
 SAME_TIME = 0.01
+#: Seconds a step of a running sync waits for the store's write lock (a sent turn, another writer's commit)
+#: before the sync stops, keeping what it stored: the next one resumes from its queue.
+STEP_WAIT = 60.0
+
+T = TypeVar("T")
 
 
 #: Called with (done, total, message); may be async (MCP progress notifications).
@@ -91,30 +102,59 @@ async def list_all(client: BackendClient, report: _Reporter | None = None) -> di
 async def sync_history(
     store: HistoryStore, client: BackendClient, *, full: bool = False, progress: SyncProgress | None = None
 ) -> SyncReport:
-    """Bring the store up to date with the backend. Raises StoreBusy if another write runs."""
+    """Bring the store up to date with the backend. Raises StoreBusy if another sync runs, or if another
+    process writes the store when it starts."""
     started = time.perf_counter()
     report = SyncReport()
-    reporter = _Reporter(progress, store.write_lock)
-    with store.write_lock, storage_errors(store.data_dir):  # a full disk: the chunks stored before it stay
+    reporter = _Reporter(progress, store.sync_lock)
+    with store.sync_lock, storage_errors(store.data_dir):  # a full disk: the chunks stored before it stay
+        reporter.lock.describe("syncing from ChatGPT", force=True)
         client.on_wait = reporter  # rate-limit and retry waits show up as progress
         try:
-            await _sync_locked(store, client, full, report, reporter)
+            await _sync_steps(store, client, full, report, reporter)
         finally:
             client.on_wait = None
         report.remaining = len(store.archive.queued())
         report.seconds = time.perf_counter() - started
         report.finished_at = datetime.now(UTC)
-        with store.archive.transaction() as writer:
-            writer.set_sync_value("last_sync", report.model_dump_json())
+        finished = report.finished_at
+
+        def record(write: Write) -> None:
+            write.archive.set_sync_value("last_sync", report.model_dump_json())
             if report.outcome == "complete":
-                writer.set_sync_value(LAST_COMPLETE_SYNC, str(report.finished_at.timestamp()))
+                write.archive.set_sync_value(LAST_COMPLETE_SYNC, str(finished.timestamp()))
+
+        await _step(store, record)
     return report
 
 
-async def _sync_locked(
+async def _locked(store: HistoryStore, step: Callable[[], T], *, wait: float = STEP_WAIT) -> T:
+    """One committed step of the sync, in a worker thread, under the store's write lock (waited for)."""
+
+    def run() -> T:
+        store.write_lock.acquire(wait=wait)
+        try:
+            return step()
+        finally:
+            store.write_lock.release()
+
+    return await anyio.to_thread.run_sync(run)
+
+
+async def _step(store: HistoryStore, change: Callable[[Write], None]) -> None:
+    """A step that changes only what the archive keeps beside conversations (the queue, sync state)."""
+
+    def apply() -> None:
+        with store.write() as write:
+            change(write)
+
+    await _locked(store, apply)
+
+
+async def _sync_steps(
     store: HistoryStore, client: BackendClient, full: bool, report: SyncReport, reporter: _Reporter
 ) -> None:
-    await anyio.to_thread.run_sync(reindex_pending, store)
+    await _locked(store, store.reindex_pending, wait=0)  # what a killed writer left; busy: refused at once
     await reporter("listing conversations")
     try:
         listed = await list_all(client, reporter)
@@ -124,8 +164,7 @@ async def _sync_locked(
     report.listed = len(listed)
     stored = store.archive.change_keys()
     newer = [(cid, when) for cid, when in listed.items() if full or cid not in stored or _newer(when, stored[cid][1])]
-    with store.archive.transaction() as writer:
-        writer.enqueue(newer)
+    await _step(store, lambda write: write.archive.enqueue(newer))
     queue = store.archive.queued()
     report.unchanged = len(listed) - len(set(queue) & set(listed))
     reporter.total = total = len(queue)
@@ -134,7 +173,8 @@ async def _sync_locked(
         for start in range(0, total, CHUNK):
             chunk = queue[start : start + CHUNK]
             bodies, missing, error = await _fetch(client, chunk)
-            await anyio.to_thread.run_sync(_store_chunk, store, bodies, missing)
+            done = [*bodies, *missing]  # by the id each was asked for: a body may name itself oddly
+            await _locked(store, partial(_store_chunk, store, list(bodies.values()), done))
             report.fetched += len(bodies)
             report.failed += len(missing)
             if error is not None:
@@ -147,9 +187,12 @@ async def _sync_locked(
         report.outcome, report.error = "incomplete", str(exc)
     else:
         now = time.time()
-        with store.archive.transaction() as writer:
-            writer.replace_memories(memories, now)
-            writer.replace_automations(automations, now)
+
+        def keep(write: Write) -> None:
+            write.archive.replace_memories(memories, now)
+            write.archive.replace_automations(automations, now)
+
+        await _step(store, keep)
         report.memories, report.automations = len(memories), len(automations)
 
 
@@ -182,8 +225,6 @@ async def _fetch(
     return {cid: bodies[cid] for cid in ids if cid in bodies}, missing, errors[0] if errors else None
 
 
-def _store_chunk(store: HistoryStore, bodies: dict[str, dict[str, Any]], missing: list[str]) -> None:
-    """One atomic step: the chunk's conversations into archive and index, and out of the queue (by the id each
-    was asked for: a body may name itself oddly)."""
-    done = [*bodies, *missing]
-    write_conversations(store, list(bodies.values()), "api", lambda archive_writer: archive_writer.dequeue(done))
+def _store_chunk(store: HistoryStore, bodies: list[dict[str, Any]], done: list[str]) -> None:
+    """One atomic step: the chunk's conversations into archive and index, and ``done`` out of the queue."""
+    write_conversations(store, bodies, "api", lambda write: write.archive.dequeue(done))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Literal
@@ -40,6 +41,7 @@ from chatgpt_history_mcp.search.snippets import best_messages
 from chatgpt_history_mcp.store.archive import Archive, Order
 from chatgpt_history_mcp.store.faults import storage_errors, translate_faults
 from chatgpt_history_mcp.store.locking import Activity, StoreBusy, WriteLock
+from chatgpt_history_mcp.store.writing import Write, reindex_pending, write
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,8 @@ class HistoryStore:
         #: What every text in a result passes through: secrets masked, unless switched off.
         self.mask = masker(redact_secrets)
         self.write_lock = WriteLock(data_dir / "write.lock")
+        #: Held by a sync for all of its time (network included); the write lock only for each commit.
+        self.sync_lock = WriteLock(data_dir / "sync.lock", busy="a sync of this history is already running")
         self.import_state = ImportState(running=False)
         with storage_errors(data_dir):  # a read-only mount, no permission: said at once, with what to do
             # A person's chats: a folder this creates is theirs alone, and so is the archive (SQLite gives its
@@ -140,17 +144,27 @@ class HistoryStore:
     def _rebuild_index(self, damage: IndexBroken) -> None:
         """Replace an index found damaged while searching (it opened, but a segment does not read) with one
         rebuilt from the archive, under the write lock: the search that found it waits for the rebuild."""
-        from chatgpt_history_mcp.ingest.exports import reindex_pending  # the importer builds on this module
-
         log.warning("the search index is damaged (%s): rebuilding it from the archive", damage)
         self.write_lock.acquire(wait=REBUILD_WAIT)
         try:
             self.index.close()
             self.index = SearchIndex.recreate(self.data_dir / "index")
             self.archive.requeue_all()
-            reindex_pending(self)
+            self.reindex_pending()
         finally:
             self.write_lock.release()
+
+    # -- writing -------------------------------------------------------------------------------------
+
+    def write(self, parallel_after: int | None = None) -> AbstractContextManager[Write]:
+        """The one way to change the history, used by imports, syncs, sent turns and rebuilds (the caller
+        holds :attr:`write_lock`): conversations put into it land in the archive and the index together or
+        not at all (:mod:`.writing`). With ``parallel_after``, a large write indexes on worker processes."""
+        return write(self, parallel_after)
+
+    def reindex_pending(self) -> int:
+        """Index what the archive holds and the index may not (the caller holds :attr:`write_lock`)."""
+        return reindex_pending(self)
 
     def close(self) -> None:
         self.index.close()
@@ -415,7 +429,7 @@ class HistoryStore:
                 for s in self.archive.sources()
             ],
             importing=self.import_state.model_copy(),
-            writing=_writing(self.write_lock.holder()),
+            writing=_writing(self.sync_lock.holder() or self.write_lock.holder()),
             last_sync=_last_sync(self.archive.sync_value("last_sync")),
             version=__version__,
         )

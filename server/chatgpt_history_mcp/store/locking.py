@@ -1,5 +1,5 @@
-"""A process-wide lock so only one import or sync writes the store at a time, across processes; and what the
-writer is doing, so ``status`` in any process can say so."""
+"""Process-wide locks (one writer of the store at a time, one sync at a time), across processes; and what the
+holder is doing, so ``status`` in any process can say so."""
 
 from __future__ import annotations
 
@@ -32,8 +32,9 @@ class StoreBusy(RuntimeError):
 class WriteLock:
     """A non-blocking exclusive lock on a file; released when the holder exits, even by a crash."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy: str = "another import or sync is writing this history store") -> None:
         self.path = path
+        self._busy = busy
         #: Beside the lock, not in it: a reader must never need the lock (trying it could make a writer fail).
         self.activity_path = path.with_name(path.name + ".activity")
         self._fd: int | None = None
@@ -65,7 +66,7 @@ class WriteLock:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             os.close(fd)
-            raise StoreBusy("another import or sync is writing this history store; try again when it ends") from exc
+            raise StoreBusy(f"{self._busy}; try again when it ends") from exc
         self._fd = fd
         self._since = time.time()
         self.describe("writing", force=True)
