@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from chatgpt_history_mcp.export.reader import Export, ExportError
+from chatgpt_history_mcp.errors import ExportError
+from chatgpt_history_mcp.export.reader import Export
 from sample import SAMPLE
 
 # The sample's conversations in file order (SAMPLE.md); the ninth has only `conversation_id`.

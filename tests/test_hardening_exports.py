@@ -42,9 +42,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh import index as whoosh_index
 
+from chatgpt_history_mcp.errors import ExportError
 from chatgpt_history_mcp.export import reader as export_module
 from chatgpt_history_mcp.export.normalize import InvalidConversation, normalize_conversation
-from chatgpt_history_mcp.export.reader import MAX_DEPTH, Export, ExportError
+from chatgpt_history_mcp.export.reader import MAX_DEPTH, Export
 from chatgpt_history_mcp.ingest.conversations import change_key, write_conversations
 from chatgpt_history_mcp.ingest.exports import import_export
 from chatgpt_history_mcp.results import ImportReport

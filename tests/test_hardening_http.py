@@ -28,7 +28,8 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from chatgpt_history_mcp.faces.http import MAX_REQUEST_BODY, HttpConfigError, http_app, is_loopback
+from chatgpt_history_mcp.errors import HttpConfigError
+from chatgpt_history_mcp.faces.http import MAX_REQUEST_BODY, http_app, is_loopback
 from chatgpt_history_mcp.faces.mcp_server import create_server
 from chatgpt_history_mcp.ingest.exports import import_export
 from chatgpt_history_mcp.settings import Settings

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
+from chatgpt_history_mcp.errors import ExportError, StoreBusy
 from chatgpt_history_mcp.export.normalize import normalize_conversation
-from chatgpt_history_mcp.export.reader import ExportError
 from chatgpt_history_mcp.ingest import exports as importer
 from chatgpt_history_mcp.ingest.conversations import change_key
 from chatgpt_history_mcp.ingest.exports import import_all, import_export
 from chatgpt_history_mcp.search.index import INDEX_VERSION
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.locking import StoreBusy, WriteLock
+from chatgpt_history_mcp.store.locking import WriteLock
 
 DAY = 86_400.0
 T0 = 1_714_521_600.0  # 2024-05-01

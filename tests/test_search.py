@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from chatgpt_history_mcp.errors import QueryError
 from chatgpt_history_mcp.ingest.exports import import_export
-from chatgpt_history_mcp.search.query import QueryError
 from chatgpt_history_mcp.store.history import BadArgument, HistoryStore
 from sample import (
     AGENT,

@@ -13,14 +13,7 @@ from typing import Any, Literal
 
 import anyio
 
-from chatgpt_history_mcp.chatgpt.backend import (
-    BackendClient,
-    BackendError,
-    BackendNotFound,
-    Credentials,
-    OutcomeUnknown,
-    device_id,
-)
+from chatgpt_history_mcp.chatgpt.backend import BackendClient, BackendNotFound, Credentials, OutcomeUnknown, device_id
 from chatgpt_history_mcp.chatgpt.credentials import load_session_token, resolve_credentials, save_session_token
 from chatgpt_history_mcp.chatgpt.sending import (
     NEW_CHAT_PARENT,
@@ -30,7 +23,7 @@ from chatgpt_history_mcp.chatgpt.sending import (
     send_message,
     turn_conversation,
 )
-from chatgpt_history_mcp.errors import BadArgument, NotFound
+from chatgpt_history_mcp.errors import BackendError, BadArgument, NotFound, SendingDisabled, StoreBusy
 from chatgpt_history_mcp.ingest.conversations import write_conversations
 from chatgpt_history_mcp.ingest.sync import SyncProgress, sync_history
 from chatgpt_history_mcp.results import (
@@ -43,7 +36,6 @@ from chatgpt_history_mcp.results import (
 )
 from chatgpt_history_mcp.settings import ENV_ALLOW_SEND, Settings
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.locking import StoreBusy
 
 log = logging.getLogger(__name__)
 
@@ -166,10 +158,6 @@ async def automations(settings: Settings, store: HistoryStore) -> AutomationList
 #: How long a sent turn waits for a running import or sync to release the store before it is left to a sync.
 STORE_WAIT = 30.0
 MAX_MESSAGE_CHARS = 100_000
-
-
-class SendingDisabled(Exception):
-    """Sending was not switched on."""
 
 
 def _check_sendable(settings: Settings, text: str) -> None:

@@ -25,11 +25,9 @@ from typing import TYPE_CHECKING, TextIO
 import anyio
 
 from chatgpt_history_mcp import __version__
-from chatgpt_history_mcp.errors import BadArgument, StoreError
-from chatgpt_history_mcp.export.reader import ExportError
+from chatgpt_history_mcp.errors import BadArgument, StoreBusy, UserError
 from chatgpt_history_mcp.install.arguments import add_commands as add_install_commands
 from chatgpt_history_mcp.results import AsOf, ConversationList, ConversationPage, HistoryStatus, SearchPage
-from chatgpt_history_mcp.search.query import QueryError
 from chatgpt_history_mcp.settings import (
     ENV_ALLOW_SEND,
     ENV_DATA_DIR,
@@ -39,13 +37,10 @@ from chatgpt_history_mcp.settings import (
     given,
     parse_duration,
 )
-from chatgpt_history_mcp.store.locking import StoreBusy
 
 if TYPE_CHECKING:  # the store loads the index engine: only the commands that use it import it
     from chatgpt_history_mcp.ingest.exports import Progress
     from chatgpt_history_mcp.store.history import Branch, HistoryStore
-
-EXPECTED_ERRORS = (ExportError, StoreBusy, QueryError, BadArgument, StoreError)
 
 
 def _common(top_level: bool) -> argparse.ArgumentParser:
@@ -232,7 +227,7 @@ def _import(store: HistoryStore, paths: list[str]) -> int:
         bar = ProgressBar()
         try:
             report = import_export(store, path, bar)
-        except EXPECTED_ERRORS as exc:
+        except UserError as exc:
             bar.done()
             print(f"error: {exc}", file=sys.stderr)
             failed += 1
@@ -258,6 +253,12 @@ def _index_pending(store: HistoryStore) -> None:
         pass
 
 
+def _failed(exc: UserError) -> int:
+    """The one way an expected failure ends a command: its message on stderr, its exit code."""
+    print(f"\nerror: {exc}" if exc.exit_code == 3 else f"error: {exc}", file=sys.stderr)  # 3: after a streamed answer
+    return exc.exit_code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
@@ -280,14 +281,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "transport", "stdio") == "http":
             import os
 
-            from chatgpt_history_mcp.faces.http import ENV_HTTP_TOKEN, HttpConfigError, serve_http
+            from chatgpt_history_mcp.faces.http import ENV_HTTP_TOKEN, serve_http
 
             token = args.auth_token or os.environ.get(ENV_HTTP_TOKEN) or None
             try:
                 serve_http(server, args.host, args.port, token, args.allow_host)
-            except HttpConfigError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 2
+            except UserError as exc:
+                return _failed(exc)
             return 0
         server.run()
         return 0
@@ -306,9 +306,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         store = HistoryStore(settings.data_dir, redact_secrets=settings.redact)
-    except StoreError as exc:  # a read-only or damaged data folder: said before anything else happens
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except UserError as exc:  # a read-only or damaged data folder: said before anything else happens
+        return _failed(exc)
     try:
         if command == "import":
             return _import(store, args.paths)
@@ -332,18 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command in READING_COMMANDS:
             return _read(command, store, args)
         if command in ("sync", "memories", "automations", "send"):
-            from chatgpt_history_mcp.account import SendingDisabled
-            from chatgpt_history_mcp.chatgpt.backend import BackendError, OutcomeUnknown
-            from chatgpt_history_mcp.errors import NotFound
-
-            try:
-                return anyio.run(_live, command, settings, store, args)
-            except OutcomeUnknown as exc:
-                print(f"\nerror: {exc}", file=sys.stderr)
-                return 3
-            except (BackendError, SendingDisabled, NotFound) as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 2
+            return anyio.run(_live, command, settings, store, args)
         if command == "status":
             from chatgpt_history_mcp.chatgpt.credentials import login_location
 
@@ -363,9 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"source:        {source.path} ({when}: {source.detail})")
                 print_activity(status)
             return 0
-    except EXPECTED_ERRORS as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except UserError as exc:
+        return _failed(exc)
     finally:
         store.close()
     return 2
@@ -471,8 +458,6 @@ def _add_reading_commands(
 
 
 def _read(command: str, store: HistoryStore, args: argparse.Namespace) -> int:
-    from chatgpt_history_mcp.errors import NotFound
-
     if command == "list":
         if not 1 <= args.limit <= 200:
             raise BadArgument(f"--limit {args.limit}: give 1 to 200")
@@ -490,14 +475,10 @@ def _read(command: str, store: HistoryStore, args: argparse.Namespace) -> int:
         else:
             page_out(conversation_table(found, _width(), args.order, max(0, args.offset)), use_pager=False)
         return 0
-    try:
-        if args.json:
-            print(_whole_conversation(store, args.conversation_id, args.branch).model_dump_json(indent=2))
-            return 0
-        text = store.transcript_markdown(args.conversation_id, branch=args.branch)
-    except NotFound as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    if args.json:
+        print(_whole_conversation(store, args.conversation_id, args.branch).model_dump_json(indent=2))
+        return 0
+    text = store.transcript_markdown(args.conversation_id, branch=args.branch)
     page_out(text, use_pager=sys.stdout.isatty() and not args.no_pager)
     return 0
 

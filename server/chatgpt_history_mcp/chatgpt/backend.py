@@ -28,6 +28,7 @@ from urllib.parse import quote
 import anyio
 import httpx
 
+from chatgpt_history_mcp.errors import BackendError
 from chatgpt_history_mcp.settings import given
 
 log = logging.getLogger(__name__)
@@ -70,10 +71,6 @@ for _name in ("httpcore.http11", "httpcore.http2", "httpcore.connection", "httpc
     logging.getLogger(_name).addFilter(_MaskSecretHeaders())
 
 
-class BackendError(Exception):
-    """A backend failure; the message says what happened and what to do."""
-
-
 class CredentialsMissing(BackendError):
     pass
 
@@ -112,6 +109,8 @@ class OutcomeUnknown(BackendError):
     Never retried (a resent message is a duplicate turn). ``conversation_id`` says where to look, when known;
     ``partial_text`` is what arrived of the answer.
     """
+
+    exit_code = 3
 
     def __init__(self, message: str, *, conversation_id: str | None = None, partial_text: str = "") -> None:
         super().__init__(message)

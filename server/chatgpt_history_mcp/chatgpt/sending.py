@@ -29,7 +29,6 @@ import anyio
 
 from chatgpt_history_mcp.chatgpt.backend import (
     BackendClient,
-    BackendError,
     BackendNotFound,
     Blocked,
     OutcomeUnknown,
@@ -38,6 +37,7 @@ from chatgpt_history_mcp.chatgpt.backend import (
     Unavailable,
 )
 from chatgpt_history_mcp.chatgpt.sse import DeltaDecoder, SSEParser, StreamError, StreamResult
+from chatgpt_history_mcp.errors import BackendError
 from chatgpt_history_mcp.export.normalize import normalize_conversation
 
 NEW_CHAT_PARENT = "client-created-root"

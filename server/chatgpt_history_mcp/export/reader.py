@@ -25,6 +25,7 @@ from typing import IO, Any
 
 import ijson
 
+from chatgpt_history_mcp.errors import ExportError
 from chatgpt_history_mcp.export.normalize import conversation_id
 
 _CONVERSATION_FILE = re.compile(r"(?:^|/)conversations(?:-(\d+))?\.json$", re.IGNORECASE)
@@ -40,10 +41,6 @@ MAX_DEPTH = 512
 #: at each read: larger reads keep a many-megabyte message from costing seconds.
 _READ_SIZE = 256 * 1024
 _NOT_MARKS = bytes(b for b in range(256) if b not in b'"[]{}')
-
-
-class ExportError(Exception):
-    """An export that cannot be read; the message says which file and what to do."""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from typing import Any
 from mcp.server import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 
+from chatgpt_history_mcp.errors import HttpConfigError
+
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
 
@@ -30,10 +32,6 @@ ENV_HTTP_TOKEN = "CHATGPT_HISTORY_HTTP_TOKEN"
 PUBLIC_PATHS = frozenset({"/health"})
 #: Largest request body accepted (413 above it, chunked bodies counted as they arrive): a tool call is small.
 MAX_REQUEST_BODY = 4 * 1024 * 1024
-
-
-class HttpConfigError(ValueError):
-    """A transport setting that would be unsafe or cannot work; the message says what to change."""
 
 
 def is_loopback(host: str) -> bool:

@@ -16,12 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from chatgpt_history_mcp.errors import ExportError, StoreBusy
 from chatgpt_history_mcp.export.normalize import NORMALIZER_VERSION
-from chatgpt_history_mcp.export.reader import EntryShapes, Export, ExportError
+from chatgpt_history_mcp.export.reader import EntryShapes, Export
 from chatgpt_history_mcp.ingest.conversations import Writer
 from chatgpt_history_mcp.results import ImportReport
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.locking import StoreBusy
 from chatgpt_history_mcp.store.writing import PARALLEL_AFTER
 
 log = logging.getLogger(__name__)

@@ -19,15 +19,14 @@ from pathlib import Path
 import anyio
 
 from chatgpt_history_mcp import account
-from chatgpt_history_mcp.chatgpt.backend import BackendError
 from chatgpt_history_mcp.chatgpt.credentials import resolve_credentials
+from chatgpt_history_mcp.errors import BackendError, StoreBusy
 from chatgpt_history_mcp.ingest.exports import already_imported, import_all
 from chatgpt_history_mcp.ingest.sync import SyncProgress, report_progress
 from chatgpt_history_mcp.ingest.watch import FolderWatch, split_exports
 from chatgpt_history_mcp.results import BackgroundSyncState, SyncReport
 from chatgpt_history_mcp.settings import ENV_SYNC_INTERVAL, Settings
 from chatgpt_history_mcp.store.history import HistoryStore
-from chatgpt_history_mcp.store.locking import StoreBusy
 
 log = logging.getLogger(__name__)
 

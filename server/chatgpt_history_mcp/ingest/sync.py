@@ -24,7 +24,8 @@ from typing import Any, TypeVar
 
 import anyio
 
-from chatgpt_history_mcp.chatgpt.backend import BackendClient, BackendError, BackendNotFound
+from chatgpt_history_mcp.chatgpt.backend import BackendClient, BackendNotFound
+from chatgpt_history_mcp.errors import BackendError
 from chatgpt_history_mcp.export.normalize import parse_time
 from chatgpt_history_mcp.ingest.conversations import write_conversations
 from chatgpt_history_mcp.results import SyncReport

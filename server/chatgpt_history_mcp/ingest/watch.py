@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from chatgpt_history_mcp.export.reader import Export, ExportError, holds_conversations, is_export_zip
+from chatgpt_history_mcp.errors import ExportError
+from chatgpt_history_mcp.export.reader import Export, holds_conversations, is_export_zip
 
 log = logging.getLogger(__name__)
 

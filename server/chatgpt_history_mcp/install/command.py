@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from chatgpt_history_mcp import __version__
+from chatgpt_history_mcp.errors import InstallError
 from chatgpt_history_mcp.install.config import ConfigFile, backup, diff, write
-from chatgpt_history_mcp.install.errors import InstallError
 from chatgpt_history_mcp.install.hosts import HOSTS, Host, Place, Scope, matches, this_place
 from chatgpt_history_mcp.settings import Settings
 

@@ -18,7 +18,7 @@ import tomlkit
 import tomlkit.exceptions
 from tomlkit.items import Table
 
-from chatgpt_history_mcp.install.errors import InstallError
+from chatgpt_history_mcp.errors import InstallError
 from chatgpt_history_mcp.install.hosts import Host
 from chatgpt_history_mcp.install.jsonc import Document
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatgpt_history_mcp.install.errors import InstallError
+from chatgpt_history_mcp.errors import InstallError
 
 _WHITESPACE = " \t\r\n\ufeff"
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from chatgpt_history_mcp.errors import QueryError
 from chatgpt_history_mcp.search.analysis import STOPWORDS, bigrams, fold, is_cjk, join_parts, phrase_terms, tokens
 from chatgpt_history_mcp.search.morphology import stem_terms
 
@@ -25,10 +26,6 @@ PASSAGE_WORDS = 12
 _TOKEN = re.compile(r'([+-]?)"([^"]*)"?|(\S+)')
 _OPERATORS = {"AND": "AND", "OR": "OR", "NOT": "NOT", "&&": "AND", "||": "OR"}
 _POSSESSIVE = re.compile(r"^(.+?)['’]s$", re.IGNORECASE)
-
-
-class QueryError(ValueError):
-    """A query that cannot run; the message says how to fix it."""
 
 
 @dataclass(frozen=True)

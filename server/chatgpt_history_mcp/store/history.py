@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from chatgpt_history_mcp import __version__
-from chatgpt_history_mcp.errors import BadArgument, NotFound
+from chatgpt_history_mcp.errors import BadArgument, NotFound, StoreBusy
 from chatgpt_history_mcp.model import Conversation, Message
 from chatgpt_history_mcp.redact import masker
 from chatgpt_history_mcp.results import (
@@ -40,7 +40,7 @@ from chatgpt_history_mcp.search.searchable import searchable_messages, where
 from chatgpt_history_mcp.search.snippets import best_messages
 from chatgpt_history_mcp.store.archive import Archive, Order
 from chatgpt_history_mcp.store.faults import storage_errors, translate_faults
-from chatgpt_history_mcp.store.locking import Activity, StoreBusy, WriteLock
+from chatgpt_history_mcp.store.locking import Activity, WriteLock
 from chatgpt_history_mcp.store.writing import Write, reindex_pending, write
 
 log = logging.getLogger(__name__)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from chatgpt_history_mcp.errors import StoreBusy
+
 #: The holder rewrites its activity at most this often (a progress callback may fire hundreds of times a second).
 DESCRIBE_EVERY = 0.5
 
@@ -23,10 +25,6 @@ class Activity:
     pid: int | None
     activity: str
     since: float | None
-
-
-class StoreBusy(RuntimeError):
-    """Another process (or thread) is writing the store."""
 
 
 class WriteLock:
