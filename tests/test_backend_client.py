@@ -99,7 +99,8 @@ async def test_an_access_token_alone_works_until_it_expires() -> None:
 async def test_every_request_carries_the_web_apps_headers_and_nothing_forged() -> None:
     """What the README says of the client's headers: a Chrome User-Agent, the backend (chatgpt.com by default)
     as Origin and Referer, a device id; never a proof-of-work or Turnstile answer of its own making."""
-    from chatgpt_history_mcp.chatgpt.backend import DEFAULT_BASE_URL, USER_AGENT
+    from chatgpt_history_mcp.chatgpt.backend import USER_AGENT
+    from chatgpt_history_mcp.settings import DEFAULT_BASE_URL
 
     assert DEFAULT_BASE_URL == "https://chatgpt.com" and "Chrome/" in USER_AGENT
     with FakeBackend(sample_account()) as fb:

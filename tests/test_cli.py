@@ -240,7 +240,7 @@ def test_settings_ignore_empty_values_and_placeholders_a_host_left_unexpanded() 
     assert settings.data_dir == default_data_dir() and settings.exports == [] and settings.allow_send is False
     from chatgpt_history_mcp.chatgpt.backend import Credentials
 
-    assert not Credentials.from_env(unset).configured
+    assert not Credentials.from_settings(settings).configured and settings.session_token is None
 
     args = _parser().parse_args(["serve", "--export", "a.zip", "b.zip", "--export", "", "--export"])
     assert Settings.from_env({}, exports=args.export).exports == [Path("a.zip"), Path("b.zip")]

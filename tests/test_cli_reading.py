@@ -254,10 +254,15 @@ def test_status_shows_a_sync_under_way_and_then_when_it_ended(
 
     data = tmp_path / "data"
     with FakeBackend(sample_account(n_main=30)) as fb:
-        monkeypatch.setenv("CHATGPT_BASE_URL", fb.url)
-        monkeypatch.setenv("CHATGPT_SESSION_TOKEN", fb.session_token)
         fb.slow(0.15, "/backend-api/conversation/*", count=None)
-        settings = Settings(data_dir=data, config_dir=tmp_path / "config", sync_pacing=0, sync_interval=0)
+        settings = Settings(
+            base_url=fb.url,
+            session_token=fb.session_token,
+            data_dir=data,
+            config_dir=tmp_path / "config",
+            sync_pacing=0,
+            sync_interval=0,
+        )
         writer = HistoryStore(data)
         syncing = threading.Thread(target=lambda: anyio.run(account.sync, settings, writer))
         syncing.start()

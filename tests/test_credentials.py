@@ -135,6 +135,6 @@ async def test_history_status_says_where_the_login_is(tmp_path: Path, monkeypatc
             assert "kept-in-the-ring" not in json.dumps(status)
         assert load_session_token(config) == "kept-in-the-ring"
         assert delete_session_token(config) and load_session_token(config) is None
-        assert login_location(config) is None
+        assert login_location(settings) is None
     finally:
         keyring.set_keyring(previous)

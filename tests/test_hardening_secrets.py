@@ -292,12 +292,12 @@ async def test_no_cli_command_or_stdio_tool_leaks_a_secret(tmp_path: Path, figur
 @pytest.fixture
 def server_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Settings, FakeBackend]]:
     with FakeBackend(sample_account(), rotate_session=True, accept_old_sessions=True) as fb:
-        monkeypatch.setenv("CHATGPT_BASE_URL", fb.url)
-        monkeypatch.setenv("CHATGPT_SESSION_TOKEN", fb.session_token)
         monkeypatch.setenv("HOME", str(tmp_path / "home"))
         monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
         yield (
             Settings(
+                base_url=fb.url,
+                session_token=fb.session_token,
                 data_dir=tmp_path / "data",
                 config_dir=tmp_path / "config",
                 exports=[SAMPLE],

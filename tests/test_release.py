@@ -23,8 +23,7 @@ from typing import Any
 import pytest
 
 from chatgpt_history_mcp import __version__
-from chatgpt_history_mcp.chatgpt.backend import ENV_SESSION_TOKEN
-from chatgpt_history_mcp.settings import ENV_ALLOW_SEND, ENV_DATA_DIR, ENV_EXPORTS
+from chatgpt_history_mcp.settings import ENV_ALLOW_SEND, ENV_DATA_DIR, ENV_EXPORTS, ENV_SESSION_TOKEN
 from outside import REPO, console_script, missing
 
 SCHEMA = REPO / "tests" / "registry" / "server.schema.json"

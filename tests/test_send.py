@@ -41,10 +41,14 @@ def backend() -> Any:
 
 @pytest.fixture
 def settings(backend: FakeBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("CHATGPT_BASE_URL", backend.url)
-    monkeypatch.setenv("CHATGPT_SESSION_TOKEN", backend.session_token)
     return Settings(
-        data_dir=tmp_path / "data", config_dir=tmp_path / "config", sync_pacing=0, allow_send=True, sync_interval=0
+        base_url=backend.url,
+        session_token=backend.session_token,
+        data_dir=tmp_path / "data",
+        config_dir=tmp_path / "config",
+        sync_pacing=0,
+        allow_send=True,
+        sync_interval=0,
     )
 
 

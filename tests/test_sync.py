@@ -285,9 +285,13 @@ def test_cli_sync_memories_automations_and_login(backend: FakeBackend, tmp_path:
 async def test_mcp_sync_tool_reports_progress_and_live_memories(
     backend: FakeBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CHATGPT_BASE_URL", backend.url)
-    monkeypatch.setenv("CHATGPT_SESSION_TOKEN", backend.session_token)
-    settings = Settings(data_dir=tmp_path / "data", config_dir=tmp_path / "config", sync_interval=0)
+    settings = Settings(
+        base_url=backend.url,
+        session_token=backend.session_token,
+        data_dir=tmp_path / "data",
+        config_dir=tmp_path / "config",
+        sync_interval=0,
+    )
     seen: list[tuple[float, float | None, str | None]] = []
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
@@ -347,9 +351,14 @@ async def test_the_device_id_is_stable_per_installation(
 ) -> None:
     from chatgpt_history_mcp import account
 
-    monkeypatch.setenv("CHATGPT_BASE_URL", backend.url)
-    monkeypatch.setenv("CHATGPT_SESSION_TOKEN", backend.session_token)
-    settings = Settings(data_dir=tmp_path / "data", config_dir=tmp_path / "config", sync_pacing=0, sync_interval=0)
+    settings = Settings(
+        base_url=backend.url,
+        session_token=backend.session_token,
+        data_dir=tmp_path / "data",
+        config_dir=tmp_path / "config",
+        sync_pacing=0,
+        sync_interval=0,
+    )
     store = HistoryStore(settings.data_dir)
     try:
         await account.sync(settings, store)

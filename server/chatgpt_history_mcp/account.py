@@ -59,12 +59,15 @@ async def live_client(settings: Settings, credentials: Credentials | None = None
     """A backend client with the configured (or stored) credentials; raises CredentialsMissing. On the way
     out, a session cookie the backend rotated replaces the stored one, and the access token is kept for the
     next call."""
-    credentials = credentials or resolve_credentials(settings.config_dir)
+    credentials = credentials or resolve_credentials(settings)
     session = credentials.session_token
     if session and not credentials.access_token and session in _ACCESS_TOKENS:
         credentials = replace(credentials, access_token=_ACCESS_TOKENS[session])
     async with BackendClient(
-        credentials, device=device_id(settings.data_dir / "device-id"), pacing=settings.sync_pacing
+        credentials,
+        base_url=settings.base_url,
+        device=device_id(settings.data_dir / "device-id"),
+        pacing=settings.sync_pacing,
     ) as client:
         try:
             yield client
@@ -126,7 +129,7 @@ async def _live_or_stored(
     stored: Callable[[], tuple[list[dict[str, Any]], float | None]],
 ) -> tuple[Literal["live", "stored"], datetime | None, list[dict[str, Any]], str | None]:
     """Fetch live when credentials are configured and work; else the stored copy, with a note saying why."""
-    credentials = resolve_credentials(settings.config_dir)
+    credentials = resolve_credentials(settings)
     error: BaseException | None = None
     if credentials.configured:
         try:

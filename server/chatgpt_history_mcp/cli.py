@@ -279,11 +279,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         server = create_server(settings)
         if getattr(args, "transport", "stdio") == "http":
-            import os
+            from chatgpt_history_mcp.faces.http import serve_http
 
-            from chatgpt_history_mcp.faces.http import ENV_HTTP_TOKEN, serve_http
-
-            token = args.auth_token or os.environ.get(ENV_HTTP_TOKEN) or None
+            token = args.auth_token or settings.http_token
             try:
                 serve_http(server, args.host, args.port, token, args.allow_host)
             except UserError as exc:
@@ -335,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "status":
             from chatgpt_history_mcp.chatgpt.credentials import login_location
 
-            login = login_location(settings.config_dir)
+            login = login_location(settings)
             status = store.status().model_copy(update={"credentials_configured": login is not None, "login": login})
             if args.json:
                 print(status.model_dump_json(indent=2))

@@ -1,4 +1,5 @@
-"""Configuration, from the environment and the same as CLI flags."""
+"""Every setting, read once: from the environment and the CLI's flags into one :class:`Settings`, the composition
+root every part is built from. No other module reads the environment for a setting."""
 
 from __future__ import annotations
 
@@ -20,6 +21,15 @@ ENV_ALLOW_SEND = "CHATGPT_HISTORY_ALLOW_SEND"
 ENV_REDACT = "CHATGPT_HISTORY_REDACT"
 ENV_SYNC_INTERVAL = "CHATGPT_HISTORY_SYNC_INTERVAL"
 ENV_WATCH_INTERVAL = "CHATGPT_HISTORY_WATCH_INTERVAL"
+ENV_HTTP_TOKEN = "CHATGPT_HISTORY_HTTP_TOKEN"
+#: ChatGPT's web backend, and what authenticates us there.
+ENV_BASE_URL = "CHATGPT_BASE_URL"
+ENV_SESSION_TOKEN = "CHATGPT_SESSION_TOKEN"
+ENV_ACCESS_TOKEN = "CHATGPT_ACCESS_TOKEN"
+ENV_ACCOUNT_ID = "CHATGPT_ACCOUNT_ID"
+DEFAULT_BASE_URL = "https://chatgpt.com"
+#: A long session cookie is split by the browser into ``.0``, ``.1``, …: given as ``CHATGPT_SESSION_TOKEN_0`` ….
+SPLIT_TOKEN_PARTS = 8
 #: What turns a yes/no variable on (hosts pass booleans as "true"/"false"; people write 1 or yes).
 TRUTHY = frozenset({"1", "true", "yes", "on"})
 FALSY = frozenset({"0", "false", "no", "off"})
@@ -86,6 +96,18 @@ class Settings(BaseModel):
     watch_interval: float = Field(
         default=DEFAULT_WATCH_INTERVAL, gt=0, description="Seconds between looks into export folders"
     )
+    base_url: str = Field(default=DEFAULT_BASE_URL, description="ChatGPT's web backend (a fake one in tests)")
+    # Secrets from the environment: never shown (repr) nor serialized (exclude).
+    session_token: str | None = Field(default=None, repr=False, exclude=True, description="Session cookie value")
+    access_token: str | None = Field(default=None, repr=False, exclude=True, description="Bearer token")
+    account_id: str | None = Field(default=None, description="The ChatGPT workspace to use")
+    http_token: str | None = Field(default=None, repr=False, exclude=True, description="Bearer token for HTTP")
+
+    def token_variables(self, env: Mapping[str, str] | None = None) -> list[str]:
+        """The names of the environment variables a login came from (for ``status``: never the values)."""
+        env = os.environ if env is None else env
+        names = [ENV_SESSION_TOKEN, *(f"{ENV_SESSION_TOKEN}_{i}" for i in range(SPLIT_TOKEN_PARTS)), ENV_ACCESS_TOKEN]
+        return [n for n in names if given(env.get(n))]
 
     @classmethod
     def from_env(
@@ -113,7 +135,15 @@ class Settings(BaseModel):
         if sync_interval is None:
             sync_interval = _duration_setting(env, ENV_SYNC_INTERVAL, "h", DEFAULT_SYNC_INTERVAL)
         watch = _duration_setting(env, ENV_WATCH_INTERVAL, "s", DEFAULT_WATCH_INTERVAL)
+        session = given(env.get(ENV_SESSION_TOKEN)) or "".join(
+            given(env.get(f"{ENV_SESSION_TOKEN}_{i}")) or "" for i in range(SPLIT_TOKEN_PARTS)
+        )
         return cls(
+            base_url=(given(env.get(ENV_BASE_URL)) or DEFAULT_BASE_URL).rstrip("/"),
+            session_token=session or None,
+            access_token=given(env.get(ENV_ACCESS_TOKEN)),
+            account_id=given(env.get(ENV_ACCOUNT_ID)),
+            http_token=given(env.get(ENV_HTTP_TOKEN)),
             sync_interval=sync_interval,
             watch_interval=watch if watch > 0 else DEFAULT_WATCH_INTERVAL,
             allow_send=allow_send,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import random
 import re
 import time
@@ -29,15 +28,10 @@ import anyio
 import httpx
 
 from chatgpt_history_mcp.errors import BackendError
-from chatgpt_history_mcp.settings import given
+from chatgpt_history_mcp.settings import DEFAULT_BASE_URL, ENV_ACCOUNT_ID, ENV_SESSION_TOKEN, Settings, given
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://chatgpt.com"
-ENV_BASE_URL = "CHATGPT_BASE_URL"
-ENV_SESSION_TOKEN = "CHATGPT_SESSION_TOKEN"
-ENV_ACCESS_TOKEN = "CHATGPT_ACCESS_TOKEN"
-ENV_ACCOUNT_ID = "CHATGPT_ACCOUNT_ID"
 SESSION_COOKIE = "__Secure-next-auth.session-token"
 #: Browsers split cookies longer than this into ``.0``, ``.1``, …
 COOKIE_CHUNK = 3936
@@ -127,15 +121,13 @@ class Credentials:
     account_id: str | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, session_token: str | None = None) -> Credentials:
-        env = os.environ if env is None else env
-        token = given(session_token) or given(env.get(ENV_SESSION_TOKEN)) or ""
-        if not token:  # the split cookie form, as copied from the browser: .0, .1, …
-            token = "".join(given(env.get(f"{ENV_SESSION_TOKEN}_{i}")) or "" for i in range(8))
+    def from_settings(cls, settings: Settings, session_token: str | None = None) -> Credentials:
+        """The credentials the settings (the environment) give, or ``session_token`` (a stored login) instead
+        of theirs when they have none."""
         return cls(
-            session_token=token or None,
-            access_token=given(env.get(ENV_ACCESS_TOKEN)),
-            account_id=given(env.get(ENV_ACCOUNT_ID)),
+            session_token=settings.session_token or given(session_token),
+            access_token=settings.access_token,
+            account_id=settings.account_id,
         )
 
     @property
@@ -215,7 +207,7 @@ class BackendClient:
                 f"run `chatgpt-history-mcp login`; or import an export instead: {EXPORT_HINT}"
             )
         self.credentials = credentials
-        self.base_url = (base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/")
+        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
         self._session_token = credentials.session_token
         self._access_token = credentials.access_token
         self._expires = token_expiry(credentials.access_token) if credentials.access_token else None

@@ -9,11 +9,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Mapping
 from pathlib import Path
 
-from chatgpt_history_mcp.chatgpt.backend import ENV_ACCESS_TOKEN, ENV_SESSION_TOKEN, Credentials
-from chatgpt_history_mcp.settings import given
+from chatgpt_history_mcp.chatgpt.backend import Credentials
+from chatgpt_history_mcp.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -85,14 +84,12 @@ def _backend_name(ring: object) -> str:
     return str(getattr(backend, "name", None) or type(backend).__name__)
 
 
-def login_location(config_dir: Path, env: Mapping[str, str] | None = None) -> str | None:
+def login_location(settings: Settings) -> str | None:
     """Where the ChatGPT login in use comes from, in words (never the token): the environment, the system
     keyring, the private file, or None when there is none."""
-    env = os.environ if env is None else env
-    if Credentials.from_env(env).configured:
-        names = [ENV_SESSION_TOKEN, *(f"{ENV_SESSION_TOKEN}_{i}" for i in range(8)), ENV_ACCESS_TOKEN]
-        return f"the environment ({', '.join(n for n in names if given(env.get(n)))})"
-    return _stored(config_dir)[1]
+    if Credentials.from_settings(settings).configured:
+        return f"the environment ({', '.join(settings.token_variables())})"
+    return _stored(settings.config_dir)[1]
 
 
 def delete_session_token(config_dir: Path) -> bool:
@@ -108,10 +105,10 @@ def delete_session_token(config_dir: Path) -> bool:
     return removed
 
 
-def resolve_credentials(config_dir: Path, env: Mapping[str, str] | None = None) -> Credentials:
-    """Credentials from the environment, else the stored session token."""
-    credentials = Credentials.from_env(env)
+def resolve_credentials(settings: Settings) -> Credentials:
+    """Credentials from the settings (the environment), else the stored session token."""
+    credentials = Credentials.from_settings(settings)
     if credentials.configured:
         return credentials
-    stored = load_session_token(config_dir)
-    return Credentials.from_env(env, session_token=stored) if stored else credentials
+    stored = load_session_token(settings.config_dir)
+    return Credentials.from_settings(settings, session_token=stored) if stored else credentials

@@ -71,7 +71,7 @@ class AppState:
         from chatgpt_history_mcp.chatgpt.credentials import login_location
 
         status = self.store.status()  # first: the keeper exists once the store is open
-        login = login_location(self.settings.config_dir)
+        login = login_location(self.settings)
         update: dict[str, Any] = {"credentials_configured": login is not None, "login": login}
         if self.keeper is not None:
             update["background_sync"] = self.keeper.sync_state.model_copy()

@@ -24,11 +24,11 @@ from mcp.server import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 
 from chatgpt_history_mcp.errors import HttpConfigError
+from chatgpt_history_mcp.settings import ENV_HTTP_TOKEN
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
 
-ENV_HTTP_TOKEN = "CHATGPT_HISTORY_HTTP_TOKEN"
 PUBLIC_PATHS = frozenset({"/health"})
 #: Largest request body accepted (413 above it, chunked bodies counted as they arrive): a tool call is small.
 MAX_REQUEST_BODY = 4 * 1024 * 1024

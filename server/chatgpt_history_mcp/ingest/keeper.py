@@ -129,7 +129,7 @@ class Keeper:
         self._check_session()
 
     def _check_session(self) -> bool:
-        configured = resolve_credentials(self.settings.config_dir).configured
+        configured = resolve_credentials(self.settings).configured
         state = self.sync_state
         state.enabled, state.reason = configured, None if configured else NO_SESSION
         state.next_at = _at(self._sync_due) if configured else None
