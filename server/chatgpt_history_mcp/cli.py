@@ -19,7 +19,6 @@ import sys
 import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 import anyio
@@ -632,11 +631,3 @@ def _logout(settings: Settings) -> int:
 
     print("Stored session token removed." if delete_session_token(settings.config_dir) else "No stored token.")
     return 0
-
-
-def data_path(name: str) -> Path:
-    """A file shipped with the package (the sample export), or from the source tree in a checkout."""
-    packaged = Path(__file__).parent / "data" / name
-    if packaged.exists():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "examples" / name

@@ -17,6 +17,14 @@ from mcp import Client, StdioServerParameters
 from chatgpt_history_mcp.settings import ENV_DATA_DIR, ENV_EXPORTS
 
 
+def data_path(name: str) -> Path:
+    """A file shipped with the package (the sample export), or from the source tree in a checkout."""
+    packaged = Path(__file__).parent / "data" / name
+    if packaged.exists():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "examples" / name
+
+
 def _shorten(value: Any, limit: int = 240) -> Any:
     """Long strings cut for the screen; the structure stays whole and valid JSON."""
     if isinstance(value, str) and len(value) > limit:
@@ -68,8 +76,6 @@ async def _session(export: Path, data_dir: Path) -> None:
 
 
 def run_demo() -> int:
-    from chatgpt_history_mcp.cli import data_path
-
     export = data_path("sample-export.zip")
     if not export.exists():
         print(f"error: the sample export is missing ({export})", file=sys.stderr)
