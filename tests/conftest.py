@@ -215,6 +215,32 @@ def figures() -> dict[str, Any]:
     return _FIGURES
 
 
+#: Suites that take tens of seconds each (sweeps, crashes, real disks, outside clients, npm): ``pytest -m "not
+#: slow"`` runs the rest in about a minute while working; CI runs everything.
+SLOW_SUITES = frozenset(
+    {
+        "test_bundle",
+        "test_crash",
+        "test_faults",
+        "test_hardening_concurrency",
+        "test_hardening_crash",
+        "test_hardening_exports",
+        "test_hardening_http",
+        "test_hardening_network",
+        "test_hardening_secrets",
+        "test_inspector",
+        "test_recall_eval",
+        "test_stdio",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in SLOW_SUITES:
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _FIGURES:
         terminalreporter.section("figures")
