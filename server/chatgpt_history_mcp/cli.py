@@ -272,87 +272,96 @@ def main(argv: Sequence[str] | None = None) -> int:
         allow_send=getattr(args, "allow_send", None),
         sync_interval=getattr(args, "sync_interval", None),
     )
+    try:
+        if command == "serve":
+            return _serve(settings, args)
+        if command == "demo":
+            from chatgpt_history_mcp.demo import run_demo
 
-    if command == "serve":
-        from chatgpt_history_mcp.faces.mcp_server import create_server
+            return run_demo()
+        if command in ("login", "logout"):
+            return _login(settings) if command == "login" else _logout(settings)
+        if command in ("install", "uninstall"):
+            from chatgpt_history_mcp.install.command import run as run_install
 
-        server = create_server(settings)
-        if getattr(args, "transport", "stdio") == "http":
-            from chatgpt_history_mcp.faces.http import serve_http
+            return run_install(args, settings)
+        return _on_store(command, settings, args)
+    except UserError as exc:
+        return _failed(exc)
 
-            token = args.auth_token or settings.http_token
-            try:
-                serve_http(server, args.host, args.port, token, args.allow_host)
-            except UserError as exc:
-                return _failed(exc)
-            return 0
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from chatgpt_history_mcp.faces.mcp_server import create_server
+
+    server = create_server(settings)
+    if getattr(args, "transport", "stdio") == "http":
+        from chatgpt_history_mcp.faces.http import serve_http
+
+        serve_http(server, args.host, args.port, args.auth_token or settings.http_token, args.allow_host)
+    else:
         server.run()
-        return 0
-    if command == "demo":
-        from chatgpt_history_mcp.demo import run_demo
+    return 0
 
-        return run_demo()
-    if command in ("login", "logout"):
-        return _login(settings) if command == "login" else _logout(settings)
-    if command in ("install", "uninstall"):
-        from chatgpt_history_mcp.install.command import run as run_install
 
-        return run_install(args, settings)
-
+def _on_store(command: str, settings: Settings, args: argparse.Namespace) -> int:
+    """The commands that work on the history store (a read-only or damaged data folder is said at once)."""
     from chatgpt_history_mcp.store.history import HistoryStore
 
-    try:
-        store = HistoryStore(settings.data_dir, redact_secrets=settings.redact)
-    except UserError as exc:  # a read-only or damaged data folder: said before anything else happens
-        return _failed(exc)
+    store = HistoryStore(settings.data_dir, redact_secrets=settings.redact)
     try:
         if command == "import":
             return _import(store, args.paths)
         if command == "search":
-            _index_pending(store)
-            page = store.search(
-                args.query,
-                limit=args.limit,
-                offset=args.offset,
-                role=args.role,
-                after=args.after,
-                before=args.before,
-                project=args.project,
-                model=args.model,
-            )
-            if args.json:
-                print(page.model_dump_json(indent=2))
-            else:
-                print_search(page, data_dir=args.data_dir)
-            return 0
+            return _search(store, args)
         if command in READING_COMMANDS:
             return _read(command, store, args)
         if command in ("sync", "memories", "automations", "send"):
             return anyio.run(_live, command, settings, store, args)
         if command == "status":
-            from chatgpt_history_mcp.chatgpt.credentials import login_location
-
-            login = login_location(settings)
-            status = store.status().model_copy(update={"credentials_configured": login is not None, "login": login})
-            if args.json:
-                print(status.model_dump_json(indent=2))
-            else:
-                pending = f" ({status.pending_index} pending)" if status.pending_index else ""
-                counts = f"{status.conversations:,} ({status.messages:,} messages, {status.projects} projects)"
-                print(f"data dir:      {status.data_dir}")
-                print(f"conversations: {counts}")
-                print(f"indexed:       {status.indexed:,}{pending}")
-                print(f"login:         {login or 'none (`chatgpt-history-mcp login` to sync from ChatGPT)'}")
-                for source in status.sources:
-                    when = source.imported_at.isoformat(timespec="seconds") if source.imported_at else "never"
-                    print(f"source:        {source.path} ({when}: {source.detail})")
-                print_activity(status)
-            return 0
-    except UserError as exc:
-        return _failed(exc)
+            return _status(store, settings, args)
     finally:
         store.close()
     return 2
+
+
+def _search(store: HistoryStore, args: argparse.Namespace) -> int:
+    _index_pending(store)
+    page = store.search(
+        args.query,
+        limit=args.limit,
+        offset=args.offset,
+        role=args.role,
+        after=args.after,
+        before=args.before,
+        project=args.project,
+        model=args.model,
+    )
+    if args.json:
+        print(page.model_dump_json(indent=2))
+    else:
+        print_search(page, data_dir=args.data_dir)
+    return 0
+
+
+def _status(store: HistoryStore, settings: Settings, args: argparse.Namespace) -> int:
+    from chatgpt_history_mcp.chatgpt.credentials import login_location
+
+    login = login_location(settings)
+    status = store.status().model_copy(update={"credentials_configured": login is not None, "login": login})
+    if args.json:
+        print(status.model_dump_json(indent=2))
+        return 0
+    pending = f" ({status.pending_index} pending)" if status.pending_index else ""
+    counts = f"{status.conversations:,} ({status.messages:,} messages, {status.projects} projects)"
+    print(f"data dir:      {status.data_dir}")
+    print(f"conversations: {counts}")
+    print(f"indexed:       {status.indexed:,}{pending}")
+    print(f"login:         {login or 'none (`chatgpt-history-mcp login` to sync from ChatGPT)'}")
+    for source in status.sources:
+        when = source.imported_at.isoformat(timespec="seconds") if source.imported_at else "never"
+        print(f"source:        {source.path} ({when}: {source.detail})")
+    print_activity(status)
+    return 0
 
 
 async def _live(command: str, settings: Settings, store: HistoryStore, args: argparse.Namespace) -> int:
