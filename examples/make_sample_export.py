@@ -41,7 +41,7 @@ import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: bench/_files.py
-from bench import _files as files  # noqa: E402
+from bench import _files as files
 
 # Namespace for every uuid5 in the sample (ids are stable and readable in SAMPLE.md).
 NS = uuid.uuid5(uuid.NAMESPACE_URL, "https://example.invalid/chatgpt-history-mcp/sample")
@@ -2024,7 +2024,8 @@ def c_otter_card() -> dict:
     return c.to_dict("Otter birthday card for Teo")
 
 
-READING_LOG_CSV = d("""
+READING_LOG_CSV = (
+    d("""
     date,title,author,pages,club_pick
     2024-01-14,The Salt Road,Ines Marlowe,312,yes
     2024-01-29,Paper Lanterns,K. Osei,198,no
@@ -2034,7 +2035,9 @@ READING_LOG_CSV = d("""
     2024-04-21,CSVATTACHMENTWORD Almanac,Theo Grant,154,no
     2024-05-12,Tidewater,Amara Chukwu,389,yes
     2024-06-02,The Lighthouse Accounts,M. Ferreira,301,no
-""") + "\n"
+""")
+    + "\n"
+)
 
 
 def c_reading_chart() -> dict:
@@ -2067,11 +2070,12 @@ def c_reading_chart() -> dict:
         end_turn=False,
         finish=None,
     )
-    chart = entry(f"{CHART_ID}.png")
     c.add(
         "tool",
-        execution_output("date\n2024-01    510\n2024-02    421\n2024-03    509\n2024-04    154\n2024-05    389\n"
-                         "2024-06    301\nFreq: M, Name: pages, dtype: int64"),
+        execution_output(
+            "date\n2024-01    510\n2024-02    421\n2024-03    509\n2024-04    154\n2024-05    389\n"
+            "2024-06    301\nFreq: M, Name: pages, dtype: int64"
+        ),
         name="python",
         meta={
             "aggregate_result": {
@@ -2201,8 +2205,9 @@ def c_candle_canvas() -> dict:
     c.hidden_system()
     c.user("Write the About page for our shop: candles poured into mugs we make ourselves. Put it in a canvas.")
     create = {"name": "candle_shop_about", "type": "document", "content": CANVAS_V1}
-    c.add("assistant", code(json.dumps(create), "json"), recipient="canmore.create_textdoc", end_turn=False,
-          finish=None)
+    c.add(
+        "assistant", code(json.dumps(create), "json"), recipient="canmore.create_textdoc", end_turn=False, finish=None
+    )
     _canvas_reply(
         c,
         "create_textdoc",
@@ -2213,14 +2218,14 @@ def c_candle_canvas() -> dict:
     c.assistant("I've drafted the About page in the canvas. Tell me what to change.")
     c.user("We switched to a coconut and rapeseed blend last year, it's not beeswax any more.")
     update = {"updates": [{"pattern": CANVAS_V2_PATTERN, "multiple": False, "replacement": CANVAS_V2_REPLACEMENT}]}
-    c.add("assistant", code(json.dumps(update), "json"), recipient="canmore.update_textdoc", end_turn=False,
-          finish=None)
-    _canvas_reply(
-        c, "update_textdoc", f"Successfully updated text document with textdoc_id '{CANVAS_TEXTDOC_ID}'", 2
+    c.add(
+        "assistant", code(json.dumps(update), "json"), recipient="canmore.update_textdoc", end_turn=False, finish=None
     )
+    _canvas_reply(c, "update_textdoc", f"Successfully updated text document with textdoc_id '{CANVAS_TEXTDOC_ID}'", 2)
     comment = {"comments": [{"pattern": CANVAS_COMMENT_PATTERN, "comment": "Say who the two people are."}]}
-    c.add("assistant", code(json.dumps(comment), "json"), recipient="canmore.comment_textdoc", end_turn=False,
-          finish=None)
+    c.add(
+        "assistant", code(json.dumps(comment), "json"), recipient="canmore.comment_textdoc", end_turn=False, finish=None
+    )
     _canvas_reply(
         c,
         "comment_textdoc",
@@ -2231,11 +2236,10 @@ def c_candle_canvas() -> dict:
     c.assistant("Updated the wax. I also left a comment: readers like to know who is behind a small shop.")
     c.user("Good point. We're Mira and Jonas. Add that, mention the small batches of twelve and the food-safe glazes.")
     rewrite = {"updates": [{"pattern": ".*", "multiple": False, "replacement": CANVAS_FINAL}]}
-    c.add("assistant", code(json.dumps(rewrite), "json"), recipient="canmore.update_textdoc", end_turn=False,
-          finish=None)
-    _canvas_reply(
-        c, "update_textdoc", f"Successfully updated text document with textdoc_id '{CANVAS_TEXTDOC_ID}'", 3
+    c.add(
+        "assistant", code(json.dumps(rewrite), "json"), recipient="canmore.update_textdoc", end_turn=False, finish=None
     )
+    _canvas_reply(c, "update_textdoc", f"Successfully updated text document with textdoc_id '{CANVAS_TEXTDOC_ID}'", 3)
     c.assistant("Done: the page now introduces you both, mentions the batches of twelve and the glazes.")
     return c.to_dict("About page for Clay & Wick", gizmo_type="snorlax")
 
@@ -2295,7 +2299,6 @@ def c_deep_research_2025() -> dict:
     c.assistant(
         "Happy to. To focus the research: is your team office-based or shift-based, and are you thinking of "
         "32 hours at full pay or compressed hours (four 10-hour days)?",
-        meta={"research_clarification": True},
     )
     c.user("Office-based software team, 32 hours at full pay.")
     task_id = "deepresch_" + uuid.uuid5(NS, "deep-research/4dw").hex
@@ -2339,7 +2342,6 @@ def c_deep_research_2025() -> dict:
             "async_task_title": "Four-day work week evidence",
             "async_completion_id": "deepresch_completion_" + uuid.uuid5(NS, "deep-research/4dw/done").hex[:16],
             "deep_research_version": "full",
-            "b1de6e2_rm": True,
             "content_references": _references(DEEP_RESEARCH_REPORT, DR_REFS),
         },
     )
@@ -2647,8 +2649,9 @@ def c26_code_canvas() -> dict:
     c.hidden_system()
     c.user("Write a small Python function that totals the amount column of a CSV, in a canvas.")
     create = {"name": "invoice_total", "type": "code/python", "content": CODE_CANVAS_V1}
-    c.add("assistant", code(json.dumps(create), "json"), recipient="canmore.create_textdoc", end_turn=False,
-          finish=None)
+    c.add(
+        "assistant", code(json.dumps(create), "json"), recipient="canmore.create_textdoc", end_turn=False, finish=None
+    )
     canvas = {"textdoc_id": CODE_CANVAS_ID, "textdoc_type": "code/python", "version": 1, "title": "invoice_total"}
     c.add(
         "tool",
@@ -2661,8 +2664,9 @@ def c26_code_canvas() -> dict:
     )
     c.user("Floats make the cents wrong. Use Decimal, and add type hints.")
     rewrite = {"updates": [{"pattern": ".*", "multiple": False, "replacement": CODE_CANVAS_FINAL}]}
-    c.add("assistant", code(json.dumps(rewrite), "json"), recipient="canmore.update_textdoc", end_turn=False,
-          finish=None)
+    c.add(
+        "assistant", code(json.dumps(rewrite), "json"), recipient="canmore.update_textdoc", end_turn=False, finish=None
+    )
     c.add(
         "tool",
         text(f"Successfully updated text document with textdoc_id '{CODE_CANVAS_ID}'"),
@@ -2714,9 +2718,7 @@ def build_entries_2026() -> dict[str, bytes]:
     schedule = next(c for c in convs if c["id"] == conv_id_2026("schedule"))
 
     def library(file_id: str, conv: dict, category: str, artifact: str | None, gen: str | None, mime: str) -> dict:
-        node = next(
-            k for k, v in conv["mapping"].items() if v.get("message") and file_id in json.dumps(v["message"])
-        )
+        node = next(k for k, v in conv["mapping"].items() if v.get("message") and file_id in json.dumps(v["message"]))
         return {
             "id": {"id": "libfile_" + uuid.uuid5(NS, "2026/library/" + file_id).hex},
             "file_id": file_id,

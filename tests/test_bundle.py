@@ -299,7 +299,7 @@ async def test_the_bundle_starts_as_the_host_starts_it(host: Host, tmp_path: Pat
     first = time.monotonic()
     async with host.session(settings, FIRST_START_TIMEOUT) as server:
         assert server.tools == TOOLS
-        status = await server.status(conversations=16)
+        status = await server.status(conversations=24)
         assert Path(status["data_dir"]) == data
         assert [Path(s["path"]) for s in status["sources"]] == [SAMPLE.resolve()]
         assert status["credentials_configured"] is False
@@ -318,7 +318,7 @@ async def test_the_bundle_starts_as_the_host_starts_it(host: Host, tmp_path: Pat
     again = {**settings, "allow_send": True, "session_token": "a-session-token-from-the-keychain"}
     async with host.session(again, LATER_START_TIMEOUT) as server:
         assert server.tools == TOOLS | {"send_message"}
-        status = await server.status(conversations=16)
+        status = await server.status(conversations=24)
         assert status["credentials_configured"] is True
         assert [Path(s["path"]) for s in status["sources"]] == [SAMPLE.resolve()]  # not imported twice
     print(f"later start: {server.seconds:.1f}s to tools/list ({time.monotonic() - first:.1f}s both sessions)")
