@@ -2384,7 +2384,7 @@ def c_deep_research_2026() -> dict:
             "async_task_id": "deepresch_" + uuid.uuid5(NS, "deep-research/rainwater").hex,
         },
     )
-    return c.to_dict("Rainwater tank size", origin=None)
+    return c.to_dict("Rainwater tank size")
 
 
 CONVERSATIONS = [

@@ -1757,7 +1757,7 @@ class FakeBackend:
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
         display: dict[str, Any] = {"name": name, "description": "", "emoji": None, "theme": None}
         if kind == "gpt":
-            display["profile_picture_url"] = f"{self.url}/backend-api/estuary/content?id=gizmo-{gid}"
+            display["profile_picture_url"] = None  # a picture is not what a history needs
         return {
             "id": gid,
             "organization_id": "org-fake",

@@ -120,12 +120,19 @@ def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data), strict=True).pages)
 
 
-def test_the_generator_writes_the_committed_zips_byte_for_byte(tmp_path: Path) -> None:
+def entries(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+def test_the_generator_writes_the_committed_zips(tmp_path: Path) -> None:
+    # Entry by entry (names and bytes; the images are encoded by the Pillow uv.lock pins): a ZIP's own deflate
+    # output may differ with another zlib, what it holds may not.
     out, out_2026 = tmp_path / "a.zip", tmp_path / "b.zip"
     script = REPO / "examples" / "make_sample_export.py"
     subprocess.run([sys.executable, str(script), str(out), str(out_2026)], check=True, capture_output=True)
-    assert out.read_bytes() == SAMPLE.read_bytes(), "examples/sample-export.zip is stale: rerun the generator"
-    assert out_2026.read_bytes() == SAMPLE_2026.read_bytes(), "sample-export-2026.zip is stale"
+    assert entries(out) == entries(SAMPLE), "examples/sample-export.zip is stale: rerun the generator"
+    assert entries(out_2026) == entries(SAMPLE_2026), "sample-export-2026.zip is stale"
 
 
 @pytest.mark.parametrize(("path", "files"), [(SAMPLE, FILES), (SAMPLE_2026, FILES_2026)], ids=["2025", "2026"])
