@@ -1,16 +1,27 @@
-"""Synthetic ChatGPT data export for benchmarks (stdlib only, deterministic per seed).
+"""Synthetic ChatGPT data export for benchmarks (deterministic per seed).
 
-    python bench/synth_export.py N OUT.zip [--seed S] [--split K] [--long]
+    python bench/synth_export.py N OUT.zip [--seed S] [--split K] [--long] [--rich] [--files SIZE] [--layout 2026]
 
 Writes a ZIP shaped like the official export (``conversations.json``, or
 ``conversations-000.json``... with ``--split K``), plus ``user.json`` and a stub
 ``chat.html``. Conversations are mapping trees with a ``message: null`` root, hidden
 system / custom-instruction nodes, reasoning (``thoughts``, ``reasoning_recap``),
 python tool turns (``code`` / ``execution_output``), ``multimodal_text`` user turns and,
-in ~10% of chats, an edit or regeneration branch off the current path.
+in ~10% of chats, an edit or regeneration branch off the current path; ~10% are in one of 15 projects
+(``g-p-…``, ``snorlax``) and ~1.5% with one of 4 custom GPTs.
 Conversation ``i`` depends only on ``(seed, i)``, its slot in time and the profile: ``--long`` writes the
 same kinds of conversations with longer messages (~2x the text, ~25 KB of JSON per conversation against
 ~18 KB), closer to real exports, whose conversations run to 50-100 KB.
+
+``--rich``: about one conversation in five ends with an exchange of a kind from chatgpt-files-and-canvas.md
+(an uploaded photo, screenshot, PDF or text file with ``metadata.attachments``; a DALL-E or image_gen picture;
+a CSV and its code-interpreter chart; a canvas created and updated; a deep-research report, async before 2026,
+``widget_state`` after). ``--files SIZE`` (``2G``, ``500M``; implies ``--rich``) writes their files too, valid
+images and PDFs padded to sizes drawn per kind and scaled to about SIZE in total, streamed into the ZIP one
+piece at a time (a 2 GB export takes ~30 s and ~80 MB of memory); ``size_bytes`` in the JSON is the planned size.
+``--layout 2026``: ``conversations-NNN.json``, files flat as ``<id>.dat`` with ``conversation_asset_file_names.json``,
+``library_files.json`` and ``export_manifest.json``. Without these options the output is byte-identical to
+what it was before they existed (the benchmarks compare against it); images need Pillow (the test extra).
 """
 
 from __future__ import annotations
@@ -20,17 +31,20 @@ import functools
 import itertools
 import json
 import random
+import re
 import sys
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 if __package__:
+    from . import _files as F
     from . import _vocab as V
 else:
-    import _vocab as V  # type: ignore[no-redef]  # run as a script
+    import _files as F  # type: ignore[no-redef]  # run as a script
+    import _vocab as V  # type: ignore[no-redef]
 
 Json = dict[str, Any]
 
@@ -597,6 +611,425 @@ def iter_conversations(n: int, seed: int = 0, profile: Profile = DEFAULT) -> Ite
         yield make_conversation(i, n, seed, profile)
 
 
+# --- files, canvas, deep research (--rich, --files) ---------------------------------------------------
+#
+# Off by default, and then nothing below runs: the default export stays byte-identical for a seed. On, each
+# conversation may end with one more exchange of a kind from chatgpt-files-and-canvas.md, drawn from a random
+# stream of its own (``{seed}:{i}:rich``) and the conversation's slot in time, never from the conversation's own
+# stream: the plan of every file is known before any conversation is written, so ``--files SIZE`` can scale the
+# files to SIZE in total and stream them into the ZIP after the conversations.
+
+#: Share of conversations that gain each kind (about one in five gains one): uploads are the most common.
+RICH_RATES: list[tuple[str, float]] = [
+    ("photo", 0.05),
+    ("screenshot", 0.03),
+    ("pdf", 0.03),
+    ("text", 0.02),
+    ("generated", 0.03),
+    ("chart", 0.02),
+    ("canvas", 0.03),
+    ("research", 0.01),
+]
+_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_SYNTH_USER = "user-synthetic"
+_PALETTE = ((200, 60, 50), (60, 160, 90), (50, 90, 200), (235, 235, 225))
+
+
+class PlannedFile(NamedTuple):
+    """A file a rich conversation refers to. ``weight``: its drawn size in bytes, before ``--files`` scales it."""
+
+    file_id: str
+    kind: str  # photo, screenshot, pdf, text, dalle, image_gen, chart, csv
+    fmt: str  # JPEG, PNG, WEBP, PDF or TEXT
+    name: str
+    mime: str
+    weight: int
+    width: int = 0
+    height: int = 0
+    uuid: str = ""
+
+    def entry(self, layout: str) -> str:
+        if layout == "2026":
+            return f"{self.file_id}.dat"
+        if self.kind == "dalle":
+            return f"dalle-generations/{self.file_id}-{self.uuid}.webp"
+        if self.kind == "image_gen":
+            return f"{_SYNTH_USER}/{self.file_id}-{self.uuid}.png"
+        if self.kind == "chart":
+            return f"{self.file_id}.png"
+        return f"{self.file_id}-{self.name}"
+
+    def mapped_name(self) -> str:
+        """What ``conversation_asset_file_names.json`` says of it: the old-layout path of a generated image, else
+        the original name (one in ten without its extension, as seen)."""
+        if self.kind == "dalle":
+            return f"dalle-generations/{self.uuid}.webp"
+        if self.kind in ("image_gen", "chart"):
+            return self.entry("2025")
+        return self.name.rsplit(".", 1)[0] if int(self.uuid[:2], 16) < 26 else self.name
+
+
+class RichPlan(NamedTuple):
+    kind: str
+    year: int
+    files: list[PlannedFile]
+
+
+def _upload_id(rng: random.Random) -> str:
+    return "file-" + "".join(rng.choice(_B62) for _ in range(22))
+
+
+def _sediment_id(rng: random.Random) -> str:
+    return f"file_00000000{rng.getrandbits(96):024x}"
+
+
+def _size(rng: random.Random, median: float, lo: int, hi: int) -> int:
+    return int(min(hi, max(lo, rng.lognormvariate(0, 0.8) * median)))
+
+
+def rich_plan(i: int, n: int, seed: int = 0) -> RichPlan | None:
+    """What conversation ``i`` of ``n`` gains with ``--rich``, or None (most conversations)."""
+    rng = random.Random(f"{seed}:{i}:rich")
+    year = datetime.fromtimestamp(START + (n - 1 - i) / n * (END - START), UTC).year
+    r, kind = rng.random(), None
+    for name, rate in RICH_RATES:
+        if r < rate:
+            kind = name
+            break
+        r -= rate
+    if kind is None:
+        return None
+    u = _uuid(rng)
+    files: list[PlannedFile] = []
+    if kind == "photo":
+        w, h = rng.choice([(4032, 3024), (3024, 4032), (1600, 1200)])
+        files.append(
+            PlannedFile(
+                _upload_id(rng),
+                kind,
+                "JPEG",
+                f"IMG_{rng.randint(1000, 9999)}.jpg",
+                "image/jpeg",
+                _size(rng, 1_500_000, 80_000, 8_000_000),
+                w,
+                h,
+                u,
+            )
+        )
+    elif kind == "screenshot":
+        files.append(
+            PlannedFile(
+                _upload_id(rng),
+                kind,
+                "PNG",
+                f"Screenshot {rng.randint(10, 99)}.png",
+                "image/png",
+                _size(rng, 500_000, 40_000, 5_000_000),
+                2560,
+                1440,
+                u,
+            )
+        )
+    elif kind == "pdf":
+        files.append(
+            PlannedFile(
+                _upload_id(rng),
+                kind,
+                "PDF",
+                f"{_snake(rng)}.pdf",
+                "application/pdf",
+                _size(rng, 400_000, 2_000, 12_000_000),
+                uuid=u,
+            )
+        )
+    elif kind == "text":
+        ext, mime = rng.choice([("md", "text/markdown"), ("txt", "text/plain"), ("py", "text/x-python")])
+        files.append(
+            PlannedFile(
+                _upload_id(rng), kind, "TEXT", f"{_snake(rng)}.{ext}", mime, _size(rng, 6_000, 300, 60_000), uuid=u
+            )
+        )
+    elif kind == "generated":
+        if year < 2025:
+            files.append(
+                PlannedFile(
+                    _upload_id(rng),
+                    "dalle",
+                    "WEBP",
+                    "",
+                    "image/webp",
+                    _size(rng, 350_000, 60_000, 1_500_000),
+                    1024,
+                    1024,
+                    u,
+                )
+            )
+        else:
+            files.append(
+                PlannedFile(
+                    _sediment_id(rng),
+                    "image_gen",
+                    "PNG",
+                    "",
+                    "image/png",
+                    _size(rng, 2_200_000, 400_000, 4_000_000),
+                    1024,
+                    1536,
+                    u,
+                )
+            )
+    elif kind == "chart":
+        files.append(
+            PlannedFile(
+                _upload_id(rng), "csv", "TEXT", f"{_snake(rng)}.csv", "text/csv", _size(rng, 4_000, 200, 40_000), uuid=u
+            )
+        )
+        files.append(
+            PlannedFile(
+                _upload_id(rng),
+                "chart",
+                "PNG",
+                "",
+                "image/png",
+                _size(rng, 90_000, 20_000, 400_000),
+                1200,
+                700,
+                _uuid(rng),
+            )
+        )
+    return RichPlan(kind, year, files)
+
+
+def _rich_style(rng: random.Random) -> _Style:
+    topic = rng.choices(TOPIC_NAMES, cum_weights=TOPIC_CUM, k=1)[0]
+    return _Style([TOPICS[topic]], topic in V.TECH_TOPICS, "en", DEFAULT)
+
+
+def _pointer(f: PlannedFile, size: int, scheme: str) -> Json:
+    return {
+        "content_type": "image_asset_pointer",
+        "asset_pointer": f"{scheme}://{f.file_id}",
+        "size_bytes": size,
+        "width": f.width,
+        "height": f.height,
+        "fovea": None,
+        "metadata": None,
+    }
+
+
+def enrich(conv: Json, plan: RichPlan, i: int, seed: int, sizes: dict[str, int]) -> Json:
+    """Append ``plan``'s exchange after the conversation's current node (it becomes the current node)."""
+    rng = random.Random(f"{seed}:{i}:rich:messages")
+    st = _rich_style(rng)
+    mapping: dict[str, Json] = conv["mapping"]
+    parent: str = conv["current_node"]
+    clock = float(conv["update_time"])
+
+    def add(role: str, content: Json, **kw: Any) -> Json:
+        nonlocal parent, clock
+        clock += rng.uniform(3, 90) if role == "user" else rng.uniform(2, 30)
+        msg = _message(rng, role, clock, content, **kw)
+        mapping[msg["id"]] = {"id": msg["id"], "message": msg, "parent": parent, "children": []}
+        mapping[parent]["children"].append(msg["id"])
+        parent = msg["id"]
+        return msg
+
+    def answer(**meta: Any) -> Json:
+        metadata = {"model_slug": conv["default_model_slug"], "finish_details": {"type": "stop"}, **meta}
+        return add("assistant", _text(_assistant_text(rng, st)), metadata=metadata, end_turn=True)
+
+    def attachment(f: PlannedFile) -> Json:
+        found: Json = {"id": f.file_id, "name": f.name, "size": sizes[f.file_id], "mime_type": f.mime}
+        if f.width:
+            found.update(width=f.width, height=f.height)
+        return found
+
+    def call(recipient: str, payload: Any) -> Json:
+        content = {"content_type": "code", "language": "json", "text": json.dumps(payload)}
+        return add("assistant", content, recipient=recipient, end_turn=False)
+
+    kind = plan.kind
+    if kind in ("photo", "screenshot", "pdf", "text"):
+        (f,) = plan.files
+        question = _user_text(rng, st)
+        scheme = "file-service" if plan.year < 2025 else "sediment"
+        content = (
+            {"content_type": "multimodal_text", "parts": [_pointer(f, sizes[f.file_id], scheme), question]}
+            if f.width
+            else _text(question)
+        )
+        add("user", content, metadata={"attachments": [attachment(f)]})
+        answer()
+    elif kind == "generated":
+        (f,) = plan.files
+        add("user", _text(_user_text(rng, st)))
+        prompt = " ".join(_sentences(rng, st, rng.randint(12, 30)))
+        if f.kind == "dalle":
+            call("dalle.text2im", {"size": "1024x1024", "prompt": prompt})
+            pointer = _pointer(f, sizes[f.file_id], "file-service")
+            pointer["metadata"] = {"dalle": {"gen_id": _uuid(rng)[:16], "prompt": prompt, "seed": rng.getrandbits(31)}}
+            add("tool", {"content_type": "multimodal_text", "parts": [pointer]}, name="dalle.text2im")
+        else:
+            call("t2uay3k.sj1i4kz", {"prompt": prompt, "size": "1024x1536", "n": 1})
+            pointer = _pointer(f, sizes[f.file_id], "sediment")
+            pointer["metadata"] = {
+                "generation": {
+                    "gen_id": _uuid(rng),
+                    "gen_size": "image",
+                    "width": f.width,
+                    "height": f.height,
+                    "transparent_background": False,
+                }
+            }
+            meta = {"image_gen_title": " ".join(GENERAL.draw(rng, 3)).capitalize(), "async_task_type": "image_gen"}
+            add("tool", {"content_type": "multimodal_text", "parts": [pointer]}, name="t2uay3k.sj1i4kz", metadata=meta)
+        answer()
+    elif kind == "chart":
+        data, chart = plan.files
+        add("user", _text(_user_text(rng, st)), metadata={"attachments": [attachment(data)]})
+        code = f'import pandas as pd\ndf = pd.read_csv("/mnt/data/{data.name}")\ndf.plot()\n'
+        add("assistant", {"content_type": "code", "language": "unknown", "text": code}, recipient="python")
+        image = {
+            "message_type": "image",
+            "image_url": f"file-service://{chart.file_id}",
+            "width": chart.width,
+            "height": chart.height,
+        }
+        add(
+            "tool",
+            {"content_type": "execution_output", "text": f"{rng.randint(10, 9999)} rows"},
+            name="python",
+            metadata={"aggregate_result": {"status": "success", "messages": [image]}},
+        )
+        answer()
+    elif kind == "canvas":
+        add("user", _text(_user_text(rng, st)))
+        textdoc = f"{rng.getrandbits(96):024x}"
+        code_doc = st.tech and rng.random() < 0.5
+        doc_type = "code/python" if code_doc else "document"
+        body = _code(rng, "python")[1] if code_doc else _join(rng, _sentences(rng, st, rng.randint(60, 240)))
+        name = _snake(rng)
+        call("canmore.create_textdoc", {"name": name, "type": doc_type, "content": body})
+        canvas = {"textdoc_id": textdoc, "textdoc_type": doc_type, "version": 1, "title": name}
+        reply = f"Successfully created text document '{name}' with textdoc_id: '{textdoc}'"
+        add(
+            "tool",
+            _text(reply),
+            name="canmore.create_textdoc",
+            metadata={"canvas": canvas, "command": "create_textdoc"},
+        )
+        for version in range(2, 2 + rng.choice([0, 1, 1, 2])):
+            if code_doc or rng.random() < 0.5:
+                new = _code(rng, "python")[1] if code_doc else _join(rng, _sentences(rng, st, rng.randint(60, 240)))
+                update = {"pattern": ".*", "multiple": False, "replacement": new}
+            else:
+                word = rng.choice(body.split())
+                update = {
+                    "pattern": re.escape(word),
+                    "multiple": rng.random() < 0.3,
+                    "replacement": GENERAL.draw(rng, 1)[0],
+                }
+            call("canmore.update_textdoc", {"updates": [update]})
+            add(
+                "tool",
+                _text(f"Successfully updated text document with textdoc_id '{textdoc}'"),
+                name="canmore.update_textdoc",
+                metadata={"canvas": {**canvas, "version": version}, "command": "update_textdoc"},
+            )
+        answer()
+    elif kind == "research":
+        add("user", _text(_user_text(rng, st)))
+        task = f"deepresch_{rng.getrandbits(128):032x}"
+        report = "\n\n".join(_assistant_text(rng, st) for _ in range(rng.randint(3, 8)))
+        refs = [
+            {
+                "type": "grouped_webpages",
+                "matched_text": "",
+                "items": [
+                    {
+                        "title": " ".join(GENERAL.draw(rng, 4)),
+                        "url": f"https://{rng.choice(V.NOUNS)}.example.org/{_snake(rng)}",
+                    }
+                ],
+            }
+            for _ in range(rng.randint(2, 9))
+        ]
+        if plan.year >= 2026:
+            state = {
+                "status": "completed",
+                "report_message": {
+                    "content": {"content_type": "text", "parts": [report]},
+                    "metadata": {"content_references": refs},
+                },
+            }
+            sdk = {"pineapple_uri": "connectors://connector_openai_deep_research", "widget_state": json.dumps(state)}
+            add("assistant", _text(""), metadata={"chatgpt_sdk": sdk, "async_task_id": task}, end_turn=True)
+        else:
+            title = " ".join(GENERAL.draw(rng, 4)).capitalize()
+            call("research_kickoff_tool.start_research_task", {"title": title, "response": _user_text(rng, st)})
+            meta = {
+                "async_task_id": task,
+                "async_task_type": "research",
+                "async_task_title": title,
+                "is_visually_hidden_from_conversation": True,
+            }
+            add("tool", _text(""), name="research_kickoff_tool.start_research_task", metadata=meta)
+            clock += rng.uniform(300, 1800)
+            answer(is_async_task_result_message=True, async_task_id=task, content_references=refs)
+    conv["current_node"] = parent
+    conv["update_time"] = round(clock + rng.uniform(0, 5), 6)
+    return conv
+
+
+def _text_file(f: PlannedFile, size: int) -> bytes:
+    """Prose (or CSV rows) of about ``size`` bytes: real text, so the importer can index it."""
+    rng = random.Random(f.file_id)
+    st = _rich_style(rng)
+    out: list[str] = []
+    length = 0
+    if f.kind == "csv":
+        out.append("date,item,amount")
+        while length < size:
+            out.append(
+                f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d},{rng.choice(V.NOUNS)},{rng.randint(1, 999)}"
+            )
+            length += len(out[-1]) + 1
+    else:
+        while length < size:
+            out.append(_join(rng, _sentences(rng, st, 120)))
+            length += len(out[-1]) + 2
+    return "\n".join(out).encode("utf-8")[: max(size, 1)].decode("utf-8", "ignore").encode("utf-8")
+
+
+@functools.lru_cache(maxsize=32)
+def _base(fmt: str, width: int, height: int) -> bytes:
+    if fmt == "PDF":
+        return F.pdf(
+            [[f"Synthetic document page {p + 1}", "A page of a document a person attached."] for p in range(3)]
+        )
+    return F.quadrants(fmt, width, height, _PALETTE)
+
+
+def file_pieces(f: PlannedFile, size: int) -> Iterator[bytes]:
+    """The bytes of ``f`` at about ``size`` (never below its valid base), in pieces: nothing is held whole."""
+    if f.fmt == "TEXT":
+        yield _text_file(f, size)
+        return
+    base = _base(f.fmt, f.width, f.height)
+    yield from F.padded(f.fmt, base, max(size, len(base) + 64), random.Random(f.file_id))
+
+
+def plan_sizes(plans: Sequence[RichPlan | None], total: int | None) -> dict[str, int]:
+    """Each planned file's size: as drawn, or (with ``total``) the binary files scaled so all come to ``total``."""
+    planned = [f for p in plans if p for f in p.files]
+    if not total:
+        return {f.file_id: f.weight for f in planned}
+    text = sum(f.weight for f in planned if f.fmt == "TEXT")
+    binary = sum(f.weight for f in planned if f.fmt != "TEXT") or 1
+    scale = max(total - text, 0) / binary
+    return {f.file_id: f.weight if f.fmt == "TEXT" else max(int(f.weight * scale), 1) for f in planned}
+
+
 # --- the visible current path ----------------------------------------------------------
 
 
@@ -675,11 +1108,38 @@ def _entry(name: str) -> zipfile.ZipInfo:
     return info
 
 
-def write_export(out: str, n: int, seed: int = 0, split: int = 1, profile: Profile = DEFAULT) -> dict[str, float]:
-    """Write the export ZIP; returns conversation, node and JSON byte counts."""
+def write_export(
+    out: str,
+    n: int,
+    seed: int = 0,
+    split: int = 1,
+    profile: Profile = DEFAULT,
+    *,
+    rich: bool = False,
+    files_bytes: int | None = None,
+    layout: str = "2025",
+) -> dict[str, float]:
+    """Write the export ZIP; returns conversation, node and JSON byte counts (and file counts with files).
+
+    ``rich``: conversations gain uploads, generated images, charts, canvases and deep-research reports
+    (:func:`rich_plan`). ``files_bytes``: also write their files, scaled to about that many bytes in total and
+    streamed (``rich`` implied). ``layout="2026"``: ``conversations-NNN.json`` (at least one), the files flat as
+    ``<id>.dat`` with ``conversation_asset_file_names.json``, ``library_files.json`` and ``export_manifest.json``.
+    """
+    if layout not in ("2025", "2026"):
+        raise ValueError(f"layout must be 2025 or 2026, not {layout!r}")
+    rich = rich or files_bytes is not None
+    if layout == "2026" and split <= 1:
+        split = max(1, -(-n // 1000))
     names = ["conversations.json"] if split <= 1 else [f"conversations-{k:03d}.json" for k in range(split)]
+    if layout == "2026" and names == ["conversations.json"]:
+        names = ["conversations-000.json"]
     per = -(-n // len(names))
+    plans = [rich_plan(i, n, seed) for i in range(n)] if rich else []
+    sizes = plan_sizes(plans, files_bytes) if rich else {}
     convs = iter_conversations(n, seed, profile)
+    if rich:
+        convs = (enrich(c, plans[i], i, seed, sizes) if plans[i] else c for i, c in enumerate(convs))
     stats: dict[str, float] = {"conversations": 0, "nodes": 0, "json_bytes": 0}
     enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -706,7 +1166,55 @@ def write_export(out: str, n: int, seed: int = 0, split: int = 1, profile: Profi
         )
         zf.writestr(_entry("message_feedback.json"), "[]")
         zf.writestr(_entry("chat.html"), "<html><body><!-- synthetic export --></body></html>")
+        if files_bytes is not None:
+            stats.update(_write_files(zf, plans, sizes, layout))
     return stats
+
+
+def _write_files(
+    zf: zipfile.ZipFile, plans: Sequence[RichPlan | None], sizes: dict[str, int], layout: str
+) -> dict[str, float]:
+    """Stream every planned file into the ZIP (stored: media do not compress), then the 2026 side files."""
+    count = written = 0
+    names: dict[str, str] = {}
+    library: list[Json] = []
+    for plan in plans:
+        for f in plan.files if plan else ():
+            info = _entry(f.entry(layout))
+            info.compress_type = zipfile.ZIP_STORED
+            with zf.open(info, "w", force_zip64=True) as fh:
+                for piece in file_pieces(f, sizes[f.file_id]):
+                    written += fh.write(piece)
+            count += 1
+            if layout == "2026":
+                names[info.filename] = f.mapped_name()
+                library.append(
+                    {
+                        "id": {"id": f"libfile_{f.uuid.replace('-', '')}"},
+                        "file_id": f.file_id,
+                        "file_name": f.name or f.mapped_name().rsplit("/", 1)[-1],
+                        "mime_type": f.mime,
+                        "library_file_category": "image" if f.mime.startswith("image/") else "document",
+                        "library_artifact_type": None,
+                        "origination_message_id": None,
+                        "origination_thread_id": None,
+                        "image_gen_generation_id": f.uuid if f.kind == "image_gen" else None,
+                        "created_at": None,
+                    }
+                )
+    if layout == "2026":
+        zf.writestr(_entry("conversation_asset_file_names.json"), json.dumps(names))
+        zf.writestr(_entry("library_files.json"), json.dumps(library))
+        listed = [{"path": i.filename, "size_bytes": i.file_size} for i in zf.infolist()]
+        zf.writestr(_entry("export_manifest.json"), json.dumps({"version": 1, "export_files": listed}))
+    return {"files": count, "file_bytes": written}
+
+
+def _bytes(text: str) -> int:
+    """``2G``, ``500M``, ``64K`` or a number of bytes."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    text = text.strip().upper().removesuffix("B")
+    return int(float(text[:-1]) * units[text[-1]]) if text and text[-1] in units else int(text)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -716,9 +1224,21 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--split", type=int, default=1, help="spread over K conversations-NNN.json")
     ap.add_argument("--long", action="store_true", help="longer messages (~25 KB per conversation)")
+    ap.add_argument("--rich", action="store_true", help="uploads, generated images, charts, canvases, deep research")
+    ap.add_argument("--files", type=_bytes, metavar="SIZE", help="write their files too, about SIZE in all (2G, 500M)")
+    ap.add_argument("--layout", choices=("2025", "2026"), default="2025", help="2026: flat .dat files and side files")
     args = ap.parse_args(argv)
     t = time.perf_counter()
-    stats = write_export(args.out, args.n, args.seed, args.split, LONG if args.long else DEFAULT)
+    stats = write_export(
+        args.out,
+        args.n,
+        args.seed,
+        args.split,
+        LONG if args.long else DEFAULT,
+        rich=args.rich,
+        files_bytes=args.files,
+        layout=args.layout,
+    )
     stats["seconds"] = round(time.perf_counter() - t, 2)
     json.dump(stats, sys.stdout)
     print()

@@ -6,22 +6,27 @@ It is built to exercise every rule of the export format described in
 ``docs`` (section 1 of chatgpt-data.md): split conversation files, mapping trees
 with edits and regenerations, null/missing ``current_node``, hidden messages,
 every content type seen in the wild, citation markers, "continue generating",
-both timestamp forms, odd titles, old-style ids, projects and custom GPTs.
+both timestamp forms, odd titles, old-style ids, projects and custom GPTs; and what
+``chatgpt-files-and-canvas.md`` describes: uploads, generated images, attachments,
+code-interpreter charts, canvases, deep-research reports. A second ZIP,
+``sample-export-2026.zip``, holds the same kinds in the 2026 layout (flat ``.dat`` files).
 
-The output is deterministic: running the script twice gives a byte-identical ZIP
-(fixed ZIP timestamps and attributes, sorted entries, seeded randomness only).
-Standard library only.
+The output is deterministic: running the script twice gives byte-identical ZIPs
+(fixed ZIP timestamps and attributes, sorted entries, seeded randomness only; the
+images are encoded by Pillow, so with the version uv.lock pins). Needs Pillow (the
+``test`` extra) for JPEG and WEBP; everything else is the standard library.
 
 Usage::
 
-    python examples/make_sample_export.py [OUTPUT.zip]
+    python examples/make_sample_export.py [OUTPUT.zip [OUTPUT-2026.zip]]
 
-``SAMPLE.md`` beside this file lists the conversations and the marker words tests use.
+``SAMPLE.md`` beside this file lists the conversations, files and marker words tests use.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import io
 import json
 import os
@@ -30,8 +35,13 @@ import struct
 import sys
 import textwrap
 import uuid
+import wave
 import zipfile
 import zlib
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: bench/_files.py
+from bench import _files as files
 
 # Namespace for every uuid5 in the sample (ids are stable and readable in SAMPLE.md).
 NS = uuid.uuid5(uuid.NAMESPACE_URL, "https://example.invalid/chatgpt-history-mcp/sample")
@@ -1791,6 +1801,592 @@ def c_computer() -> dict:
     return c.to_dict(None, archived=True, origin="agent")
 
 
+# ---------------------------------------------------------------- files, canvas, deep research
+#
+# The conversations below carry what issue 12 reads: uploads, generated images, a PDF and a CSV, a chart from
+# the code interpreter, a canvas, deep-research reports and a second project. Their files are real (known pixels,
+# extractable text: see SAMPLE.md) and are written into the ZIP by ``sample_files``.
+
+USER_ID = "user-AlexExample00000000000"
+CRAFT_PROJECT_ID = "g-p-" + uuid.uuid5(NS, "project/craft-shop").hex
+
+PHOTO_ID = "file-8Gm2QxT4rVb7KpLw1NcYe5"
+DALLE_ID = "file-Ud3XwP9sKq2LmR7vTb4Hn8"
+IMAGE_GEN_ID = "file_000000009f1c6e2ab84d4f0c93e7d215"
+CHART_ID = "file-3nWq8ZrT6yHb1VxKd5Lc9P"
+CSV_ID = "file-Rk8vN2mQp4LxT7bWc9Ye3A"
+# Starts with CSV_ID: a reader that takes "any file whose name starts with the id" gives the CSV this PDF.
+PDF_ID = CSV_ID + "x"
+VOICE_ID = "file_00000000a1b2c3d4e5f60718293a4b5c"  # the houseplant's first voice clip (the second has no file)
+
+# Four solid quadrants per image (top-left, top-right, bottom-left, bottom-right), distinct per image.
+PHOTO_COLOURS = ((178, 34, 34), (34, 139, 34), (30, 60, 200), (245, 245, 220))
+DALLE_COLOURS = ((255, 215, 0), (0, 0, 0), (255, 255, 255), (128, 0, 128))
+IMAGE_GEN_COLOURS = ((0, 128, 128), (255, 127, 80), (135, 206, 235), (85, 107, 47))
+CHART_COLOURS = ((255, 255, 255), (31, 119, 180), (255, 127, 14), (44, 160, 44))
+
+CANVAS_TEXTDOC_ID = uuid.uuid5(NS, "textdoc/candle-about").hex[:24]
+CANVAS_V1 = d("""
+    # About Clay & Wick
+
+    Clay & Wick is a two-person studio in a converted garage. Every candle is hand-poured into a mug we threw
+    ourselves, using beeswax from a farm twenty minutes away.
+
+    Once the candle is gone, the mug is yours: rinse it with warm water and use it for coffee.
+""")
+CANVAS_V2_PATTERN = r"using beeswax from a farm twenty minutes away\."
+CANVAS_V2_REPLACEMENT = "using a coconut and rapeseed wax blend that burns clean and slow."
+CANVAS_COMMENT_PATTERN = "two-person studio"
+CANVAS_FINAL = d("""
+    # About Clay & Wick
+
+    We are Mira and Jonas, and Clay & Wick is our two-person studio in a converted garage. Every candle is
+    hand-poured into a mug we threw ourselves, in small batches of twelve, using a coconut and rapeseed wax
+    blend that burns clean and slow.
+
+    Our glazes are food-safe and lead-free. Once the candle is gone, the mug is yours: rinse it with warm water
+    and use it for coffee. Our customers call this the CANVASFINALWORD promise.
+""")
+
+
+@functools.lru_cache(maxsize=1)
+def sample_files() -> dict[str, bytes]:
+    """Every file of the old-layout sample, by ZIP entry name (SAMPLE.md lists them with their pixels)."""
+    return {
+        "file-abc123-monstera.png": tiny_png(),
+        f"{PHOTO_ID}-mug-IMG_4471.jpg": files.quadrants("JPEG", 640, 480, PHOTO_COLOURS),
+        f"dalle-generations/{DALLE_ID}-{uuid.uuid5(NS, 'dalle/poster')}.webp": files.quadrants(
+            "WEBP", 1024, 1024, DALLE_COLOURS
+        ),
+        f"{USER_ID}/{IMAGE_GEN_ID}-{uuid.uuid5(NS, 'image-gen/otter')}.png": files.quadrants(
+            "PNG", 1024, 1536, IMAGE_GEN_COLOURS
+        ),
+        f"{CHART_ID}.png": files.quadrants("PNG", 1800, 1000, CHART_COLOURS),
+        f"{CSV_ID}-reading-log.csv": READING_LOG_CSV.encode("utf-8"),
+        f"{PDF_ID}-kayak-safety-briefing.pdf": files.pdf(KAYAK_PDF_PAGES, title="Harbour Kayak Club safety briefing"),
+        f"{conv_id('houseplant')}/audio/{VOICE_ID}.wav": silent_wav(0.25),
+    }
+
+
+def silent_wav(seconds: float, rate: int = 8000) -> bytes:
+    """A mono 16-bit WAV of silence (a voice clip's stand-in)."""
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(b"\0\0" * int(rate * seconds))
+    return buf.getvalue()
+
+
+def attachment(file_id: str, name: str, data: bytes, mime: str, **extra) -> dict:
+    return {"id": file_id, "name": name, "size": len(data), "mime_type": mime, **extra}
+
+
+def entry(prefix: str) -> bytes:
+    """The bytes of the one sample file whose entry name starts with ``prefix``."""
+    (data,) = [v for k, v in sample_files().items() if k.startswith(prefix)]
+    return data
+
+
+def c_glaze_photo() -> dict:
+    c = Conv("glaze-photo", epoch(2025, 1, 12, 15, 22, 8, 310000), "gpt-4o", gizmo_id=CRAFT_PROJECT_ID)
+    c.hidden_system()
+    photo = entry(PHOTO_ID)
+    c.add(
+        "user",
+        multimodal(
+            image_pointer(f"file-service://{PHOTO_ID}", len(photo), 640, 480),
+            "The glaze on this mug pulled back into little islands and left bare clay in between. "
+            "It's a glossy celadon over stoneware, fired to cone 6. What happened?",
+        ),
+        meta={"attachments": [attachment(PHOTO_ID, "mug-IMG_4471.jpg", photo, "image/jpeg", width=640, height=480)]},
+    )
+    c.assistant(
+        d("""
+        That's **crawling**: the glaze shrank away from the clay before it melted, and the edges rounded into
+        beads during the firing. The usual causes:
+
+        - **Dust or oil on the bisque.** Glaze doesn't grip a dusty or handled surface. Wipe the pot with a damp
+          sponge before glazing and handle it by the foot.
+        - **Glaze applied too thick.** A thick coat cracks as it dries, and every crack becomes a bare patch.
+          Aim for the thickness of a credit card.
+        - **High shrinkage.** Glazes with a lot of raw clay or zinc shrink more. Replace part of the raw kaolin
+          with calcined kaolin.
+        - **Re-wetting.** Dipping a second coat onto a dry first coat often lifts it from the surface.
+
+        From the photo, the bare patches are widest near the rim, where glaze usually pools thickest, so I'd
+        start with a thinner application and a wiped bisque.
+    """)
+    )
+    c.user("It was a second dip, yes. Can I refire it?")
+    c.assistant(
+        d("""
+        You can try: dab extra glaze onto the bare patches with a brush (mixed with a little gum so it sticks to
+        the fired surface), warm the mug first so the glaze dries fast, and refire to the same cone. The
+        islands may soften, but a refire rarely hides crawling completely; this mug may end up as a pencil pot.
+    """)
+    )
+    return c.to_dict("Why did the glaze crawl on my mug?", gizmo_type="snorlax")
+
+
+def c_chess_poster() -> dict:
+    c = Conv("chess-poster", epoch(2024, 3, 19, 18, 40, 2, 120000), "gpt-4")
+    c.hidden_system()
+    c.user(
+        "Make a poster for our Thursday chess club at the Eastfield library: beginners welcome, 6 to 8 pm, "
+        "free tea. Bold, simple, one big knight."
+    )
+    prompt = (
+        "A bold, minimalist poster for a neighbourhood chess club: one large black knight piece on a golden "
+        "background, clean sans-serif headline 'Thursday Chess Club', subtitle 'Eastfield Library, 6-8 pm, "
+        "beginners welcome, free tea', flat design."
+    )
+    c.add(
+        "assistant",
+        code(json.dumps({"size": "1024x1024", "prompt": prompt}, indent=2)),
+        recipient="dalle.text2im",
+        end_turn=False,
+        finish=None,
+    )
+    webp = entry(f"dalle-generations/{DALLE_ID}")
+    pointer = image_pointer(f"file-service://{DALLE_ID}", len(webp), 1024, 1024)
+    pointer["metadata"]["dalle"] = {
+        "gen_id": "Qz81vAfRkL3mP0sT",
+        "prompt": prompt,
+        "seed": 2846117390,
+        "parent_gen_id": None,
+        "edit_op": None,
+        "serialization_title": "DALL-E generation metadata",
+    }
+    c.add("tool", multimodal(pointer), name="dalle.text2im", meta={"is_complete": True})
+    c.add(
+        "tool",
+        text(
+            "DALL·E displayed 1 images. The images are already plainly visible, so don't repeat the descriptions "
+            "in detail. Do not list download links as they are available in the ChatGPT UI already."
+        ),
+        name="dalle.text2im",
+    )
+    c.assistant(
+        "Here's your poster: a single oversized knight on gold, with the club name, the time and the library "
+        "in a clean headline. If you'd like the tea mentioned more prominently, I can move it into the title."
+    )
+    return c.to_dict("Chess club poster")
+
+
+def c_otter_card() -> dict:
+    c = Conv("otter-card", epoch(2025, 6, 2, 8, 5, 44, 880000), "gpt-4o")
+    c.hidden_system()
+    c.user("Draw a birthday card for my nephew Teo: an otter floating on its back, holding a red balloon.")
+    c.add(
+        "assistant",
+        code(
+            json.dumps(
+                {
+                    "prompt": "A cheerful watercolour birthday card: a sea otter floating on its back in calm teal "
+                    "water, holding a red balloon, the words 'Happy Birthday Teo' in playful letters",
+                    "size": "1024x1536",
+                    "n": 1,
+                }
+            ),
+            "json",
+        ),
+        recipient="t2uay3k.sj1i4kz",
+        end_turn=False,
+        finish=None,
+    )
+    png = entry(f"{USER_ID}/{IMAGE_GEN_ID}")
+    pointer = image_pointer(f"sediment://{IMAGE_GEN_ID}", len(png), 1024, 1536)
+    pointer["metadata"]["generation"] = {
+        "gen_id": "8f3d2c1b-a6e5-4f70-9b18-2c4d6e8fa0b1",
+        "gen_size": "image",
+        "seed": None,
+        "parent_gen_id": None,
+        "height": 1536,
+        "width": 1024,
+        "transparent_background": False,
+        "serialization_title": "Image Generation Output",
+    }
+    c.add(
+        "tool",
+        multimodal(pointer),
+        name="t2uay3k.sj1i4kz",
+        meta={
+            "image_gen_title": "Otter birthday card",
+            "image_gen_async": True,
+            "async_task_type": "image_gen",
+            "async_task_id": "task_" + uuid.uuid5(NS, "image-gen/otter/task").hex[:24],
+            "trigger_async_ux": True,
+        },
+    )
+    c.assistant("Happy birthday to Teo! Want a version with his age on the balloon?")
+    return c.to_dict("Otter birthday card for Teo")
+
+
+READING_LOG_CSV = (
+    d("""
+    date,title,author,pages,club_pick
+    2024-01-14,The Salt Road,Ines Marlowe,312,yes
+    2024-01-29,Paper Lanterns,K. Osei,198,no
+    2024-02-18,The Clockmaker's Daughter-in-Law,Ruth Ambler,421,yes
+    2024-03-10,North of Nowhere,Per Lindqvist,276,no
+    2024-03-31,A Field Guide to Small Hours,Dana Whitfield,233,yes
+    2024-04-21,CSVATTACHMENTWORD Almanac,Theo Grant,154,no
+    2024-05-12,Tidewater,Amara Chukwu,389,yes
+    2024-06-02,The Lighthouse Accounts,M. Ferreira,301,no
+""")
+    + "\n"
+)
+
+
+def c_reading_chart() -> dict:
+    c = Conv("reading-chart", epoch(2024, 6, 9, 20, 12, 37, 450000), "gpt-4o")
+    c.hidden_system()
+    csv_bytes = READING_LOG_CSV.encode("utf-8")
+    c.add(
+        "user",
+        text("Here's my reading log for the book club. Can you chart the pages I read each month?"),
+        meta={"attachments": [attachment(CSV_ID, "reading-log.csv", csv_bytes, "text/csv")]},
+    )
+    c.add(
+        "assistant",
+        code(
+            d("""
+            import pandas as pd
+            import matplotlib.pyplot as plt
+
+            log = pd.read_csv("/mnt/data/reading-log.csv", parse_dates=["date"])
+            monthly = log.groupby(log["date"].dt.to_period("M"))["pages"].sum()
+            ax = monthly.plot(kind="bar", figsize=(12, 6.67), color="#1f77b4")
+            ax.set_title("Pages read per month")
+            ax.set_xlabel("")
+            plt.tight_layout()
+            plt.savefig("/mnt/data/pages_per_month.png", dpi=150)
+            monthly
+        """)
+        ),
+        recipient="python",
+        end_turn=False,
+        finish=None,
+    )
+    c.add(
+        "tool",
+        execution_output(
+            "date\n2024-01    510\n2024-02    421\n2024-03    509\n2024-04    154\n2024-05    389\n"
+            "2024-06    301\nFreq: M, Name: pages, dtype: int64"
+        ),
+        name="python",
+        meta={
+            "aggregate_result": {
+                "status": "success",
+                "run_id": uuid.uuid5(NS, "run/reading-chart").hex,
+                "start_time": c.t + 1.2,
+                "end_time": c.t + 3.4,
+                "code": "…",
+                "messages": [
+                    {
+                        "message_type": "image",
+                        "time": c.t + 3.3,
+                        "sender": "server",
+                        "image_payload": None,
+                        "image_url": f"file-service://{CHART_ID}",
+                        "width": 1800,
+                        "height": 1000,
+                    }
+                ],
+                "jupyter_messages": [],
+                "final_expression_output": None,
+            },
+            "is_complete": True,
+        },
+    )
+    c.assistant(
+        "Here's the chart of pages per month. January and March were your biggest months (about 510 pages "
+        "each); April was the quietest with a single short book. The club picks account for most of the pages."
+    )
+    c.user("Nice. Which book was the longest?")
+    c.assistant("The longest was *The Clockmaker's Daughter-in-Law* by Ruth Ambler, at 421 pages, in February.")
+    return c.to_dict("Reading log chart by month")
+
+
+KAYAK_PDF_PAGES = [
+    [
+        "Harbour Kayak Club - Safety briefing for new paddlers",
+        "Revised March 2025",
+        "",
+        "1. Before you launch",
+        "Check the tide table and the wind forecast at the clubhouse board.",
+        "Wear a buoyancy aid at all times on the water, zipped and fastened.",
+        "Tell the duty officer your route and expected return time.",
+        "",
+        "2. On the water",
+        "Paddle in groups of three or more and keep the group within shouting distance.",
+        "Stay inside the breakwater unless a coach is with you.",
+        "Give way to sailing dinghies and never cross the ferry channel.",
+    ],
+    [
+        "3. Capsize drill",
+        "Every new member practises a wet exit and an assisted rescue in the pool",
+        "before their first harbour session. The coach signs the PDFATTACHMENTWORD card",
+        "when both are done.",
+        "",
+        "4. Emergencies",
+        "Raise one paddle upright and whistle three short blasts.",
+        "The safety boat is moored at pontoon C; its skipper carries the first-aid kit.",
+    ],
+]
+
+
+def c_kayak_pdf() -> dict:
+    c = Conv("kayak-pdf", epoch(2025, 4, 6, 9, 31, 15, 20000), "gpt-4o")
+    c.hidden_system()
+    pdf_bytes = entry(PDF_ID)
+    c.add(
+        "user",
+        text("I'm joining a kayak club next week. Can you turn the attached safety briefing into a checklist?"),
+        meta={
+            "attachments": [
+                attachment(PDF_ID, "kayak-safety-briefing.pdf", pdf_bytes, "application/pdf", file_token_size=412)
+            ]
+        },
+    )
+    c.add(
+        "tool",
+        {
+            "content_type": "tether_quote",
+            "url": PDF_ID,
+            "domain": "kayak-safety-briefing.pdf",
+            "title": "kayak-safety-briefing.pdf",
+            "text": "Harbour Kayak Club - Safety briefing for new paddlers\nRevised March 2025",
+            "tether_id": None,
+        },
+        name="myfiles_browser",
+        meta={"is_visually_hidden_from_conversation": True, "command": "context_stuff"},
+    )
+    c.assistant(
+        d("""
+        Here's the briefing as a checklist:
+
+        **Before launching**
+        - [ ] Tide table and wind forecast checked
+        - [ ] Buoyancy aid on, zipped and fastened
+        - [ ] Route and return time given to the duty officer
+
+        **On the water**
+        - [ ] Group of three or more, within shouting distance
+        - [ ] Inside the breakwater unless a coach is along
+        - [ ] Give way to dinghies; stay out of the ferry channel
+
+        **Before the first harbour session**
+        - [ ] Wet exit and assisted rescue practised in the pool, card signed by the coach
+
+        **Emergency signal:** one paddle held upright and three short whistle blasts; the safety boat is at
+        pontoon C.
+    """)
+    )
+    return c.to_dict("Kayak club safety checklist")
+
+
+def _canvas_reply(c: Conv, command: str, text_: str, version: int, **canvas_extra) -> None:
+    canvas = {
+        "textdoc_id": CANVAS_TEXTDOC_ID,
+        "textdoc_type": "document",
+        "version": version,
+        "title": "candle_shop_about",
+        "create_source": "model",
+        **canvas_extra,
+    }
+    c.add("tool", text(text_), name=f"canmore.{command}", meta={"canvas": canvas, "command": command})
+
+
+def c_candle_canvas() -> dict:
+    c = Conv("candle-canvas", epoch(2025, 2, 23, 10, 2, 51, 670000), "gpt-4o", gizmo_id=CRAFT_PROJECT_ID)
+    c.hidden_system()
+    c.user("Write the About page for our shop: candles poured into mugs we make ourselves. Put it in a canvas.")
+    create = {"name": "candle_shop_about", "type": "document", "content": CANVAS_V1}
+    c.add(
+        "assistant", code(json.dumps(create), "json"), recipient="canmore.create_textdoc", end_turn=False, finish=None
+    )
+    _canvas_reply(
+        c,
+        "create_textdoc",
+        "Successfully created text document 'candle_shop_about' which will be referenced in all future messages "
+        f"with the unique identifier textdoc_id: '{CANVAS_TEXTDOC_ID}'",
+        1,
+    )
+    c.assistant("I've drafted the About page in the canvas. Tell me what to change.")
+    c.user("We switched to a coconut and rapeseed blend last year, it's not beeswax any more.")
+    update = {"updates": [{"pattern": CANVAS_V2_PATTERN, "multiple": False, "replacement": CANVAS_V2_REPLACEMENT}]}
+    c.add(
+        "assistant", code(json.dumps(update), "json"), recipient="canmore.update_textdoc", end_turn=False, finish=None
+    )
+    _canvas_reply(c, "update_textdoc", f"Successfully updated text document with textdoc_id '{CANVAS_TEXTDOC_ID}'", 2)
+    comment = {"comments": [{"pattern": CANVAS_COMMENT_PATTERN, "comment": "Say who the two people are."}]}
+    c.add(
+        "assistant", code(json.dumps(comment), "json"), recipient="canmore.comment_textdoc", end_turn=False, finish=None
+    )
+    _canvas_reply(
+        c,
+        "comment_textdoc",
+        f"Successfully added comments to text document with textdoc_id '{CANVAS_TEXTDOC_ID}'",
+        2,
+        comment_ids=[uuid.uuid5(NS, "textdoc/candle-about/comment/1").hex[:24]],
+    )
+    c.assistant("Updated the wax. I also left a comment: readers like to know who is behind a small shop.")
+    c.user("Good point. We're Mira and Jonas. Add that, mention the small batches of twelve and the food-safe glazes.")
+    rewrite = {"updates": [{"pattern": ".*", "multiple": False, "replacement": CANVAS_FINAL}]}
+    c.add(
+        "assistant", code(json.dumps(rewrite), "json"), recipient="canmore.update_textdoc", end_turn=False, finish=None
+    )
+    _canvas_reply(c, "update_textdoc", f"Successfully updated text document with textdoc_id '{CANVAS_TEXTDOC_ID}'", 3)
+    c.assistant("Done: the page now introduces you both, mentions the batches of twelve and the glazes.")
+    return c.to_dict("About page for Clay & Wick", gizmo_type="snorlax")
+
+
+DEEP_RESEARCH_REPORT = d("""
+    # Four-day work weeks: what the trials found
+
+    Across the large pilots run since 2019, most companies that tried a 32-hour week at full pay kept it. In the
+    2022 UK pilot, 56 of 61 companies continued after six months, and revenue over the trial period was broadly
+    flat. \ue200cite\ue202turn0view0\ue201
+
+    **Wellbeing.** Employees reported less burnout and better sleep; the share of staff who reported burnout fell
+    by about a third. \ue200cite\ue202turn0view2\ue201
+
+    **Productivity.** Results depend on redesigning work, not just cutting a day: fewer and shorter meetings,
+    protected focus time and clearer priorities. Companies that only compressed five days into four saw fatigue.
+
+    **Where it struggles.** Shift-based services and customer support need staggered schedules so that cover
+    does not drop. The DEEPRESEARCHWORD effect (teams inventing their own rules) faded when managers set shared
+    response times.
+
+    **Bottom line.** For office teams with measurable output, a well-prepared trial of six months is low-risk;
+    measure output, sick days and attrition before and after.
+""")
+DR_REFS = [
+    ("\ue200cite\ue202turn0view0\ue201", "Four-day week pilot results", "https://research.example.org/4dw-pilot"),
+    ("\ue200cite\ue202turn0view2\ue201", "Burnout and reduced hours", "https://journal.example.net/burnout-hours"),
+]
+
+
+def _references(answer: str, refs) -> list[dict]:
+    out = []
+    for marker, title, url in refs:
+        start = answer.index(marker)
+        out.append(
+            {
+                "matched_text": marker,
+                "start_idx": start,
+                "end_idx": start + len(marker),
+                "refs": [],
+                "alt": f"([{title}]({url}))",
+                "prompt_text": None,
+                "type": "grouped_webpages",
+                "items": [{"title": title, "url": url, "pub_date": None, "snippet": "", "attribution": url}],
+                "status": "done",
+                "error": None,
+                "style": None,
+            }
+        )
+    return out
+
+
+def c_deep_research_2025() -> dict:
+    c = Conv("deep-research-4dw", epoch(2025, 5, 8, 13, 44, 20, 150000), "o3")
+    c.hidden_system()
+    c.user("Do a deep research on four-day work weeks: do they keep productivity up? I run a team of 14.")
+    c.assistant(
+        "Happy to. To focus the research: is your team office-based or shift-based, and are you thinking of "
+        "32 hours at full pay or compressed hours (four 10-hour days)?",
+    )
+    c.user("Office-based software team, 32 hours at full pay.")
+    task_id = "deepresch_" + uuid.uuid5(NS, "deep-research/4dw").hex
+    kickoff = {
+        "task_violates_safety_guidelines": False,
+        "user_def_doesnt_want_research": False,
+        "response": "I'll look at the published trials, what happened to output and wellbeing, and where it failed.",
+        "title": "Four-day work week evidence",
+    }
+    c.add(
+        "assistant",
+        code(json.dumps(kickoff), "json"),
+        recipient="research_kickoff_tool.start_research_task",
+        end_turn=False,
+        finish=None,
+    )
+    c.add(
+        "tool",
+        text(""),
+        name="research_kickoff_tool.start_research_task",
+        meta={
+            "async_task_id": task_id,
+            "async_task_type": "research",
+            "async_task_title": "Four-day work week evidence",
+            "async_task_prompt": "Four-day work weeks at full pay for an office-based software team of 14",
+            "async_task_status_messages": {"initial": "Four-day work week evidence", "completed": "Research completed"},
+            "is_visually_hidden_from_conversation": True,
+        },
+    )
+    c.assistant(
+        "Great, I'll dig into the four-day work week trials and let you know when the report is ready.",
+        meta={"async_task_id": task_id},
+    )
+    c.add(
+        "assistant",
+        text(DEEP_RESEARCH_REPORT),
+        gap=742.5,
+        meta={
+            "is_async_task_result_message": True,
+            "async_task_id": task_id,
+            "async_task_title": "Four-day work week evidence",
+            "async_completion_id": "deepresch_completion_" + uuid.uuid5(NS, "deep-research/4dw/done").hex[:16],
+            "deep_research_version": "full",
+            "content_references": _references(DEEP_RESEARCH_REPORT, DR_REFS),
+        },
+    )
+    return c.to_dict("Four-day work week research")
+
+
+WIDGET_REPORT = d("""
+    # Sizing a rainwater tank for a small house
+
+    For a 90 m² roof in a climate with about 700 mm of rain a year, the roof collects roughly 50,000 litres a
+    year after losses (runoff coefficient 0.8). \ue200cite\ue202turn1view0\ue201 Garden watering and toilet
+    flushing for two people use about 40,000 litres, so a 3,000-5,000 litre tank covers most of the dry spells.
+
+    Fit a first-flush diverter and a leaf screen; an overflow to a soakaway is usually a planning condition.
+    The WIDGETREPORTWORD rule of thumb: one litre of tank per square metre of roof per week of dry weather.
+""")
+WIDGET_REFS = [("\ue200cite\ue202turn1view0\ue201", "Rainwater harvesting yield", "https://water.example.org/yield")]
+
+
+def c_deep_research_2026() -> dict:
+    c = Conv("deep-research-rainwater", epoch(2026, 2, 14, 11, 5, 9, 500000), "gpt-5-thinking")
+    c.hidden_system()
+    c.user("Deep research: what size rainwater tank do I need for a 90 m² roof? Two people, a vegetable patch.")
+    report = {
+        "content": {"content_type": "text", "parts": [WIDGET_REPORT]},
+        "metadata": {"content_references": _references(WIDGET_REPORT, WIDGET_REFS)},
+    }
+    state = {"status": "completed", "plan": {"title": "Rainwater tank sizing"}, "report_message": report}
+    c.add(
+        "assistant",
+        text(""),
+        gap=905.25,
+        meta={
+            "chatgpt_sdk": {
+                "pineapple_uri": "connectors://connector_openai_deep_research",
+                "widget_session_id": uuid.uuid5(NS, "deep-research/rainwater/widget").hex,
+                "widget_state": json.dumps(state),
+            },
+            "venus_widget_state": {"status": "completed"},
+            "async_task_id": "deepresch_" + uuid.uuid5(NS, "deep-research/rainwater").hex,
+        },
+    )
+    return c.to_dict("Rainwater tank size")
+
+
 CONVERSATIONS = [
     c_sourdough,
     c_lisbon,
@@ -1808,6 +2404,14 @@ CONVERSATIONS = [
     c_hike,
     c_gift,
     c_computer,
+    c_glaze_photo,
+    c_chess_poster,
+    c_otter_card,
+    c_reading_chart,
+    c_kayak_pdf,
+    c_candle_canvas,
+    c_deep_research_2025,
+    c_deep_research_2026,
 ]
 
 
@@ -1905,12 +2509,242 @@ def build_entries() -> dict[str, bytes]:
     )
     entries["group_chats.json"] = _dump([])
     entries["chat.html"] = CHAT_HTML.encode("utf-8")
-    entries["file-abc123-monstera.png"] = tiny_png()
+    entries.update(sample_files())
     return entries
 
 
-def write_zip(path: str) -> None:
-    entries = build_entries()
+# ================================================================ the 2026 layout
+#
+# ``sample-export-2026.zip``: the same kinds in the layout of 2026 exports. Conversations in
+# ``conversations-000.json``/``-001.json``; every file flat as ``<file id>.dat`` with no type of its own, named by
+# ``conversation_asset_file_names.json`` (old-layout path or original name, sometimes without an extension);
+# ``library_files.json`` ties files to messages; ``export_manifest.json`` lists the entries.
+
+SCREENSHOT_ID = "file_00000000e4b7a9d2c6f1408b95a3d7e1"
+MISSING_ID = "file_00000000f0e1d2c3b4a5968778695a4b"  # referenced, no .dat: missing files are normal
+SCHEDULE_ID = "file-Vw5Yh2Jq8Nc3Tz6Lr9Bd1M"
+GENERATED_2026_ID = "file_0000000071c3e5a9b2d4460f8e1a3c5d"
+VOICE_2026_ID = "file_00000000aa11bb22cc33dd44ee55ff66"
+SCREENSHOT_COLOURS = ((236, 236, 236), (52, 101, 164), (204, 0, 0), (46, 52, 54))
+GENERATED_2026_COLOURS = ((255, 192, 203), (72, 61, 139), (240, 230, 140), (0, 100, 0))
+CODE_CANVAS_ID = uuid.uuid5(NS, "2026/textdoc/invoice-script").hex[:24]
+CODE_CANVAS_V1 = d("""
+    import csv
+
+    def total(path):
+        with open(path, newline="") as fh:
+            return sum(float(row["amount"]) for row in csv.DictReader(fh))
+""")
+CODE_CANVAS_FINAL = d("""
+    import csv
+    from decimal import Decimal
+
+
+    def total(path: str) -> Decimal:
+        \"\"\"Sum the amount column exactly (CODECANVASWORD: money is never a float).\"\"\"
+        with open(path, newline="", encoding="utf-8") as fh:
+            return sum((Decimal(row["amount"]) for row in csv.DictReader(fh)), Decimal("0"))
+""")
+SCHEDULE_PDF_PAGES = [
+    [
+        "Riverside Community Orchestra - Spring term rehearsals",
+        "Tuesdays 19:30-21:30, St Anne's hall",
+        "",
+        "13 Jan  Sectionals: strings in the hall, winds in room 2",
+        "20 Jan  Full rehearsal: Dvorak 8, first and second movements",
+        "27 Jan  Full rehearsal: ORCHESTRAPDFWORD overture, bring a pencil",
+        "3 Feb   No rehearsal (hall booked)",
+        "10 Feb  Dress rehearsal; concert on Saturday 14 Feb at 19:00",
+    ]
+]
+
+
+def conv_id_2026(slug: str) -> str:
+    return conv_id("2026/" + slug)
+
+
+@functools.lru_cache(maxsize=1)
+def files_2026() -> dict[str, tuple[bytes, str]]:
+    """Every file of the 2026 sample: ``{file id: (bytes, the name conversation_asset_file_names.json gives)}``."""
+    return {
+        SCREENSHOT_ID: (
+            files.quadrants("PNG", 2560, 1440, SCREENSHOT_COLOURS),
+            "Screenshot 2026-01-20 at 09.14.22.png",
+        ),
+        SCHEDULE_ID: (files.pdf(SCHEDULE_PDF_PAGES, title="Spring term rehearsals"), "rehearsal-schedule"),
+        GENERATED_2026_ID: (
+            files.quadrants("WEBP", 1024, 1024, GENERATED_2026_COLOURS),
+            f"dalle-generations/{uuid.uuid5(NS, '2026/generated/fox')}.webp",
+        ),
+        VOICE_2026_ID: (silent_wav(0.5), f"{conv_id_2026('insurance')}/audio/{VOICE_2026_ID}.wav"),
+    }
+
+
+def c26_screenshot() -> dict:
+    c = Conv("2026/screenshot", epoch(2026, 1, 20, 9, 15, 3, 250000), "gpt-5")
+    c.hidden_system()
+    png = files_2026()[SCREENSHOT_ID][0]
+    name = files_2026()[SCREENSHOT_ID][1]
+    c.add(
+        "user",
+        multimodal(
+            image_pointer(f"sediment://{SCREENSHOT_ID}", len(png), 2560, 1440),
+            image_pointer(f"sediment://{MISSING_ID}", 48211, 800, 600),
+            "My spreadsheet shows this error when I open the budget file. The second picture is the old version.",
+        ),
+        meta={
+            "attachments": [
+                attachment(SCREENSHOT_ID, name, png, "image/png", width=2560, height=1440),
+                {"id": MISSING_ID, "name": "budget-old.png", "size": 48211, "mime_type": "image/png"},
+            ]
+        },
+    )
+    c.assistant(
+        "The dialog says the file was saved by a newer version with features your copy can't open. Open it in "
+        "the web version, save a copy in the older format, or update the desktop app."
+    )
+    return c.to_dict("Spreadsheet error on opening")
+
+
+def c26_schedule() -> dict:
+    c = Conv("2026/schedule", epoch(2026, 1, 8, 21, 2, 40, 110000), "gpt-5")
+    c.hidden_system()
+    pdf_bytes = files_2026()[SCHEDULE_ID][0]
+    c.add(
+        "user",
+        text("Which Tuesdays are full rehearsals? Schedule attached."),
+        meta={"attachments": [attachment(SCHEDULE_ID, "rehearsal-schedule.pdf", pdf_bytes, "application/pdf")]},
+    )
+    c.assistant("Full rehearsals are on 20 and 27 January; 10 February is the dress rehearsal.")
+    return c.to_dict("Orchestra rehearsal dates")
+
+
+def c26_generated() -> dict:
+    c = Conv("2026/generated", epoch(2026, 2, 2, 17, 45, 0, 900000), "gpt-5")
+    c.hidden_system()
+    c.user("Make a sticker of a sleepy fox curled up in a teacup.")
+    c.add(
+        "assistant",
+        code(json.dumps({"prompt": "A sleepy fox curled up in a teacup, sticker style", "size": "1024x1024"}), "json"),
+        recipient="t2uay3k.sj1i4kz",
+        end_turn=False,
+        finish=None,
+    )
+    webp = files_2026()[GENERATED_2026_ID][0]
+    pointer = image_pointer(f"sediment://{GENERATED_2026_ID}", len(webp), 1024, 1024)
+    pointer["metadata"]["generation"] = {
+        "gen_id": "2f6a1c3e-9b8d-4e7f-a0c1-d2e3f4a5b6c7",
+        "gen_size": "image",
+        "height": 1024,
+        "width": 1024,
+        "transparent_background": True,
+    }
+    c.add("tool", multimodal(pointer), name="t2uay3k.sj1i4kz", meta={"image_gen_title": "Sleepy fox sticker"})
+    c.assistant("Here's your sleepy fox sticker.")
+    return c.to_dict("Sleepy fox sticker")
+
+
+def c26_code_canvas() -> dict:
+    c = Conv("2026/code-canvas", epoch(2026, 1, 27, 14, 30, 12, 300000), "gpt-5")
+    c.hidden_system()
+    c.user("Write a small Python function that totals the amount column of a CSV, in a canvas.")
+    create = {"name": "invoice_total", "type": "code/python", "content": CODE_CANVAS_V1}
+    c.add(
+        "assistant", code(json.dumps(create), "json"), recipient="canmore.create_textdoc", end_turn=False, finish=None
+    )
+    canvas = {"textdoc_id": CODE_CANVAS_ID, "textdoc_type": "code/python", "version": 1, "title": "invoice_total"}
+    c.add(
+        "tool",
+        text(
+            "Successfully created text document 'invoice_total' which will be referenced in all future messages "
+            f"with the unique identifier textdoc_id: '{CODE_CANVAS_ID}'"
+        ),
+        name="canmore.create_textdoc",
+        meta={"canvas": canvas, "command": "create_textdoc"},
+    )
+    c.user("Floats make the cents wrong. Use Decimal, and add type hints.")
+    rewrite = {"updates": [{"pattern": ".*", "multiple": False, "replacement": CODE_CANVAS_FINAL}]}
+    c.add(
+        "assistant", code(json.dumps(rewrite), "json"), recipient="canmore.update_textdoc", end_turn=False, finish=None
+    )
+    c.add(
+        "tool",
+        text(f"Successfully updated text document with textdoc_id '{CODE_CANVAS_ID}'"),
+        name="canmore.update_textdoc",
+        meta={"canvas": {**canvas, "version": 2}, "command": "update_textdoc"},
+    )
+    c.assistant("Rewritten with Decimal and type hints; the total is exact now.")
+    return c.to_dict("CSV total in Python")
+
+
+def c26_insurance() -> dict:
+    c = Conv("2026/insurance", epoch(2026, 3, 3, 7, 55, 31, 640000), "gpt-5", gizmo_id=PROJECT_ID)
+    c.hidden_system()
+    c.add(
+        "user",
+        multimodal(
+            audio_transcription("How does the basic health insurance deductible work in Switzerland?", "in"),
+            audio_pointer(f"sediment://{VOICE_2026_ID}", len(files_2026()[VOICE_2026_ID][0]), 0.5),
+        ),
+        meta={"voice_mode_message": True},
+    )
+    c.assistant(
+        "You pay your medical costs yourself up to the deductible you chose (the franchise, from 300 to 2,500 "
+        "francs a year), then 10 % of the rest up to 700 francs. A higher franchise lowers the monthly premium."
+    )
+    return c.to_dict("Swiss health insurance deductible", gizmo_type="snorlax", voice="cove")
+
+
+CONVERSATIONS_2026 = [c26_screenshot, c26_schedule, c26_generated, c26_code_canvas, c26_insurance]
+
+
+def build_entries_2026() -> dict[str, bytes]:
+    convs = [make() for make in CONVERSATIONS_2026]
+    entries: dict[str, bytes] = {
+        "conversations-000.json": _dump(convs[:3]),
+        "conversations-001.json": _dump(convs[3:]),
+        "user.json": _dump({"id": USER_ID, "email": "alex.example@example.com", "chatgpt_plus_user": True}),
+        "message_feedback.json": _dump([]),
+        "shared_conversations.json": _dump([]),
+        "group_chats.json": _dump({"chats": []}),
+        "chat.html": CHAT_HTML.encode("utf-8"),
+    }
+    names = {}
+    for file_id, (data, name) in files_2026().items():
+        entries[f"{file_id}.dat"] = data
+        names[f"{file_id}.dat"] = name
+    entries["conversation_asset_file_names.json"] = _dump(names)
+    generated = next(c for c in convs if c["id"] == conv_id_2026("generated"))
+    schedule = next(c for c in convs if c["id"] == conv_id_2026("schedule"))
+
+    def library(file_id: str, conv: dict, category: str, artifact: str | None, gen: str | None, mime: str) -> dict:
+        node = next(k for k, v in conv["mapping"].items() if v.get("message") and file_id in json.dumps(v["message"]))
+        return {
+            "id": {"id": "libfile_" + uuid.uuid5(NS, "2026/library/" + file_id).hex},
+            "file_id": file_id,
+            "file_name": files_2026()[file_id][1].rsplit("/", 1)[-1],
+            "mime_type": mime,
+            "library_file_category": category,
+            "library_artifact_type": artifact,
+            "origination_message_id": node,
+            "origination_thread_id": conv["id"],
+            "image_gen_generation_id": gen,
+            "created_at": iso(conv["create_time"] + 60.0),
+        }
+
+    entries["library_files.json"] = _dump(
+        [
+            library(GENERATED_2026_ID, generated, "image", None, "2f6a1c3e-9b8d-4e7f-a0c1-d2e3f4a5b6c7", "image/webp"),
+            library(SCHEDULE_ID, schedule, "document", None, None, "application/pdf"),
+        ]
+    )
+    entries["export_manifest.json"] = _dump(
+        {"version": 1, "export_files": [{"path": k, "size_bytes": len(v)} for k, v in sorted(entries.items())]}
+    )
+    return entries
+
+
+def write_zip(path: str, entries: dict[str, bytes]) -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         for name in sorted(entries):
@@ -1928,8 +2762,10 @@ def write_zip(path: str) -> None:
 def main(argv: list[str]) -> int:
     here = os.path.dirname(os.path.abspath(__file__))
     out = argv[1] if len(argv) > 1 else os.path.join(here, "sample-export.zip")
-    write_zip(out)
-    print(f"wrote {out} ({os.path.getsize(out)} bytes)")
+    out_2026 = argv[2] if len(argv) > 2 else os.path.join(os.path.dirname(out), "sample-export-2026.zip")
+    for path, entries in ((out, build_entries()), (out_2026, build_entries_2026())):
+        write_zip(path, entries)
+        print(f"wrote {path} ({os.path.getsize(path)} bytes)")
     return 0
 
 

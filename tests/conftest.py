@@ -153,7 +153,7 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory, sample_export: Path) 
     """The bundled sample export, imported once. Read-only: tests must not write to it."""
     store = HistoryStore(tmp_path_factory.mktemp("sample-data"))
     report = import_export(store, sample_export)
-    assert report.outcome == "imported" and report.added == 16, report
+    assert report.outcome == "imported" and report.added == 24, report
     yield store
     store.close()
 

@@ -11,6 +11,19 @@ from a daemon thread (``with FakeBackend(...) as fb:`` or ``.start()`` / ``.stop
   workspace account (403 JSON). Conversation list (offset paging, ``limit`` ≤ 100 else 422, a ``total`` that lies,
   ISO-8601 times, no project chats), archive, projects (sidebar + per-project cursor paging), one conversation
   (the export shape, epoch times), memories, automations.
+- Files, canvases and names (``chatgpt-files-and-canvas.md`` §2, §3, §5): ``GET /backend-api/files/download/{id}``
+  (``?conversation_id=``: a file of another conversation is refused) → ``{status: "success", download_url,
+  file_name, file_size_bytes, mime_type, creation_time, metadata}``, or 404 ``{status: "error", error_code,
+  error_message}``; the older ``GET /backend-api/files/{id}/download`` → ``{status, download_url, …}`` or 404.
+  The ``download_url`` is ``/backend-api/estuary/content?id=&ts=&p=fs&sig=`` on this server: HMAC-signed, needing no
+  bearer, refused (403) once ``download_url_lifetime`` has passed on the fake clock or with a wrong signature; it
+  answers the bytes with their MIME type. ``GET /backend-api/conversation/{id}/textdocs`` → the current version of
+  each canvas ``[{id, version, title, textdoc_type, content, comments, updated_at}]``;
+  ``GET /backend-api/textdoc/{id}/history?before_version=N`` → ``{previous_doc_states}``, newest first.
+  ``GET /backend-api/gizmos/{id}`` → ``{gizmo: {id, gizmo_type, display.name, short_url, …}, files, tools}`` for a
+  project or a custom GPT the account knows, 404 otherwise (a deleted GPT). The sidebar's items are
+  ``item.gizmo.gizmo`` or, with ``sidebar_shape="flat"``, ``item.gizmo``, and list a project's files.
+  :func:`export_account` is the sample export's account with all of these filled in.
 - Sending a message (``chatgpt-data.md`` §2.3–2.4), all ``POST`` with the same auth:
   ``/backend-api/f/conversation/prepare`` → ``{status: "ok", conduit_token}`` (404 for an unknown
   ``conversation_id``); ``/backend-api/sentinel/chat-requirements/prepare`` → ``{persona, prepare_token,
@@ -36,7 +49,8 @@ from a daemon thread (``with FakeBackend(...) as fb:`` or ``.start()`` / ``.stop
 
 Every request is recorded in ``fb.requests`` (with its parsed JSON body). Secrets are recognizable
 (``FAKE-SESSION-…``, JWT signatures that start with :data:`ACCESS_TOKEN_MARKER`, sentinel tokens that start with
-:data:`SENTINEL_MARKER`), and ``fb.secrets()`` lists every one ever issued (conduit and stream resume tokens too),
+:data:`SENTINEL_MARKER`), and ``fb.secrets()`` lists every one ever issued (conduit and stream resume tokens, and
+the signatures of download URLs, too),
 so a test can scan logs and outputs for them.
 """
 
@@ -46,6 +60,8 @@ import base64
 import contextlib
 import copy
 import fnmatch
+import hashlib
+import hmac
 import itertools
 import json
 import os
@@ -64,7 +80,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar, Literal
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 __all__ = [
     "ACCESS_TOKEN_MARKER",
@@ -80,11 +96,14 @@ __all__ = [
     "UNUSUAL_ACTIVITY",
     "FakeAccount",
     "FakeBackend",
+    "FakeFile",
+    "FakeTextdoc",
     "Fault",
     "RecordedRequest",
     "decode_jwt",
     "default_answer",
     "default_title",
+    "export_account",
     "iso",
     "sample_account",
 ]
@@ -172,6 +191,31 @@ def _role_of(i: int, turn: Turn, first_role: str = "user") -> tuple[str, str]:
 
 
 @dataclass
+class FakeFile:
+    """A file the fake backend serves: its bytes and what the download endpoint says of it."""
+
+    file_id: str
+    name: str
+    mime_type: str
+    data: bytes
+    conversation_id: str | None = None
+    project: str | None = None
+    created: float = BASE_TIME
+
+
+@dataclass
+class FakeTextdoc:
+    """A canvas document: every version's text, oldest first; the last is what ``…/textdocs`` returns."""
+
+    textdoc_id: str
+    title: str
+    textdoc_type: str
+    versions: list[str]
+    comments: list[dict[str, Any]] = field(default_factory=list)
+    updated: float = BASE_TIME
+
+
+@dataclass
 class FakeAccount:
     """One person's ChatGPT data, as the fake backend serves it and as their export would hold it.
 
@@ -199,6 +243,12 @@ class FakeAccount:
     keywords: dict[str, str] = field(default_factory=dict)
     #: Filled by :func:`sample_account`: conversation id → a word found only on a non-current branch of it.
     branch_keywords: dict[str, str] = field(default_factory=dict)
+    #: File id → the file the download endpoints serve.
+    files: dict[str, FakeFile] = field(default_factory=dict)
+    #: Conversation id → its canvases (``/conversation/{id}/textdocs``).
+    textdocs: dict[str, list[FakeTextdoc]] = field(default_factory=dict)
+    #: Custom GPT id (``g-…``) → (display name, author): what ``/gizmos/{id}`` knows; others are deleted (404).
+    gpts: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     # ---- time
 
@@ -418,6 +468,49 @@ class FakeAccount:
     def project_ids(self, project: str) -> list[str]:
         return self.ids_in(project)
 
+    # ---- files, canvases, custom GPTs
+
+    def add_file(
+        self,
+        data: bytes,
+        name: str,
+        mime_type: str,
+        *,
+        file_id: str | None = None,
+        conversation_id: str | None = None,
+        project: str | None = None,
+        created: float | None = None,
+    ) -> str:
+        """A file the download endpoints serve (an upload, a generated image, a project file); returns its id.
+        ``project``: listed among that project's files (sidebar and ``/gizmos/{id}``)."""
+        fid = file_id or "file-" + uuid.uuid5(_NS, f"file/{len(self.files)}/{name}").hex[:22]
+        self.files[fid] = FakeFile(fid, name, mime_type, data, conversation_id, project, created or self.tick(30.5))
+        return fid
+
+    def add_canvas(
+        self,
+        conversation_id: str,
+        title: str,
+        textdoc_type: str,
+        versions: Sequence[str],
+        *,
+        textdoc_id: str | None = None,
+        comments: Sequence[dict[str, Any]] = (),
+    ) -> str:
+        """A canvas of a conversation as ``…/textdocs`` reports it: ``versions`` oldest first (the last is the
+        current text). Messages are not touched: bodies that hold the canmore calls come from the caller."""
+        tid = textdoc_id or uuid.uuid5(_NS, f"textdoc/{conversation_id}/{title}").hex[:24]
+        self.textdocs.setdefault(conversation_id, []).append(
+            FakeTextdoc(tid, title, textdoc_type, list(versions), list(comments), self.tick(12.5))
+        )
+        return tid
+
+    def add_gpt(self, name: str, gpt_id: str | None = None, *, author: str = "Example Builder") -> str:
+        """A custom GPT ``/gizmos/{id}`` knows (an id no conversation's GPT is in here answers 404: deleted)."""
+        gid = gpt_id or "g-" + uuid.uuid5(_NS, f"gpt/{name}").hex[:9]
+        self.gpts[gid] = (name, author)
+        return gid
+
     # ---- memories and automations
 
     def add_memory(self, content: str, *, memory_id: str | None = None, when: float | None = None) -> dict[str, Any]:
@@ -598,6 +691,44 @@ def sample_account(
     account.add_memory("Keeps a sourdough starter called Bubbles.")
     account.add_automation("Morning briefing", "Summarise the news about astronomy every morning.")
     account.add_automation("Weekly review", "Remind me to review my notes.", is_enabled=False)
+    return account
+
+
+def export_account() -> FakeAccount:
+    """The account of ``examples/sample-export.zip`` as the backend serves it: the export's 24 conversations (its
+    project chats in their projects, now named), the names of its projects and of its custom GPT (the other GPT
+    is deleted: 404), its files behind the download endpoints (same ids, same bytes; the pointers it has no file
+    for are missing here too) and the candle canvas behind ``…/textdocs``. ``tests/sample.py`` holds the facts.
+    What a sync adds to an import of the export: the names, the files, the canvas' current text."""
+    import sample  # tests/sample.py: read lazily, so the fake itself needs nothing beside it
+
+    account = FakeAccount(user_id="user-AlexExample00000000000", email="alex.example@example.com")
+    with zipfile.ZipFile(sample.SAMPLE) as z:
+        for name in sorted(n for n in z.namelist() if re.fullmatch(r"conversations-\d+\.json", n)):
+            for body in json.loads(z.read(name)):
+                account.conversations[body.get("id") or body["conversation_id"]] = body
+        for f in sample.FILES.values():
+            account.add_file(z.read(f.entry), f.name, f.mime_type, file_id=f.file_id, conversation_id=f.conversation_id)
+    times = [b.get("update_time") or b.get("create_time") or 0.0 for b in account.conversations.values()]
+    account.clock = round(max(times), 6)
+    for pid, name in sample.PROJECT_NAMES.items():
+        account.add_project(name, pid)
+    for gid, name in sample.GPT_NAMES.items():
+        account.add_gpt(name, gid)
+    account.add_canvas(
+        sample.CANDLE_CANVAS,
+        sample.CANVAS_TITLE,
+        sample.CANVAS_TYPE,
+        sample.CANVAS_VERSIONS,
+        textdoc_id=sample.CANVAS_TEXTDOC_ID,
+        comments=[
+            {
+                "id": "cmt_" + uuid.uuid5(_NS, "sample/canvas/comment").hex[:12],
+                "pattern": sample.CANVAS_COMMENT[0],
+                "comment": sample.CANVAS_COMMENT[1],
+            }
+        ],
+    )
     return account
 
 
@@ -803,6 +934,11 @@ class FakeBackend:
       ``title_for`` (:func:`default_title`): ``question -> the title of a new chat``.
       ``replay_history`` (True): a follow-up's stream first replays the parent message (as the real one does).
       ``stream_delay`` (0.0): seconds between two streamed pieces of the answer.
+    Files and names:
+      ``sidebar_shape`` (``"nested"``): ``item.gizmo.gizmo`` (as today's web app), or ``"flat"``: ``item.gizmo`` is
+        the gizmo itself (the older shape some tools read). ``sidebar_gpts`` (False): the sidebar also lists the
+        account's custom GPTs after its projects (a client must tell them apart by ``g-p-``).
+      ``download_url_lifetime`` (300 s on the fake clock): how long a signed ``download_url`` works.
     """
 
     def __init__(
@@ -834,6 +970,9 @@ class FakeBackend:
         title_for: Callable[[str], str] = default_title,
         replay_history: bool = True,
         stream_delay: float = 0.0,
+        sidebar_shape: Literal["nested", "flat"] = "nested",
+        sidebar_gpts: bool = False,
+        download_url_lifetime: float = 300.0,
     ) -> None:
         self.account = account if account is not None else sample_account()
         self.session_token_length = session_token_length
@@ -864,6 +1003,12 @@ class FakeBackend:
         self.title_for = title_for
         self.replay_history = replay_history
         self.stream_delay = stream_delay
+        self.sidebar_shape = sidebar_shape
+        self.sidebar_gpts = sidebar_gpts
+        self.download_url_lifetime = download_url_lifetime
+        self._url_key = os.urandom(32)
+        #: Every signed download URL issued, oldest first (secrets: a client must never log them).
+        self.download_urls: list[str] = []
         #: One dict per send that was accepted (its turn recorded), in order: ``conversation_id``,
         #: ``user_message_id``, ``parent_message_id`` (as sent), ``assistant_message_id`` (None after a
         #: ``stream_error``), ``text``, ``model`` (as sent, may be None), ``model_slug`` (the one answering),
@@ -1032,6 +1177,7 @@ class FakeBackend:
         if self._split():
             found += list(self.session_cookies.values())
         found += self.conduit_tokens + self.prepare_tokens + self.requirements_tokens + self.resume_tokens
+        found += [url.rsplit("sig=", 1)[-1] for url in self.download_urls]
         return found
 
     # ---- faults
@@ -1208,6 +1354,9 @@ class FakeBackend:
                 return _Response(fault.status, page.encode(), "text/html; charset=UTF-8")
         if rec.path == "/api/auth/session":
             return self._session_endpoint(rec)
+        if rec.path == "/backend-api/estuary/content" and rec.method == "GET":  # a signed URL: no bearer needed
+            with self.lock:
+                return self._content(rec)
         if rec.path.startswith("/backend-api/"):
             post = self._POST_ROUTES.get(rec.path)
             if rec.method != ("POST" if post else "GET"):
@@ -1334,6 +1483,21 @@ class FakeBackend:
         m = re.fullmatch(r"/backend-api/gizmos/([^/]+)/conversations", path)
         if m:
             return self._project_list(rec, m.group(1))
+        m = re.fullmatch(r"/backend-api/files/download/([^/]+)", path)
+        if m:
+            return self._download(rec, m.group(1))
+        m = re.fullmatch(r"/backend-api/files/([^/]+)/download", path)
+        if m:
+            return self._old_download(rec, m.group(1))
+        m = re.fullmatch(r"/backend-api/conversation/([^/]+)/textdocs", path)
+        if m:
+            return self._textdocs(m.group(1))
+        m = re.fullmatch(r"/backend-api/textdoc/([^/]+)/history", path)
+        if m:
+            return self._textdoc_history(rec, m.group(1))
+        m = re.fullmatch(r"/backend-api/gizmos/([^/]+)", path)
+        if m and m.group(1) != "snorlax":
+            return self._gizmo(m.group(1))
         m = re.fullmatch(r"/backend-api/conversation/([^/]+)", path)
         if m:
             body = self.account.conversations.get(m.group(1))
@@ -1441,33 +1605,17 @@ class FakeBackend:
         start = self._resolve_cursor("sidebar", rec.query.get("cursor"))
         if start is None:
             return _detail(400, "Invalid cursor")
-        pids = list(self.account.projects)
+        pids = list(self.account.projects) + (list(self.account.gpts) if self.sidebar_gpts else [])
         page = pids[start : start + self.projects_page_size]
         items = []
         for pid in page:
-            ids = self.account.project_ids(pid)
+            ids = self.account.project_ids(pid) if pid in self.account.projects else []
             shown = ids[: max(per_gizmo, 0)]
+            gizmo = self._gizmo_json(pid)
+            wrapped = {"gizmo": gizmo, "tools": [], "files": self._gizmo_files(pid)}
             items.append(
                 {
-                    "gizmo": {
-                        "gizmo": {
-                            "id": pid,
-                            "organization_id": "org-fake",
-                            "short_url": f"{pid}-{re.sub(r'[^a-z0-9]+', '-', self.account.projects[pid].lower())}",
-                            "author": {"user_id": self.account.user_id, "display_name": None},
-                            "display": {
-                                "name": self.account.projects[pid],
-                                "description": "",
-                                "emoji": None,
-                                "theme": None,
-                            },
-                            "gizmo_type": "snorlax",
-                            "share_recipient": "private",
-                            "workspace_id": self.account.workspace_account_id,
-                        },
-                        "tools": [],
-                        "files": [],
-                    },
+                    "gizmo": gizmo if self.sidebar_shape == "flat" else wrapped,
                     "conversations": {
                         "items": [self._summary(c) for c in shown],
                         "cursor": self._cursor(pid, len(shown)) if len(shown) < len(ids) and shown else None,
@@ -1512,6 +1660,137 @@ class FakeBackend:
         elif wanted is not None:
             return _invalid("filter", "Input should be 'scheduled', 'paused' or 'finished'", wanted, "enum")
         return _json(200, {"items": items, "cursor": None})
+
+    # ---- files, canvases, gizmos (under self.lock)
+
+    def _file_for(self, rec: RecordedRequest, file_id: str) -> FakeFile | None:
+        found = self.account.files.get(file_id)
+        wanted = rec.query.get("conversation_id")
+        if found is not None and wanted and found.conversation_id not in (None, wanted):
+            return None  # not a file of that conversation: the real one says it is not accessible
+        return found
+
+    def _signed_url(self, f: FakeFile) -> str:
+        ts = int(self.now())
+        sig = self._signature(f.file_id, ts)
+        url = f"{self.url}/backend-api/estuary/content?id={f.file_id}&ts={ts}&p=fs&sig={sig}"
+        self.download_urls.append(url)
+        return url
+
+    def _signature(self, file_id: str, ts: int) -> str:
+        return hmac.new(self._url_key, f"{file_id}:{ts}".encode(), hashlib.sha256).hexdigest()
+
+    def _download(self, rec: RecordedRequest, file_id: str) -> _Response:
+        f = self._file_for(rec, file_id)
+        if f is None:
+            error = {"status": "error", "error_code": "file_not_found", "error_message": "File not found."}
+            return _json(404, error)
+        return _json(
+            200,
+            {
+                "status": "success",
+                "download_url": self._signed_url(f),
+                "metadata": {},
+                "file_name": f.name,
+                "creation_time": _iso_ms(f.created),
+                "file_size_bytes": len(f.data),
+                "mime_type": f.mime_type,
+            },
+        )
+
+    def _old_download(self, rec: RecordedRequest, file_id: str) -> _Response:
+        f = self._file_for(rec, file_id)
+        if f is None:
+            return _detail(404, "File not found")
+        return _json(
+            200, {"status": "success", "download_url": self._signed_url(f), "metadata": {}, "file_name": f.name}
+        )
+
+    def _content(self, rec: RecordedRequest) -> _Response:
+        """``GET {download_url}``: the bytes, for a signature the fake issued and not yet expired."""
+        file_id, ts, sig = rec.query.get("id", ""), rec.query.get("ts", ""), rec.query.get("sig", "")
+        f = self.account.files.get(file_id)
+        if f is None or not ts.isdigit() or not hmac.compare_digest(sig, self._signature(file_id, int(ts))):
+            return _detail(403, "Invalid signature")
+        if self.now() >= int(ts) + self.download_url_lifetime:
+            return _detail(403, "This download link has expired.")
+        disposition = f"attachment; filename*=UTF-8''{quote(f.name)}"
+        headers = [("Content-Disposition", disposition), ("Cache-Control", "private, max-age=0, no-store")]
+        return _Response(200, f.data, f.mime_type, headers)
+
+    def _textdoc_json(self, doc: FakeTextdoc, version: int) -> dict[str, Any]:
+        return {
+            "id": doc.textdoc_id,
+            "version": version,
+            "title": doc.title,
+            "textdoc_type": doc.textdoc_type,
+            "content": doc.versions[version - 1],
+            "comments": copy.deepcopy(doc.comments) if version == len(doc.versions) else [],
+            "updated_at": iso(doc.updated),
+        }
+
+    def _textdocs(self, cid: str) -> _Response:
+        if cid not in self.account.conversations:
+            return _detail(404, {"message": "Conversation not found", "code": "conversation_not_found"})
+        docs = self.account.textdocs.get(cid, [])
+        return _json(200, [self._textdoc_json(d, len(d.versions)) for d in docs])
+
+    def _textdoc_history(self, rec: RecordedRequest, textdoc_id: str) -> _Response:
+        doc = next((d for ds in self.account.textdocs.values() for d in ds if d.textdoc_id == textdoc_id), None)
+        if doc is None:
+            return _detail(404, "Textdoc not found")
+        before = self._int_param(rec, "before_version", len(doc.versions) + 1)
+        if isinstance(before, _Response):
+            return before
+        states = [self._textdoc_json(doc, v) for v in range(min(before, len(doc.versions) + 1) - 1, 0, -1)]
+        return _json(200, {"previous_doc_states": states})
+
+    def _gizmo_json(self, gid: str) -> dict[str, Any] | None:
+        """The inner ``gizmo`` object of a project or custom GPT, or None if the fake knows no such gizmo."""
+        account = self.account
+        if gid in account.projects:
+            name, kind, author = account.projects[gid], "snorlax", None
+        elif gid in account.gpts:
+            (name, author), kind = account.gpts[gid], "gpt"
+        else:
+            return None
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        display: dict[str, Any] = {"name": name, "description": "", "emoji": None, "theme": None}
+        if kind == "gpt":
+            display["profile_picture_url"] = None  # a picture is not what a history needs
+        return {
+            "id": gid,
+            "organization_id": "org-fake",
+            "short_url": f"{gid}-{slug}",
+            "author": {"user_id": account.user_id if kind == "snorlax" else "user-builder", "display_name": author},
+            "display": display,
+            "gizmo_type": kind,
+            "instructions": "",
+            "memory_scope": "project_enabled" if kind == "snorlax" else None,
+            "share_recipient": "private",
+            "workspace_id": account.workspace_account_id,
+            "created_at": _iso_ms(BASE_TIME),
+            "updated_at": _iso_ms(account.clock),
+        }
+
+    def _gizmo_files(self, gid: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": f"gzm_cnf_{f.file_id[-12:]}",
+                "file_id": f.file_id,
+                "name": f.name,
+                "type": f.mime_type,
+                "size": len(f.data),
+            }
+            for f in self.account.files.values()
+            if f.project == gid
+        ]
+
+    def _gizmo(self, gid: str) -> _Response:
+        gizmo = self._gizmo_json(gid)
+        if gizmo is None:
+            return _detail(404, "Gizmo not found")
+        return _json(200, {"gizmo": gizmo, "files": self._gizmo_files(gid), "tools": []})
 
     # ---- sending (under self.lock)
 

@@ -33,7 +33,7 @@ from chatgpt_history_mcp import __version__
 from chatgpt_history_mcp.faces.mcp_server import create_server
 from chatgpt_history_mcp.settings import Settings
 from outside import HOST_CONFIG_JS, MCPB_JS, REPO, console_script, node_package
-from sample import SAMPLE, SOURDOUGH
+from sample import ALL_SAMPLE, SAMPLE, SOURDOUGH
 from servers import TOOLS
 
 pytestmark = pytest.mark.anyio
@@ -299,7 +299,7 @@ async def test_the_bundle_starts_as_the_host_starts_it(host: Host, tmp_path: Pat
     first = time.monotonic()
     async with host.session(settings, FIRST_START_TIMEOUT) as server:
         assert server.tools == TOOLS
-        status = await server.status(conversations=16)
+        status = await server.status(conversations=ALL_SAMPLE)
         assert Path(status["data_dir"]) == data
         assert [Path(s["path"]) for s in status["sources"]] == [SAMPLE.resolve()]
         assert status["credentials_configured"] is False
@@ -318,7 +318,7 @@ async def test_the_bundle_starts_as_the_host_starts_it(host: Host, tmp_path: Pat
     again = {**settings, "allow_send": True, "session_token": "a-session-token-from-the-keychain"}
     async with host.session(again, LATER_START_TIMEOUT) as server:
         assert server.tools == TOOLS | {"send_message"}
-        status = await server.status(conversations=16)
+        status = await server.status(conversations=ALL_SAMPLE)
         assert status["credentials_configured"] is True
         assert [Path(s["path"]) for s in status["sources"]] == [SAMPLE.resolve()]  # not imported twice
     print(f"later start: {server.seconds:.1f}s to tools/list ({time.monotonic() - first:.1f}s both sessions)")
@@ -344,6 +344,6 @@ async def test_any_number_of_exports_reaches_the_server(
     paths = [{"sample": str(SAMPLE), "other": str(other)}.get(e, e) for e in exports]
     async with host.session({"exports": paths, "data_dir": str(tmp_path / "data")}, FIRST_START_TIMEOUT) as server:
         assert server.tools == TOOLS
-        status = await server.status(conversations=17 if paths and paths[0] else 0, settle=2.0)
+        status = await server.status(conversations=ALL_SAMPLE + 1 if paths and paths[0] else 0, settle=2.0)
         assert status["importing"]["last_error"] is None, server.log.read_text(encoding="utf-8")
         assert len(status["sources"]) == len([p for p in paths if p])

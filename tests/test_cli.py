@@ -57,8 +57,8 @@ def test_import_prints_a_summary_and_a_second_import_changes_nothing(tmp_path: P
     data = tmp_path / "data"
     first = srv_cli(tmp_path, "import", "--data-dir", str(data), str(SRV_SAMPLE_ZIP))
     assert first.returncode == 0, first.stderr
-    assert "16 conversations" in first.stdout
-    assert "16 added" in first.stdout
+    assert "24 conversations" in first.stdout
+    assert "24 added" in first.stdout
     assert "Traceback" not in first.stderr
     assert "100%" in first.stderr, "progress goes to stderr"
 
@@ -68,7 +68,7 @@ def test_import_prints_a_summary_and_a_second_import_changes_nothing(tmp_path: P
     assert "added" not in again.stdout
 
     status = json.loads(srv_cli(tmp_path, "status", "--json", "--data-dir", str(data)).stdout)
-    assert status["conversations"] == 16
+    assert status["conversations"] == 24
     assert len(status["sources"]) == 1
 
 
@@ -95,7 +95,7 @@ def test_import_of_a_broken_file_fails_with_a_message(tmp_path: Path, name: str,
     assert "Traceback" not in done.stderr
     # The store is left as it was.
     status = json.loads(srv_cli(tmp_path, "status", "--json", "--data-dir", str(data)).stdout)
-    assert status["conversations"] == 16
+    assert status["conversations"] == 24
 
 
 def test_import_continues_past_a_broken_file_and_still_fails(tmp_path: Path) -> None:
@@ -105,7 +105,7 @@ def test_import_continues_past_a_broken_file_and_still_fails(tmp_path: Path) -> 
     done = srv_cli(tmp_path, "import", "--data-dir", str(data), str(broken), str(SRV_SAMPLE_ZIP))
     assert done.returncode != 0, "one failed file means a failed command"
     assert "broken.zip" in done.stderr
-    assert "16 added" in done.stdout, "the good export is still imported"
+    assert "24 added" in done.stdout, "the good export is still imported"
 
 
 def test_search_prints_titles_and_snippets(srv_cli_home: Path, srv_cli_data: Path) -> None:
@@ -175,14 +175,14 @@ def test_status_text_and_json(srv_cli_home: Path, srv_cli_data: Path) -> None:
     text = srv_cli(srv_cli_home, "status", "--data-dir", str(srv_cli_data))
     assert text.returncode == 0, text.stderr
     assert str(srv_cli_data) in text.stdout
-    assert "conversations: 16" in text.stdout
+    assert "conversations: 24" in text.stdout
     assert str(SRV_SAMPLE_ZIP.resolve()) in text.stdout
 
     as_json = srv_cli(srv_cli_home, "status", "--json", "--data-dir", str(srv_cli_data))
     assert as_json.returncode == 0, as_json.stderr
     status = json.loads(as_json.stdout)
-    assert status["conversations"] == 16
-    assert status["indexed"] == 16
+    assert status["conversations"] == 24
+    assert status["indexed"] == 24
     assert Path(status["data_dir"]) == srv_cli_data
     assert [Path(s["path"]) for s in status["sources"]] == [SRV_SAMPLE_ZIP.resolve()]
     assert status["importing"]["running"] is False
@@ -199,7 +199,7 @@ def test_data_dir_from_the_environment(srv_cli_home: Path, srv_cli_data: Path) -
         check=False,
     )
     assert env_run.returncode == 0, env_run.stderr
-    assert json.loads(env_run.stdout)["conversations"] == 16
+    assert json.loads(env_run.stdout)["conversations"] == 24
 
 
 def test_data_dir_flag_before_the_subcommand(tmp_path: Path) -> None:
@@ -209,7 +209,7 @@ def test_data_dir_flag_before_the_subcommand(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     status = json.loads(srv_cli(tmp_path, "--data-dir", str(data), "status", "--json").stdout)
     assert Path(status["data_dir"]) == data, f"--data-dir was ignored: the store went to {status['data_dir']}"
-    assert status["conversations"] == 16
+    assert status["conversations"] == 24
 
 
 def test_demo_runs_a_real_session(tmp_path: Path) -> None:
@@ -217,7 +217,7 @@ def test_demo_runs_a_real_session(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     for tool in TOOLS:
         assert tool in done.stdout
-    assert "16 added" in done.stdout
+    assert "24 added" in done.stdout
     assert SOURDOUGH_TITLE in done.stdout, "the demo shows a search result"
     assert "机器学习入门问题" in done.stdout
     assert "Demo finished" in done.stdout

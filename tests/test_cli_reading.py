@@ -53,16 +53,20 @@ def test_list_is_a_table_newest_first_that_fits_the_terminal(
     header, *rows = out.splitlines()
     assert header.split() == ["updated", "title", "msgs", "model", "id"]
     table = rows[: rows.index("")]
-    assert len(table) == 16  # default page of 20, 16 stored
+    assert len(table) == 20  # the default page of 20, of 24 stored
     assert all(len(line) <= 100 for line in out.splitlines())
+    assert out.splitlines()[-1].startswith("1–20 of 24; more: --offset 20; as of last sync never, last import ")
+    rest = run(capsys, "list", "--data-dir", data, "--offset", "20")[1].splitlines()
+    table += rest[1 : rest.index("")]
+    assert len(table) == ALL_SAMPLE
     dates = [line.split()[0] for line in table]
-    assert dates == sorted(dates, reverse=True), "newest first"
+    assert dates == sorted(dates, reverse=True), "newest first, across pages"
     sourdough = next(line for line in table if line.endswith(SOURDOUGH))
     assert sourdough.startswith("2024-02-11") and SOURDOUGH_TITLE in sourdough and "gpt-4o" in sourdough
-    assert out.splitlines()[-1].startswith("1–16 of 16; as of last sync never, last import ")
+    assert rest[-1].startswith("21–24 of 24; as of last sync never, last import ")
 
     monkeypatch.setenv("COLUMNS", "70")
-    narrow = run(capsys, "list", "--data-dir", data)[1]
+    narrow = run(capsys, "list", "--data-dir", data, "--offset", "20")[1]
     assert all(len(line) <= 70 for line in narrow.splitlines()[:-1])
     assert narrow.splitlines()[0].split() == ["updated", "title", "id"], "narrow: model and count make room"
     assert "Sourdough starter n…  " in narrow, "a title that does not fit is cut, and says so"
@@ -83,9 +87,9 @@ def test_list_filters_and_pages_like_the_tool(data: str, capsys: pytest.CaptureF
     assert AGENT not in run(capsys, "list", "--data-dir", data, "--no-archived")[1]
 
     first = run(capsys, "list", "--data-dir", data, "--limit", "5")[1]
-    assert "1–5 of 16; more: --offset 5" in first
+    assert "1–5 of 24; more: --offset 5" in first
     second = run(capsys, "list", "--data-dir", data, "--limit", "5", "--offset", "5")[1]
-    assert "6–10 of 16" in second
+    assert "6–10 of 24" in second
     ids = lambda text: {w for line in text.splitlines() for w in line.split() if len(w) == 36}  # noqa: E731
     assert not ids(first) & ids(second)
 

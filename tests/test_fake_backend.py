@@ -35,7 +35,29 @@ from fake_backend import (
     FakeAccount,
     FakeBackend,
     decode_jwt,
+    export_account,
     sample_account,
+)
+from sample import (
+    AGENT,
+    ALL_SAMPLE,
+    CANDLE_CANVAS,
+    CANVAS_COMMENT,
+    CANVAS_TEXTDOC_ID,
+    CANVAS_TITLE,
+    CANVAS_TYPE,
+    CANVAS_VERSIONS,
+    CRAFT_PROJECT,
+    CUSTOM_GPT,
+    DELETED_GPT,
+    FILES,
+    GLAZE_PHOTO,
+    GPT_NAMES,
+    HOUSEPLANT,
+    MISSING_FILES,
+    PROJECT,
+    PROJECT_NAMES,
+    SAMPLE,
 )
 
 
@@ -538,3 +560,128 @@ def test_stream_delay_lets_progress_show(fb: FakeBackend) -> None:
     partial = [text for _, text in seen if text and text != fb.answer_for("Slowly")]
     assert partial and fb.answer_for("Slowly").startswith(partial[0])  # the answer showed before it was whole
     assert seen[-1][0] - started >= 0.03  # 9 pauses of 4 ms between the 10 pieces
+
+
+# ---- files, canvases, projects and GPTs by name (chatgpt-files-and-canvas.md §2, §3, §5)
+
+
+def test_file_download_gives_a_signed_url_that_expires() -> None:
+    photo = FILES["file-8Gm2QxT4rVb7KpLw1NcYe5"]
+    with zipfile.ZipFile(SAMPLE) as z:
+        original = z.read(photo.entry)
+    with FakeBackend(export_account()) as fb, httpx.Client(base_url=fb.url) as client:
+        auth = bearer(fb, client)
+        path = f"/backend-api/files/download/{photo.file_id}"
+        assert client.get(path).status_code == 401, "the metadata call needs the bearer like any other"
+        meta = client.get(path, params={"conversation_id": GLAZE_PHOTO, "inline": "false"}, headers=auth).json()
+        assert meta["status"] == "success" and meta["file_name"] == "mug-IMG_4471.jpg"
+        assert (meta["mime_type"], meta["file_size_bytes"]) == ("image/jpeg", len(original))
+        url = meta["download_url"]
+        assert url.startswith(f"{fb.url}/backend-api/estuary/content?id={photo.file_id}&ts=")
+        got = client.get(url)  # a signed URL: no bearer
+        assert (got.status_code, got.content, got.headers["content-type"]) == (200, original, "image/jpeg")
+        assert url.rsplit("sig=", 1)[1] in fb.secrets()
+        assert client.get(url.replace("sig=", "sig=0")).status_code == 403
+        fb.advance(fb.download_url_lifetime + 1)
+        expired = client.get(url)
+        assert expired.status_code == 403 and "expired" in expired.json()["detail"]
+        fresh = client.get(path, headers=auth).json()["download_url"]
+        assert fresh != url and client.get(fresh).content == original
+        # The older form, for file-service ids.
+        old = client.get(f"/backend-api/files/{photo.file_id}/download", headers=auth).json()
+        assert old["status"] == "success" and client.get(old["download_url"]).content == original
+        # Missing: a pointer the export has no file for, or a file asked for by another conversation.
+        for file_id, cid in [(MISSING_FILES[0], HOUSEPLANT), (photo.file_id, HOUSEPLANT)]:
+            gone = client.get(f"/backend-api/files/download/{file_id}", params={"conversation_id": cid}, headers=auth)
+            assert gone.status_code == 404 and gone.json()["status"] == "error"
+            assert gone.json()["error_code"] == "file_not_found" and gone.json()["error_message"]
+        assert client.get(f"/backend-api/files/{MISSING_FILES[0]}/download", headers=auth).status_code == 404
+
+
+def test_every_sample_file_downloads_byte_for_byte() -> None:
+    with zipfile.ZipFile(SAMPLE) as z, FakeBackend(export_account()) as fb, httpx.Client(base_url=fb.url) as client:
+        auth = bearer(fb, client)
+        for f in FILES.values():
+            meta = client.get(
+                f"/backend-api/files/download/{f.file_id}", params={"conversation_id": f.conversation_id}, headers=auth
+            ).json()
+            assert client.get(meta["download_url"]).content == z.read(f.entry), f.file_id
+        assert fb.errors == []
+
+
+def test_textdocs_give_the_canvas_current_text_and_its_history() -> None:
+    with FakeBackend(export_account()) as fb, httpx.Client(base_url=fb.url) as client:
+        auth = bearer(fb, client)
+        (doc,) = client.get(f"/backend-api/conversation/{CANDLE_CANVAS}/textdocs", headers=auth).json()
+        assert (doc["id"], doc["title"], doc["textdoc_type"]) == (CANVAS_TEXTDOC_ID, CANVAS_TITLE, CANVAS_TYPE)
+        assert (doc["version"], doc["content"]) == (len(CANVAS_VERSIONS), CANVAS_VERSIONS[-1])
+        assert [c["pattern"] for c in doc["comments"]] == [CANVAS_COMMENT[0]] and doc["updated_at"].endswith("Z")
+        assert client.get(f"/backend-api/conversation/{GLAZE_PHOTO}/textdocs", headers=auth).json() == []
+        assert client.get("/backend-api/conversation/nope/textdocs", headers=auth).status_code == 404
+        history = client.get(
+            f"/backend-api/textdoc/{CANVAS_TEXTDOC_ID}/history", params={"before_version": 3}, headers=auth
+        ).json()["previous_doc_states"]
+        assert [(s["version"], s["content"]) for s in history] == [(2, CANVAS_VERSIONS[1]), (1, CANVAS_VERSIONS[0])]
+        assert client.get("/backend-api/textdoc/nope/history", headers=auth).status_code == 404
+
+
+@pytest.mark.parametrize("shape", ["nested", "flat"])
+def test_sidebar_and_gizmos_give_names(shape: Any) -> None:
+    account = export_account()
+    brief = account.add_file(b"%PDF-1.4 project brief", "brief.pdf", "application/pdf", project=CRAFT_PROJECT)
+    backend = FakeBackend(account, sidebar_shape=shape, sidebar_gpts=True, projects_page_size=1)
+    with backend as fb, httpx.Client(base_url=fb.url) as client:
+        auth = bearer(fb, client)
+        items: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            params = {"owned_only": "true", "conversations_per_gizmo": 0, "limit": 50}
+            page = client.get(
+                "/backend-api/gizmos/snorlax/sidebar",
+                params={**params, **({"cursor": cursor} if cursor else {})},
+                headers=auth,
+            ).json()
+            items += page["items"]
+            cursor = page["cursor"]
+            if cursor is None:
+                break
+        gizmos = [item["gizmo"] if shape == "flat" else item["gizmo"]["gizmo"] for item in items]
+        assert all(("gizmo" in item["gizmo"]) == (shape == "nested") for item in items)
+        names = {g["id"]: (g["display"]["name"], g["gizmo_type"]) for g in gizmos}
+        assert names == {
+            **{pid: (name, "snorlax") for pid, name in PROJECT_NAMES.items()},
+            CUSTOM_GPT: (GPT_NAMES[CUSTOM_GPT], "gpt"),
+        }
+        if shape == "nested":
+            craft = next(i for i in items if i["gizmo"]["gizmo"]["id"] == CRAFT_PROJECT)
+            assert [f["file_id"] for f in craft["gizmo"]["files"]] == [brief]
+        project = client.get(f"/backend-api/gizmos/{CRAFT_PROJECT}", headers=auth).json()
+        assert project["gizmo"]["display"]["name"] == "Clay & Wick" and project["files"][0]["name"] == "brief.pdf"
+        gpt = client.get(f"/backend-api/gizmos/{CUSTOM_GPT}", headers=auth).json()["gizmo"]
+        assert (gpt["display"]["name"], gpt["gizmo_type"]) == ("Kube Doctor", "gpt") and gpt["author"]["display_name"]
+        deleted = client.get(f"/backend-api/gizmos/{DELETED_GPT}", headers=auth)
+        assert deleted.status_code == 404
+        meta = client.get(f"/backend-api/files/download/{brief}", params={"gizmo_id": CRAFT_PROJECT}, headers=auth)
+        assert client.get(meta.json()["download_url"]).content == b"%PDF-1.4 project brief"
+
+
+def test_export_account_serves_the_sample_conversations() -> None:
+    account = export_account()
+    with zipfile.ZipFile(SAMPLE) as z:
+        exported = {
+            c.get("id") or c["conversation_id"]: c
+            for n in z.namelist()
+            if n.startswith("conversations-0")
+            for c in json.loads(z.read(n))
+        }
+    assert set(account.conversations) == set(exported) and len(exported) == ALL_SAMPLE
+    assert set(account.project_ids(CRAFT_PROJECT)) == {GLAZE_PHOTO, CANDLE_CANVAS}
+    assert len(account.project_ids(PROJECT)) == 3 and AGENT in account.archived_ids()
+    listed = account.main_ids() + account.archived_ids() + [c for p in account.projects for c in account.project_ids(p)]
+    assert sorted(listed) == sorted(exported)
+    with FakeBackend(account) as fb, httpx.Client(base_url=fb.url) as client:
+        auth = bearer(fb, client)
+        assert client.get(f"/backend-api/conversation/{CANDLE_CANVAS}", headers=auth).json() == exported[CANDLE_CANVAS]
+        first = client.get("/backend-api/conversations", params={"limit": 100}, headers=auth).json()
+        assert {i["id"] for i in first["items"]} == set(account.main_ids())
+        assert fb.errors == []

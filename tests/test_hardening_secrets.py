@@ -320,7 +320,7 @@ async def test_no_tool_or_resource_leaks_a_secret_in_process(
     async with Client(create_server(settings), cache=None) as client:
         for _ in range(100):  # the configured export imports in the background
             status = (await client.call_tool("history_status", {})).structured_content
-            if status["conversations"] >= 16 and not status["importing"]["running"]:
+            if status["conversations"] >= 24 and not status["importing"]["running"]:
                 break
             await anyio.sleep(0.1)
         cid = await call_every_tool(client, scan, "in-process")

@@ -99,7 +99,7 @@ def test_reimporting_the_same_export_changes_nothing(
 ) -> None:
     store = make_store()
     first = import_export(store, sample_export)
-    assert first.outcome == "imported" and first.added == 16
+    assert first.outcome == "imported" and first.added == 24
     before = snapshot(store)
     index_files = sorted(p.name for p in (store.data_dir / "index").iterdir())
     again = import_export(store, sample_export)
@@ -108,7 +108,7 @@ def test_reimporting_the_same_export_changes_nothing(
     assert "nothing changed" in again.summary()
     after = snapshot(store)
     assert after == before
-    assert after["index_docs"] == 16
+    assert after["index_docs"] == 24
     assert sorted(p.name for p in (store.data_dir / "index").iterdir()) == index_files  # no new index segment
 
 
@@ -348,11 +348,11 @@ def test_index_of_another_version_is_rebuilt_from_the_archive(
     reopened = make_store()
     assert (reopened.data_dir / "index" / "VERSION").read_text().strip() == str(INDEX_VERSION)
     status = reopened.status()
-    assert status.conversations == 16 and status.pending_index == 16
+    assert status.conversations == 24 and status.pending_index == 24
     assert status.indexed == 0  # the old index was dropped, not trusted
-    assert reopened.reindex_pending() == 16
+    assert reopened.reindex_pending() == 24
     assert {q: ids(reopened, q) for q in expected} == expected
-    assert reopened.status().indexed == 16 and reopened.status().pending_index == 0
+    assert reopened.status().indexed == 24 and reopened.status().pending_index == 0
 
 
 def test_a_rebuild_commits_in_chunks_and_reports_progress(
@@ -379,10 +379,10 @@ def test_a_rebuild_commits_in_chunks_and_reports_progress(
     monkeypatch.setattr(writing, "REINDEX_CHUNK", 5)
     monkeypatch.setattr(reopened.archive, "clear_pending", watched)
     with reopened.write_lock:
-        assert reopened.reindex_pending() == 16
+        assert reopened.reindex_pending() == 24
     indexed_after_each_chunk = [done for done, size in seen[1::2]]
-    assert indexed_after_each_chunk == [5, 10, 15, 16]  # visible to search chunk by chunk
-    assert [p for p in seen[0::2]] == [(0, 16), (5, 16), (10, 16), (15, 16)]
+    assert indexed_after_each_chunk == [5, 10, 15, 20, 24]  # visible to search chunk by chunk
+    assert [p for p in seen[0::2]] == [(0, 24), (5, 24), (10, 24), (15, 24), (20, 24)]
     assert reopened.status().importing.reindexing is None
 
 
@@ -398,8 +398,8 @@ def test_a_deleted_index_folder_is_rebuilt_from_the_archive(
     shutil.rmtree(store.data_dir / "index")
 
     reopened = make_store()
-    assert reopened.status().pending_index == 16  # not an empty history: the archive still has everything
-    assert reopened.reindex_pending() == 16
+    assert reopened.status().pending_index == 24  # not an empty history: the archive still has everything
+    assert reopened.reindex_pending() == 24
     assert ids(reopened, "sourdough") == expected
 
 
@@ -426,7 +426,7 @@ def test_a_broken_index_is_rebuilt_only_once_no_other_process_writes(
     assert (store.data_dir / "index" / "VERSION").read_text().strip() == str(INDEX_VERSION + 41)
     writer.release()
     thread.join(timeout=30)
-    assert opened and opened[0].status().pending_index == 16
+    assert opened and opened[0].status().pending_index == 24
 
 
 def test_damaged_index_is_rebuilt_from_the_archive(
@@ -571,9 +571,9 @@ def test_a_process_that_dies_between_the_archive_commit_and_the_index_publish_lo
 
     reopened = make_store()
     status = reopened.status()
-    assert status.conversations == 16 and status.indexed == 0 and status.pending_index == 16
+    assert status.conversations == 24 and status.indexed == 0 and status.pending_index == 24
     assert import_export(reopened, sample_export).outcome == "unchanged"  # already imported: nothing re-read
-    assert reopened.status().indexed == 16 and reopened.status().pending_index == 0
+    assert reopened.status().indexed == 24 and reopened.status().pending_index == 0
     assert ids(reopened, "sourdough")
 
 

@@ -141,7 +141,7 @@ def _import_sample(script: str, data_dir: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert "16 added" in done.stdout, done.stdout
+    assert "24 added" in done.stdout, done.stdout
 
 
 def _start_http(script: str, env: dict[str, str], log: Path) -> HttpServer:
@@ -306,8 +306,8 @@ def test_list_conversations_by_project(calls: Calls, via: tuple[str, str]) -> No
 def test_history_status_counts_the_sample(calls: Calls, via: tuple[str, str]) -> None:
     run = calls.get(via, "status")
     status = run.structured
-    assert status["conversations"] == 16
-    assert status["indexed"] == 16
+    assert status["conversations"] == 24
+    assert status["indexed"] == 24
     assert [Path(s["path"]).name for s in status["sources"]] == [SAMPLE.name]
     assert status["credentials_configured"] is True
     # The 2026-07-28 era names the server in every result; the handshake era does not.

@@ -885,7 +885,7 @@ def test_id_preferred_over_conversation_id() -> None:
 
 def test_sample_ids() -> None:
     convs = sample()
-    assert len(convs) == 16
+    assert len(convs) == 24
     assert "id" not in sample_raw(CHINESE)
     assert convs[CHINESE].title == "机器学习入门问题"
     assert "机器学习" in shown(convs[CHINESE])

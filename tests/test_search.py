@@ -443,11 +443,12 @@ def test_one_result_per_conversation_with_up_to_three_matches(sample_store: Hist
     assert len(found) == len(set(found)) >= 10
     for result in page.results:
         assert 1 <= len(result.matches) <= 3, result.conversation_id
-        conv = sample_store.get_conversation(result.conversation_id, limit=200)
+        conv = sample_store.get_conversation(result.conversation_id, limit=200, include_hidden=True)
         shown = {m.message_id: m for m in conv.messages}
         for match in result.matches:
-            assert match.message_id in shown  # a message of the transcript, not of another branch
+            assert match.message_id in shown  # a message of the current branch, not of another branch
             assert match.role == shown[match.message_id].role
+            assert shown[match.message_id].hidden == (match.where != "message")  # a canvas call says where it is
             assert "**" in match.snippet
         assert len({m.message_id for m in result.matches}) == len(result.matches)
         assert result.title == conv.title

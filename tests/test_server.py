@@ -293,13 +293,13 @@ async def test_list_conversations_pages_through_everything(srv_client: Client) -
         offset = page["next_offset"]
         pages += 1
         assert pages <= 10, "next_offset never ends"
-    assert pages == 4
+    assert pages == 5  # 24 conversations, 5 a page
     ids = [item["conversation_id"] for item in seen]
     assert len(ids) == len(set(ids)) == SRV_TOTAL
     # Newest activity first by default.
     stamps = [item["update_time"] for item in seen]
     assert stamps == sorted(stamps, reverse=True)
-    assert ids[0] == "1d15765c-b757-534d-9f23-e86e3d52dd98"  # 10k training plan, 2025-08
+    assert ids[0] == "25924e6b-786d-5f19-8532-753919fb456b"  # rainwater deep research, 2026-02
     assert ids[-1] == CHINESE  # 2023-11
     untitled = next(item for item in seen if item["conversation_id"] == UNTITLED_ARCHIVED)
     assert untitled["title"], "a conversation without a title still gets a readable one"
@@ -407,7 +407,7 @@ async def test_history_status_fields(srv_client: Client, tmp_path: Path) -> None
     assert status["indexed"] == SRV_TOTAL
     assert status["pending_index"] == 0
     assert status["messages"] > SRV_TOTAL
-    assert status["projects"] == 3
+    assert status["projects"] == 4  # two projects and two custom GPTs
     assert Path(status["data_dir"]) == tmp_path / "data"
     assert [Path(s["path"]) for s in status["sources"]] == [SRV_SAMPLE_ZIP.resolve()]
     source = status["sources"][0]

@@ -61,7 +61,7 @@ async def test_installed_console_script_serves_over_stdio(tmp_path: Path) -> Non
         assert {t.name for t in tools} == TOOLS
         assert elapsed < STARTUP_BOUND, f"spawn to tools/list took {elapsed:.1f}s"
 
-        status = await srv_wait_for_import(client, 16)
+        status = await srv_wait_for_import(client, 24)
         assert Path(status["data_dir"]) == data_dir
         assert [Path(s["path"]) for s in status["sources"]] == [SRV_SAMPLE_ZIP.resolve()]
         assert (data_dir / "archive.sqlite3").is_file(), "the data folder from the environment is used"

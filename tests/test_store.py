@@ -20,11 +20,13 @@ from sample import (
     ALL_SAMPLE,
     CHINESE,
     COVER_LETTER,
+    DEEP_RESEARCH_WIDGET,
     GIFT,
     HIKE,
     LISBON,
     MEAL_PLAN,
     PROJECT,
+    READING_CHART,
     SOURDOUGH,
     SPANISH,
     SQL,
@@ -59,7 +61,7 @@ def test_list_all_newest_update_first(sample_store: HistoryStore) -> None:
     updated = [i.update_time for i in listing.items]
     assert all(u is not None for u in updated)
     assert updated == sorted(updated, reverse=True)
-    assert listing.items[0].conversation_id == TRAINING
+    assert listing.items[0].conversation_id == DEEP_RESEARCH_WIDGET
     assert listing.items[-1].conversation_id == CHINESE
     assert len({i.conversation_id for i in listing.items}) == ALL_SAMPLE
 
@@ -117,13 +119,13 @@ def test_list_archived_filter(sample_store: HistoryStore) -> None:
 
 def test_list_date_filters(sample_store: HistoryStore) -> None:
     recent = all_items(sample_store, after="2025-01-01")
-    assert len(recent) == 6
+    assert len(recent) == 12
     assert all(i.update_time >= datetime(2025, 1, 1, tzinfo=UTC) for i in recent)
     old = all_items(sample_store, before="2024-01-01")
     assert [i.conversation_id for i in old] == [CHINESE]
     window = all_items(sample_store, after="2024-06-01", before="2024-10-01T00:00:00Z")
-    assert {i.conversation_id for i in window} == {SQL, SPANISH, "ad2a4c6a-56fc-542f-80f8-1461655fc657"}
-    assert sample_store.list_conversations(after="2024-06-01", before="2024-10-01").total == 3
+    assert {i.conversation_id for i in window} == {SQL, SPANISH, READING_CHART, "ad2a4c6a-56fc-542f-80f8-1461655fc657"}
+    assert sample_store.list_conversations(after="2024-06-01", before="2024-10-01").total == 4
 
 
 def test_list_bad_date(sample_store: HistoryStore) -> None:
