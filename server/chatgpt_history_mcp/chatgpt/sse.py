@@ -709,4 +709,3 @@ def _set_key(parent: dict[str, Any], key: str, value: Any) -> int:
     before = _size(key) + _size(parent[key]) if key in parent else 0
     parent[key] = value
     return _size(key) + _size(value) - before
-
