@@ -26,6 +26,7 @@ from chatgpt_history_mcp.chatgpt.sending import (
 from chatgpt_history_mcp.errors import BackendError, BadArgument, NotFound, SendingDisabled, StoreBusy
 from chatgpt_history_mcp.ingest.conversations import write_conversations
 from chatgpt_history_mcp.ingest.sync import SyncProgress, sync_history
+from chatgpt_history_mcp.model import from_epoch
 from chatgpt_history_mcp.results import (
     Automation,
     AutomationList,
@@ -112,12 +113,8 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _when(epoch: float | None) -> datetime | None:
-    return datetime.fromtimestamp(epoch, UTC) if epoch else None
-
-
 def _stale_note(error: BaseException | None, fetched: float | None) -> str:
-    when = _when(fetched)
+    when = from_epoch(fetched)
     age = f"fetched {when.isoformat(timespec='minutes')}" if when else "never fetched"
     reason = f"live fetch failed: {error}" if error else "no ChatGPT credentials configured"
     return f"stored copy ({age}); {reason}"
@@ -138,7 +135,7 @@ async def _live_or_stored(
         except BackendError as exc:
             error = exc
     items, fetched = stored()
-    return "stored", _when(fetched), items, _stale_note(error, fetched)
+    return "stored", from_epoch(fetched), items, _stale_note(error, fetched)
 
 
 async def memories(settings: Settings, store: HistoryStore) -> MemoryList:

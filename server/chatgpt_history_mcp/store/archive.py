@@ -21,14 +21,13 @@ import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from chatgpt_history_mcp.errors import ArchiveDamaged
-from chatgpt_history_mcp.model import Conversation
+from chatgpt_history_mcp.model import Conversation, to_epoch
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -75,10 +74,6 @@ _ORDER_SQL = {
     "created": "create_time DESC, id",
     "oldest": "create_time ASC, id",
 }
-
-
-def _epoch(value: datetime | None) -> float | None:
-    return value.timestamp() if value is not None else None
 
 
 @dataclass(frozen=True)
@@ -301,8 +296,8 @@ class ArchiveWriter:
             (
                 conv.id,
                 conv.title,
-                _epoch(conv.create_time),
-                _epoch(conv.update_time),
+                to_epoch(conv.create_time),
+                to_epoch(conv.update_time),
                 conv.model,
                 conv.project_id,
                 int(conv.is_archived),
