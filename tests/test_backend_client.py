@@ -53,7 +53,7 @@ async def test_memories_under_either_key(key: str) -> None:
     with FakeBackend(sample_account(), memories_key=key) as fb:
         async with client(fb) as c:
             memories = await c.memories()
-    assert len(memories) == 3 and all(m["content"] for m in memories)
+    assert len(memories) == 3 and all(m.content for m in memories)
 
 
 async def test_a_workspace_sends_its_account_id() -> None:

@@ -19,7 +19,6 @@ from chatgpt_history_mcp.chatgpt.sse import (
     SSEParser,
     StreamError,
     StreamResult,
-    decode_stream,
 )
 from chatgpt_history_mcp.ingest.exports import import_export
 from chatgpt_history_mcp.store.history import HistoryStore
@@ -327,6 +326,14 @@ def send(
     return answer, raw
 
 
+def decoded(raw: bytes) -> DeltaDecoder:
+    """The stream read as the product reads a send's answer (chatgpt/sending.py): SSEParser into DeltaDecoder."""
+    parser, decoder = SSEParser(), DeltaDecoder()
+    for event in parser.feed(raw) + parser.finish():
+        decoder.feed(event)
+    return decoder
+
+
 def test_new_chat_then_follow_ups_are_recorded(fb: FakeBackend) -> None:
     account = fb.account
     before = len(account.conversations)
@@ -336,7 +343,7 @@ def test_new_chat_then_follow_ups_are_recorded(fb: FakeBackend) -> None:
         answer, raw = send(client, auth, first)
         assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/event-stream")
         assert raw.startswith(b'event: delta_encoding\ndata: "v1"\n\n')
-        result = decode_stream([raw])
+        result = decoded(raw).finish()
         cid = result.conversation_id
         assert isinstance(cid, str) and cid in account.conversations and len(account.conversations) == before + 1
         user_id = first["messages"][0]["id"]
@@ -363,9 +370,7 @@ def test_new_chat_then_follow_ups_are_recorded(fb: FakeBackend) -> None:
         updated = body["update_time"]
         second = send_body("And its neck?", conversation_id=cid, parent=result.answer_message_id, model="gpt-4o")
         answer, raw = send(client, auth, second, conduit=prepared["conduit_token"])
-        parser, decoder = SSEParser(), DeltaDecoder()
-        for event in parser.feed(raw) + parser.finish():
-            decoder.feed(event)
+        decoder = decoded(raw)
         follow = decoder.finish()
         second_id = second["messages"][0]["id"]
         assert list(decoder.messages) == [result.answer_message_id, second_id, follow.answer_message_id]  # replay
@@ -377,7 +382,7 @@ def test_new_chat_then_follow_ups_are_recorded(fb: FakeBackend) -> None:
 
         # A send whose parent is not the current node makes a branch.
         third = send_body("Actually, zebras?", conversation_id=cid, parent=result.answer_message_id)
-        branch = decode_stream([send(client, auth, third)[1]])
+        branch = decoded(send(client, auth, third)[1]).finish()
         body = account.get(cid)
         assert body["mapping"][result.answer_message_id]["children"] == [second_id, third["messages"][0]["id"]]
         assert body["current_node"] == branch.answer_message_id
@@ -406,7 +411,7 @@ def test_snapshot_stream_without_v1(fb: FakeBackend) -> None:
         answer, raw = send(client, auth, body)
     assert answer.status_code == 200 and b"delta_encoding" not in raw and b'"o":' not in raw
     assert raw.endswith(b"data: [DONE]\n\n") and raw.count(b"data: {") > 3
-    result = decode_stream([raw])
+    result = decoded(raw).finish()
     assert result.answer == fb.answer_for("Summarise, please.") and result.conversation_id == cid
     assert result.user_message_id == body["messages"][0]["id"] and result.model == "gpt-5-2"
     assert fb.account.get(cid)["current_node"] == result.answer_message_id
@@ -501,7 +506,7 @@ def test_cut_stream_records_the_turn(fb: FakeBackend) -> None:
         answer, raw = send(client, auth, body)
         assert answer.status_code == 200 and fault.hits == 1
         with pytest.raises(IncompleteStream) as cut:
-            decode_stream([raw])
+            decoded(raw).finish()
         turn = fb.sent_turns[-1]
         assert turn["fault"] == "cut" and cut.value.partial_text  # two pieces arrived
         assert fb.answer_for("Tell me about owls.").startswith(cut.value.partial_text)
@@ -510,7 +515,7 @@ def test_cut_stream_records_the_turn(fb: FakeBackend) -> None:
         stored = fb.account.get(turn["conversation_id"])
         assert stored["current_node"] == turn["assistant_message_id"] == cut.value.answer_message_id
         # The connection stays usable (the body ended cleanly), and the next send streams in full.
-        assert isinstance(decode_stream([send(client, auth, send_body("Again"))[1]]), StreamResult)
+        assert isinstance(decoded(send(client, auth, send_body("Again"))[1]).finish(), StreamResult)
 
 
 def test_reset_after_dispatch_records_the_turn(fb: FakeBackend) -> None:
@@ -535,7 +540,7 @@ def test_stream_error(fb: FakeBackend, v1: bool) -> None:
         answer, raw = send(client, auth, send_body("Break, please.", v1=v1))
         assert answer.status_code == 200 and b"[DONE]" not in raw
         with pytest.raises(StreamError) as failed:
-            decode_stream([raw])
+            decoded(raw).finish()
         assert failed.value.server_message == "Something broke in the fake."
         turn = fb.sent_turns[-1]
         assert turn["assistant_message_id"] is None and turn["answer"] is None

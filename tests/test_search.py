@@ -64,6 +64,9 @@ def corpus(
         b("phrase-adjacent", ["I saw a red kite over the hills today.", "Red kites are lovely birds of prey."]),
         b("phrase-apart", ["The red balloon got stuck near the kite shop.", "Ask the shop for a ladder."]),
         b("phrase-boundary", ["My favourite colour is red", "Kite surfing would suit you then."]),
+        # words typed together, found together and three words apart
+        b("near-together", ["Where did I pack the tent stakes?", "In the blue bag."]),
+        b("near-apart", ["The tent needs steel stakes.", "Sand needs longer ones."]),
         # identifiers in other spellings than the sample's parse_config
         b("camel", ["We call parseConfig before the server starts.", "Then parseConfig must not block."]),
         b("kebab", ["The parse-config script fails on Windows.", "Quote the path argument."]),
@@ -142,6 +145,22 @@ def test_and_requires_both_sides(corpus: HistoryStore, sample_store: HistoryStor
     assert ids(sample_store, "sourdough AND zeppelin") == []
 
 
+@pytest.mark.parametrize("query", ["sourdough OR starter", "sourdough || starter", "OR sourdough OR starter"])
+def test_or_between_words_is_skipped_not_searched(sample_store: HistoryStore, query: str) -> None:
+    plain = sample_store.search("sourdough starter")
+    assert plain.results[0].conversation_id == SOURDOUGH
+    typed = sample_store.search(query)
+    assert typed.results == plain.results  # the same chats, scores and snippets: "or" is neither sought nor bold
+    assert typed.note == plain.note
+
+
+def test_or_is_not_a_word_standing_between_the_others(corpus: HistoryStore) -> None:
+    # Read as the word "or", "tent OR stakes" would expect the two a word apart and lift "near-apart" too.
+    plain = corpus.search("tent stakes").results
+    assert [r.conversation_id for r in plain] == ["near-together", "near-apart"]
+    assert corpus.search("tent OR stakes").results == plain
+
+
 def test_prefix_matches_word_starts(corpus: HistoryStore, sample_store: HistoryStore) -> None:
     assert ids(corpus, "ballo*") == ["phrase-apart"]
     assert set(ids(corpus, "kit*")) == {"phrase-adjacent", "phrase-apart", "phrase-boundary"}
@@ -156,7 +175,9 @@ def test_too_short_prefix_is_refused_with_a_clear_message(sample_store: HistoryS
         sample_store.search(query)
 
 
-@pytest.mark.parametrize("query", ["", "   ", '""', "*", "AND", "-sourdough", '-"con leche"', "-cafe -kazoo"])
+@pytest.mark.parametrize(
+    "query", ["", "   ", '""', "*", "AND", "OR", "||", "-sourdough", '-"con leche"', "-cafe -kazoo"]
+)
 def test_empty_or_exclusion_only_queries_are_refused(sample_store: HistoryStore, query: str) -> None:
     with pytest.raises(QueryError) as err:
         sample_store.search(query)

@@ -21,8 +21,6 @@ from chatgpt_history_mcp.chatgpt.sse import (
     SSEEvent,
     SSEParser,
     StreamError,
-    StreamRecord,
-    decode_stream,
 )
 
 # -- helpers -----------------------------------------------------------------------------------------------
@@ -154,17 +152,6 @@ def test_doc_example_decodes_to_hello() -> None:
     assert result.answer_message_id == "A"
     assert result.conversation_id == "C"
     assert result.answer_message["status"] == "finished_successfully"
-
-
-def test_decode_stream_helper() -> None:
-    assert decode_stream([DOC_EXAMPLE.encode()]).answer == "Hello!"
-
-
-def test_feed_returns_records_for_pass_through_events_only() -> None:
-    parser, decoder = SSEParser(), DeltaDecoder()
-    records = [decoder.feed(e) for e in parser.feed(DOC_EXAMPLE.encode())]
-    kinds = [r.type if isinstance(r, StreamRecord) else None for r in records]
-    assert kinds == ["delta_encoding", None, None, None, None, "message_stream_complete", "done"]
 
 
 # -- inheritance -------------------------------------------------------------------------------------------
@@ -472,9 +459,7 @@ def test_user_message_id_from_a_user_message_in_the_stream() -> None:
     assert decoder.answer_message_id == "A"
 
 
-def test_records_pass_through_and_feed_what_they_describe() -> None:
-    records: list[StreamRecord] = []
-    parser, decoder = SSEParser(), DeltaDecoder()
+def test_typed_events_feed_what_they_describe_and_the_rest_are_skipped() -> None:
     stream = (
         ENCODING
         + block({"type": "resume_conversation_token", "token": "t", "conversation_id": "C9"})
@@ -482,22 +467,16 @@ def test_records_pass_through_and_feed_what_they_describe() -> None:
         + block({"type": "message_marker", "message_id": "A", "marker": "user_visible_token", "event": "first"})
         + block({"type": "conversation_detail_metadata", "banner_info": None})
         + block({"something": "unknown"}, "custom")
+        + block(["not", "an", "object"], "custom")
     )
-    for event in parser.feed(stream.encode()):
-        record = decoder.feed(event)
-        if record is not None:
-            records.append(record)
-    assert [r.type for r in records] == [
-        "delta_encoding",
-        "resume_conversation_token",
-        "server_ste_metadata",
-        "message_marker",
-        "conversation_detail_metadata",
-        "custom",
-    ]
-    assert records[-1].data == {"something": "unknown"}
+    decoder = run(stream)
     assert decoder.conversation_id == "C9"
     assert decoder.model == "hinted"  # no answer yet: the announced model
+    assert decoder.messages == {} and decoder.answer == ""
+    with pytest.raises(IncompleteStream, match="no assistant answer"):
+        decoder.finish()
+    answered = run(stream + delta(p="", o="add", v=root("A", text="ok", status="finished_successfully", end_turn=True)))
+    assert (answered.answer, answered.model, answered.conversation_id) == ("ok", "hinted", "C")
 
 
 # -- completion --------------------------------------------------------------------------------------------
@@ -550,7 +529,7 @@ def test_stream_end_without_end_turn_is_incomplete() -> None:
 
 def test_empty_stream_is_incomplete() -> None:
     with pytest.raises(IncompleteStream) as info:
-        decode_stream([b""])
+        run(b"").finish()
     assert len(info.value.missing) == 2
     assert info.value.partial_text == ""
 

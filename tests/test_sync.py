@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from chatgpt_history_mcp import account
 from chatgpt_history_mcp.chatgpt.backend import (
     BackendClient,
     Credentials,
@@ -280,6 +281,30 @@ def test_cli_sync_memories_automations_and_login(backend: FakeBackend, tmp_path:
     stored = json.loads(offline.stdout)
     assert stored["source"] == "stored" and len(stored["memories"]) == 3
     assert "no ChatGPT credentials" in stored["note"]
+
+
+async def test_memories_read_live_and_from_the_stored_copy_are_the_same(
+    backend: FakeBackend, make_store: Callable[..., HistoryStore], tmp_path: Path
+) -> None:
+    # Entries in the other shapes builds send: no id, created_at and updated_timestamp for the usual names.
+    backend.account.memories += [
+        {"content": "Has a cat called Miso.", "created_at": "2025-01-02T03:04:05Z", "updated_at": None},
+        {"id": "m-old", "content": "Prefers tea.", "created_timestamp": 1735787045.5, "updated_timestamp": 1735787099},
+    ]
+    store = make_store("memories")
+    assert (await run_sync(store, backend)).memories == 5
+    live_settings = Settings(
+        base_url=backend.url, session_token=backend.session_token, data_dir=tmp_path / "d", config_dir=tmp_path / "c"
+    )
+    offline = Settings(base_url=backend.url, data_dir=tmp_path / "d", config_dir=tmp_path / "c")
+    live = await account.memories(live_settings, store)
+    stored = await account.memories(offline, store)
+    assert (live.source, stored.source) == ("live", "stored")
+    assert stored.memories == live.memories
+    assert [(m.id, m.created_at, m.updated_at) for m in live.memories[3:]] == [
+        ("memory-3", "2025-01-02T03:04:05Z", None),
+        ("m-old", "1735787045.5", "1735787099"),
+    ]
 
 
 async def test_mcp_sync_tool_reports_progress_and_live_memories(

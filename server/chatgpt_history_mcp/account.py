@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import anyio
 
@@ -26,10 +26,10 @@ from chatgpt_history_mcp.chatgpt.sending import (
 from chatgpt_history_mcp.errors import BackendError, BadArgument, NotFound, SendingDisabled, StoreBusy
 from chatgpt_history_mcp.ingest.conversations import write_conversations
 from chatgpt_history_mcp.ingest.sync import SyncProgress, sync_history
+from chatgpt_history_mcp.model import from_epoch
 from chatgpt_history_mcp.results import (
     Automation,
     AutomationList,
-    Memory,
     MemoryList,
     SentMessage,
     SyncReport,
@@ -38,6 +38,8 @@ from chatgpt_history_mcp.settings import ENV_ALLOW_SEND, Settings
 from chatgpt_history_mcp.store.history import HistoryStore
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def _keep_rotated_token(settings: Settings, client: BackendClient) -> None:
@@ -86,38 +88,14 @@ async def sync(
         return await sync_history(store, client, full=full, progress=progress)
 
 
-def _memory(raw: dict[str, Any], mask: Callable[[str], str]) -> Memory:
-    return Memory(
-        id=str(raw.get("id") or ""),
-        content=mask(str(raw.get("content") or "")),
-        created_at=_text(raw.get("created_timestamp") or raw.get("created_at")),
-        updated_at=_text(raw.get("updated_at")),
-    )
-
-
 def _automation(raw: dict[str, Any], mask: Callable[[str], str]) -> Automation:
-    runs = raw.get("next_run_times")
-    prompt = _text(raw.get("prompt") or raw.get("default_prompt"))
-    return Automation(
-        id=str(raw.get("id") or ""),
-        title=_text(raw.get("title")),
-        prompt=mask(prompt) if prompt is not None else None,
-        is_enabled=raw.get("is_enabled") if isinstance(raw.get("is_enabled"), bool) else None,
-        schedule=_text(raw.get("schedule") or raw.get("rrule") or raw.get("timing_mode")),
-        next_run_times=[str(r) for r in runs] if isinstance(runs, list) else [],
-    )
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _when(epoch: float | None) -> datetime | None:
-    return datetime.fromtimestamp(epoch, UTC) if epoch else None
+    automation = Automation.from_backend(raw)
+    prompt = automation.prompt
+    return automation.model_copy(update={"prompt": mask(prompt) if prompt is not None else None})
 
 
 def _stale_note(error: BaseException | None, fetched: float | None) -> str:
-    when = _when(fetched)
+    when = from_epoch(fetched)
     age = f"fetched {when.isoformat(timespec='minutes')}" if when else "never fetched"
     reason = f"live fetch failed: {error}" if error else "no ChatGPT credentials configured"
     return f"stored copy ({age}); {reason}"
@@ -125,9 +103,9 @@ def _stale_note(error: BaseException | None, fetched: float | None) -> str:
 
 async def _live_or_stored(
     settings: Settings,
-    fetch: Callable[[BackendClient], Awaitable[list[dict[str, Any]]]],
-    stored: Callable[[], tuple[list[dict[str, Any]], float | None]],
-) -> tuple[Literal["live", "stored"], datetime | None, list[dict[str, Any]], str | None]:
+    fetch: Callable[[BackendClient], Awaitable[list[T]]],
+    stored: Callable[[], tuple[list[T], float | None]],
+) -> tuple[Literal["live", "stored"], datetime | None, list[T], str | None]:
     """Fetch live when credentials are configured and work; else the stored copy, with a note saying why."""
     credentials = resolve_credentials(settings)
     error: BaseException | None = None
@@ -138,14 +116,15 @@ async def _live_or_stored(
         except BackendError as exc:
             error = exc
     items, fetched = stored()
-    return "stored", _when(fetched), items, _stale_note(error, fetched)
+    return "stored", from_epoch(fetched), items, _stale_note(error, fetched)
 
 
 async def memories(settings: Settings, store: HistoryStore) -> MemoryList:
     source, fetched_at, items, note = await _live_or_stored(
         settings, lambda client: client.memories(), store.archive.memories
     )
-    return MemoryList(source=source, fetched_at=fetched_at, memories=[_memory(m, store.mask) for m in items], note=note)
+    shown = [m.model_copy(update={"content": store.mask(m.content)}) for m in items]
+    return MemoryList(source=source, fetched_at=fetched_at, memories=shown, note=note)
 
 
 async def automations(settings: Settings, store: HistoryStore) -> AutomationList:

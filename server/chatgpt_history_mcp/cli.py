@@ -26,7 +26,8 @@ import anyio
 from chatgpt_history_mcp import __version__
 from chatgpt_history_mcp.errors import BadArgument, StoreBusy, UserError
 from chatgpt_history_mcp.install.arguments import add_commands as add_install_commands
-from chatgpt_history_mcp.results import AsOf, ConversationList, ConversationPage, HistoryStatus, SearchPage
+from chatgpt_history_mcp.model import ROLES
+from chatgpt_history_mcp.results import AsOf, ConversationList, ConversationPage, HistoryStatus, Memory, SearchPage
 from chatgpt_history_mcp.settings import (
     ENV_ALLOW_SEND,
     ENV_DATA_DIR,
@@ -116,7 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("query")
     search.add_argument("--limit", type=int, default=10)
     search.add_argument("--offset", type=int, default=0)
-    search.add_argument("--role", choices=["user", "assistant", "tool", "system"])
+    search.add_argument("--role", choices=ROLES)
     search.add_argument("--after", help="ISO date or datetime")
     search.add_argument("--before", help="ISO date or datetime")
     search.add_argument("--project", help="a project (g-p-…) or custom GPT (g-…) id")
@@ -387,7 +388,7 @@ async def _live(command: str, settings: Settings, store: HistoryStore, args: arg
     if result.note:
         print(f"({result.note})", file=sys.stderr)
     for item in result.memories if isinstance(result, account.MemoryList) else result.automations:
-        if isinstance(item, account.Memory):
+        if isinstance(item, Memory):
             print(f"- {item.content}")
         else:
             state = "on" if item.is_enabled else "off" if item.is_enabled is False else "?"

@@ -5,13 +5,25 @@ Exports and the web backend both turn into these; nothing downstream looks at ra
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Role = Literal["user", "assistant", "system", "tool"]
+Role = Literal["user", "assistant", "tool", "system"]
+#: Every role, in the order the ``role`` filters of the search tool and the CLI offer them.
+ROLES: tuple[Role, ...] = get_args(Role)
 Source = Literal["export", "api"]
+
+
+def from_epoch(epoch: float | None) -> datetime | None:
+    """Epoch seconds, as the store, the index and ChatGPT's JSON keep times, as the model's aware UTC time."""
+    return datetime.fromtimestamp(epoch, UTC) if epoch is not None else None
+
+
+def to_epoch(when: datetime | None) -> float | None:
+    """The model's time as epoch seconds, for the store and the index (which sort and compare numbers)."""
+    return when.timestamp() if when is not None else None
 
 
 class Message(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -209,11 +209,28 @@ class HistoryStatus(BaseModel):
     version: str
 
 
+def _text(value: Any) -> str | None:
+    """A field of ChatGPT's JSON shown as text; a missing one stays None (never "None")."""
+    return None if value is None else str(value)
+
+
 class Memory(BaseModel):
     id: str
     content: str
     created_at: str | None = None
     updated_at: str | None = None
+
+    @classmethod
+    def from_backend(cls, raw: dict[str, Any], position: int) -> Memory:
+        """The one reading of a memory entry of ``/backend-api/memories`` (``{id, content, created_timestamp,
+        updated_at}``; some builds say ``created_at`` / ``updated_timestamp``), live and stored alike. An entry
+        without an id is named by its place in the list."""
+        return cls(
+            id=str(raw.get("id") or f"memory-{position}"),
+            content=str(raw.get("content") or ""),
+            created_at=_text(raw.get("created_timestamp") or raw.get("created_at")),
+            updated_at=_text(raw.get("updated_at") or raw.get("updated_timestamp")),
+        )
 
 
 class Automation(BaseModel):
@@ -223,6 +240,19 @@ class Automation(BaseModel):
     is_enabled: bool | None = None
     schedule: str | None = Field(default=None, description="An RRULE or the backend's timing description")
     next_run_times: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def from_backend(cls, raw: dict[str, Any]) -> Automation:
+        """An item of ``/backend-api/automations``, live or from the stored copy of that JSON."""
+        runs = raw.get("next_run_times")
+        return cls(
+            id=str(raw.get("id") or ""),
+            title=_text(raw.get("title")),
+            prompt=_text(raw.get("prompt") or raw.get("default_prompt")),
+            is_enabled=raw.get("is_enabled") if isinstance(raw.get("is_enabled"), bool) else None,
+            schedule=_text(raw.get("schedule") or raw.get("rrule") or raw.get("timing_mode")),
+            next_run_times=[str(r) for r in runs] if isinstance(runs, list) else [],
+        )
 
 
 class MemoryList(BaseModel):

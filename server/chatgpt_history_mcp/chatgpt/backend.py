@@ -28,6 +28,7 @@ import anyio
 import httpx
 
 from chatgpt_history_mcp.errors import BackendError
+from chatgpt_history_mcp.results import Memory
 from chatgpt_history_mcp.settings import DEFAULT_BASE_URL, ENV_ACCOUNT_ID, ENV_SESSION_TOKEN, Settings, given
 
 log = logging.getLogger(__name__)
@@ -510,10 +511,10 @@ class BackendClient:
         body.setdefault("id", conversation_id)
         return body
 
-    async def memories(self) -> list[dict[str, Any]]:
+    async def memories(self) -> list[Memory]:
         body = await self.get_json("/backend-api/memories", {"include_memory_entries": "true"})
         entries = (body.get("memories") or body.get("memory_entries") or []) if isinstance(body, dict) else []
-        return [e for e in entries if isinstance(e, dict)]
+        return [Memory.from_backend(e, i) for i, e in enumerate(e for e in entries if isinstance(e, dict))]
 
     async def automations(self) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []

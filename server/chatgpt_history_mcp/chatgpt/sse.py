@@ -9,7 +9,7 @@ Pure: no I/O, no clock, no module state. Two layers:
   older stream of full message snapshots. It picks out the answer (the last visible assistant message
   addressed to ``all``) and knows when it is complete; EOF alone never is.
 
-``decode_stream(chunks)`` runs both over an iterable of byte chunks and returns a :class:`StreamResult`.
+:mod:`chatgpt_history_mcp.chatgpt.sending` runs the two over the response as it arrives.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,9 +32,7 @@ __all__ = [
     "SSEEvent",
     "SSEParser",
     "StreamError",
-    "StreamRecord",
     "StreamResult",
-    "decode_stream",
 ]
 
 DEFAULT_MAX_LINE_BYTES = 1 << 20
@@ -91,16 +88,6 @@ class SSEEvent:
     event: str
     data: str
     id: str = ""
-
-
-@dataclass(frozen=True)
-class StreamRecord:
-    """A non-delta event passed through: ``type`` is the payload's ``type`` (``title_generation``, …),
-    ``"done"`` for ``data: [DONE]``, ``"delta_encoding"``, or the SSE event name when the payload has none."""
-
-    type: str
-    data: Any
-    event: str
 
 
 @dataclass(frozen=True)
@@ -335,8 +322,7 @@ class _Hot:
 class DeltaDecoder:
     """Conversation state from a ``/backend-api/f/conversation`` stream, fed one :class:`SSEEvent` at a time.
 
-    ``feed`` returns a :class:`StreamRecord` for events that are not state updates (``None`` for deltas and
-    snapshots); ``finish`` (at EOF) returns the :class:`StreamResult` or raises :class:`IncompleteStream`.
+    ``finish`` (at EOF) returns the :class:`StreamResult` or raises :class:`IncompleteStream`.
     Any :class:`StreamError` leaves the decoder unusable.
     """
 
@@ -451,8 +437,9 @@ class DeltaDecoder:
 
     # -- events ----------------------------------------------------------------------------------------
 
-    def feed(self, event: SSEEvent) -> StreamRecord | None:
-        """Apply one event; return it as a record unless it only updated the state."""
+    def feed(self, event: SSEEvent) -> None:
+        """Apply one event. Typed events (``title_generation``, ``input_message``, …) update what they describe;
+        the rest (``message_marker``, unknown events) carry nothing the answer needs and are skipped."""
         name, data = event.event, event.data
         if name == "error":
             text = data
@@ -461,7 +448,7 @@ class DeltaDecoder:
             raise StreamError(f"the server sent an error: {text[:500]}", server_message=text[:500])
         if data.strip() == "[DONE]":
             self.done = True
-            return StreamRecord("done", None, name)
+            return
         try:
             payload = json.loads(data)
         except (ValueError, RecursionError):
@@ -470,12 +457,13 @@ class DeltaDecoder:
             if payload != "v1":
                 raise StreamError(f"unsupported delta encoding {payload!r} (only 'v1' is understood)")
             self.delta_encoding = "v1"
-            return StreamRecord("delta_encoding", payload, name)
-        if name == "delta" and not (isinstance(payload, dict) and "type" in payload and "v" not in payload):
+        elif name == "delta" and not (isinstance(payload, dict) and "type" in payload and "v" not in payload):
             self._delta(payload)
-            return None
-        if not isinstance(payload, dict):
-            return StreamRecord(name, payload, name)
+        elif isinstance(payload, dict):
+            self._payload(payload)
+
+    def _payload(self, payload: dict[str, Any]) -> None:
+        """An event whose data is an object: a typed event, a message snapshot, or a bare v1 delta."""
         kind = payload.get("type")
         if kind == "error" or payload.get("error"):
             text = _error_text(payload.get("error") or payload)
@@ -483,17 +471,13 @@ class DeltaDecoder:
         if isinstance(payload.get("conversation_id"), str) and payload["conversation_id"]:
             self.conversation_id = payload["conversation_id"]
         if isinstance(kind, str):
-            self._record(kind, payload)
-            return StreamRecord(kind, payload, name)
-        if "message" in payload:
+            self._typed(kind, payload)
+        elif "message" in payload:
             self._snapshot(payload)
-            return None
-        if self.delta_encoding and "v" in payload and payload.keys() <= _DELTA_KEYS:
+        elif self.delta_encoding and "v" in payload and payload.keys() <= _DELTA_KEYS:
             self._delta(payload)
-            return None
-        return StreamRecord(name, payload, name)
 
-    def _record(self, kind: str, payload: dict[str, Any]) -> None:
+    def _typed(self, kind: str, payload: dict[str, Any]) -> None:
         if kind == "message_stream_complete":
             self.stream_complete = True
         elif kind == "title_generation" and isinstance(payload.get("title"), str):
@@ -725,22 +709,3 @@ def _set_key(parent: dict[str, Any], key: str, value: Any) -> int:
     before = _size(key) + _size(parent[key]) if key in parent else 0
     parent[key] = value
     return _size(key) + _size(value) - before
-
-
-def decode_stream(
-    chunks: Iterable[bytes],
-    *,
-    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
-    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
-    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-    max_messages: int = DEFAULT_MAX_MESSAGES,
-) -> StreamResult:
-    """Parse and decode a whole stream; raise :class:`StreamError` / :class:`IncompleteStream` as it goes."""
-    parser = SSEParser(max_line_bytes=max_line_bytes, max_event_bytes=max_event_bytes)
-    decoder = DeltaDecoder(max_message_bytes=max_message_bytes, max_messages=max_messages)
-    for chunk in chunks:
-        for event in parser.feed(chunk):
-            decoder.feed(event)
-    for event in parser.finish():
-        decoder.feed(event)
-    return decoder.finish()

@@ -14,12 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chatgpt_history_mcp.export.content import HIDDEN_TYPES, render_content, valid_text
-from chatgpt_history_mcp.model import Conversation, Message, Role, Source
+from chatgpt_history_mcp.model import ROLES, Conversation, Message, Role, Source
 
 #: Bumped when normalization changes, so a re-import rebuilds conversations made by an older version.
 NORMALIZER_VERSION = 1
 
-_ROLES: frozenset[str] = frozenset({"user", "assistant", "system", "tool"})
 _VISIBLE_TOOL_TYPES = frozenset({"execution_output", "multimodal_text", "tether_quote"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b\u2028\u2029\ufeff]")
 # Times outside this range are corrupt (0, negative, milliseconds mistaken for seconds).
@@ -92,7 +91,7 @@ def _message(node_id: str, parent_id: str | None, raw: Mapping[str, Any], create
     author = _dict(raw.get("author"))
     meta = _dict(raw.get("metadata"))
     role_name = author.get("role")
-    role: Role = role_name if isinstance(role_name, str) and role_name in _ROLES else "tool"  # type: ignore[assignment]
+    role: Role = role_name if isinstance(role_name, str) and role_name in ROLES else "tool"  # type: ignore[assignment]
     content_type, text = render_content(raw.get("content"), meta)
     return Message(
         id=node_id,

@@ -19,6 +19,7 @@ from pydantic import Field
 
 from chatgpt_history_mcp.errors import UserError
 from chatgpt_history_mcp.faces.app_state import AppState
+from chatgpt_history_mcp.model import Role
 from chatgpt_history_mcp.results import (
     AutomationList,
     ConversationList,
@@ -42,7 +43,6 @@ SEND = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_
 PROGRESS_EVERY = 0.5
 
 ISODate = Annotated[str | None, Field(description="ISO-8601 date or datetime, e.g. 2024-03-01 (UTC if no zone)")]
-Role = Literal["user", "assistant", "tool", "system"]
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from chatgpt_history_mcp.export.normalize import (
     normalize_conversation,
     parse_time,
 )
-from chatgpt_history_mcp.model import Source
+from chatgpt_history_mcp.model import Source, to_epoch
 from chatgpt_history_mcp.results import ImportReport
 from chatgpt_history_mcp.store.history import HistoryStore
 from chatgpt_history_mcp.store.writing import Write
@@ -74,7 +74,7 @@ class Writer:
             log.warning("skipping conversation #%d: %s", report.conversations, exc)
             report.invalid += 1
             return
-        stamp = conv.update_time.timestamp() if conv.update_time else None
+        stamp = to_epoch(conv.update_time)
         if known is not None and known[1] is not None and stamp is not None and stamp < known[1]:
             report.older += 1
             return

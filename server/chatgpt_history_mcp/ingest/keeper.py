@@ -24,6 +24,7 @@ from chatgpt_history_mcp.errors import BackendError, StoreBusy
 from chatgpt_history_mcp.ingest.exports import already_imported, import_all
 from chatgpt_history_mcp.ingest.sync import SyncProgress, report_progress
 from chatgpt_history_mcp.ingest.watch import FolderWatch, split_exports
+from chatgpt_history_mcp.model import from_epoch
 from chatgpt_history_mcp.results import BackgroundSyncState, SyncReport
 from chatgpt_history_mcp.settings import ENV_SYNC_INTERVAL, Settings
 from chatgpt_history_mcp.store.history import HistoryStore
@@ -37,10 +38,6 @@ FAILURE_BACKOFF = 15 * 60.0
 #: Without a session: look for one (a `login` while the server runs) this often.
 SESSION_RECHECK = 60.0
 NO_SESSION = "no ChatGPT session configured (CHATGPT_SESSION_TOKEN or `chatgpt-history-mcp login`)"
-
-
-def _at(epoch: float | None) -> datetime | None:
-    return datetime.fromtimestamp(epoch, UTC) if epoch is not None else None
 
 
 class Keeper:
@@ -132,7 +129,7 @@ class Keeper:
         configured = resolve_credentials(self.settings).configured
         state = self.sync_state
         state.enabled, state.reason = configured, None if configured else NO_SESSION
-        state.next_at = _at(self._sync_due) if configured else None
+        state.next_at = from_epoch(self._sync_due) if configured else None
         return configured
 
     def _sync_when_needed(self, store: HistoryStore) -> None:
@@ -148,7 +145,7 @@ class Keeper:
 
     def _schedule(self, when: float) -> None:
         self._sync_due = when
-        self.sync_state.next_at = _at(when)
+        self.sync_state.next_at = from_epoch(when)
 
     def _sync_round(self, store: HistoryStore) -> None:
         state = self.sync_state

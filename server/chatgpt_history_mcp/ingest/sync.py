@@ -28,6 +28,7 @@ from chatgpt_history_mcp.chatgpt.backend import BackendClient, BackendNotFound
 from chatgpt_history_mcp.errors import BackendError
 from chatgpt_history_mcp.export.normalize import parse_time
 from chatgpt_history_mcp.ingest.conversations import write_conversations
+from chatgpt_history_mcp.model import to_epoch
 from chatgpt_history_mcp.results import SyncReport
 from chatgpt_history_mcp.store.faults import storage_errors
 from chatgpt_history_mcp.store.history import LAST_COMPLETE_SYNC, HistoryStore
@@ -85,8 +86,7 @@ async def list_all(client: BackendClient, report: _Reporter | None = None) -> di
     async def add(item: dict[str, Any]) -> None:
         cid = item.get("id")
         if isinstance(cid, str) and cid:
-            when = parse_time(item.get("update_time"))
-            listed[cid] = when.timestamp() if when else None
+            listed[cid] = to_epoch(parse_time(item.get("update_time")))
             if report is not None and len(listed) % LISTING_STEP == 0:
                 await report(f"listing: {len(listed):,} conversations so far")
 

@@ -2,10 +2,11 @@
 
 Syntax: plain words (ranked, not all required; other forms of a word match too, ranked lower),
 ``"quoted phrases"`` (required, exact), ``-word`` / ``-"phrase"`` (excluded), ``+word`` (required),
-``a AND b`` (both required), ``NOT word``, ``prefix*``. Common function words are dropped from the ranked words
-unless nothing else is left, but still count for how close together the words stand. Chinese, Japanese and
-Korean typed without spaces become their character bigrams, each a ranked word. A long pasted passage (an
-error message, a paragraph) is taken literally: no operators, and the engine keeps its most telling words.
+``a AND b`` (both required), ``NOT word``, ``prefix*``; ``OR`` between words is skipped (ranked words are
+alternatives already). Common function words are dropped from the ranked words unless nothing else is left, but
+still count for how close together the words stand. Chinese, Japanese and Korean typed without spaces become
+their character bigrams, each a ranked word. A long pasted passage (an error message, a paragraph) is taken
+literally: no operators, and the engine keeps its most telling words.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ MIN_PREFIX = 2
 PASSAGE_WORDS = 12
 
 _TOKEN = re.compile(r'([+-]?)"([^"]*)"?|(\S+)')
-_OPERATORS = {"AND": "AND", "OR": "OR", "NOT": "NOT", "&&": "AND", "||": "OR"}
+#: The operators between words and what they make of the next one. ``OR`` says what ranked words do anyway, so
+#: it is skipped (never searched as the word "or"); ``||`` needs no entry, being punctuation and no word at all.
+_OPERATORS: dict[str, str | None] = {"AND": "AND", "NOT": "NOT", "&&": "AND", "OR": None}
 _POSSESSIVE = re.compile(r"^(.+?)['’]s$", re.IGNORECASE)
 
 
@@ -144,7 +147,7 @@ def parse_query(text: str) -> Query:
     must: list[Unit] = []
     must_not: list[Unit] = []
     sequence: list[Unit] = []
-    pending: str | None = None  # "AND" / "NOT" waiting for its right-hand side ("OR" is the default)
+    pending: str | None = None  # "AND" / "NOT" waiting for its right-hand side
     last: list[Unit] | None = None
     for n, match in enumerate(matches):
         sign, quoted, bare = match.group(1), match.group(2), match.group(3)

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from chatgpt_history_mcp.model import Conversation, Message
+from chatgpt_history_mcp.model import Conversation, Message, to_epoch
 from chatgpt_history_mcp.redact import redact_all
 from chatgpt_history_mcp.search.index import HIDDEN_FIELD, ROLE_FIELDS, IndexDocument
 from chatgpt_history_mcp.search.morphology import guess_language
@@ -111,6 +111,6 @@ def index_document(conv: Conversation) -> IndexDocument:
         language=guess_language([t for name in ("user", "assistant") for t in texts.get(name, ())]),
         project_id=conv.project_id,
         models=sorted(conv.models()),
-        create_time=conv.create_time.timestamp() if conv.create_time else None,
-        update_time=conv.update_time.timestamp() if conv.update_time else None,
+        create_time=to_epoch(conv.create_time),
+        update_time=to_epoch(conv.update_time),
     )

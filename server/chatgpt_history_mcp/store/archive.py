@@ -21,14 +21,14 @@ import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from chatgpt_history_mcp.errors import ArchiveDamaged
-from chatgpt_history_mcp.model import Conversation
+from chatgpt_history_mcp.model import Conversation, to_epoch
+from chatgpt_history_mcp.results import Automation, Memory
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -75,10 +75,6 @@ _ORDER_SQL = {
     "created": "create_time DESC, id",
     "oldest": "create_time ASC, id",
 }
-
-
-def _epoch(value: datetime | None) -> float | None:
-    return value.timestamp() if value is not None else None
 
 
 @dataclass(frozen=True)
@@ -255,14 +251,11 @@ class Archive:
         """Conversations a sync listed as newer but has not fetched yet (a sync that stopped early)."""
         return [r[0] for r in self._db.execute("SELECT id FROM sync_queue ORDER BY listed_update DESC")]
 
-    def memories(self) -> tuple[list[dict[str, Any]], float | None]:
-        rows = self._db.execute(
-            "SELECT id, content, created_at, updated_at, fetched_at FROM memories ORDER BY position"
-        ).fetchall()
+    def memories(self) -> tuple[list[Memory], float | None]:
+        rows = self._db.execute("SELECT id, content, created_at, updated_at FROM memories ORDER BY position")
         fetched = self.sync_value("memories_fetched_at")
-        return [{"id": r[0], "content": r[1], "created_at": r[2], "updated_at": r[3]} for r in rows], (
-            float(fetched) if fetched else None
-        )
+        kept = [Memory(id=r[0], content=r[1] or "", created_at=r[2], updated_at=r[3]) for r in rows]
+        return kept, float(fetched) if fetched else None
 
     def automations(self) -> tuple[list[dict[str, Any]], float | None]:
         rows = self._db.execute("SELECT body FROM automations ORDER BY position").fetchall()
@@ -301,8 +294,8 @@ class ArchiveWriter:
             (
                 conv.id,
                 conv.title,
-                _epoch(conv.create_time),
-                _epoch(conv.update_time),
+                to_epoch(conv.create_time),
+                to_epoch(conv.update_time),
                 conv.model,
                 conv.project_id,
                 int(conv.is_archived),
@@ -322,22 +315,12 @@ class ArchiveWriter:
     def dequeue(self, ids: Iterable[str]) -> None:
         self.db.executemany("DELETE FROM sync_queue WHERE id = ?", ((i,) for i in ids))
 
-    def replace_memories(self, memories: list[dict[str, Any]], fetched_at: float) -> None:
+    def replace_memories(self, memories: list[Memory], fetched_at: float) -> None:
         self.db.execute("DELETE FROM memories")
         self.db.executemany(
             "INSERT OR REPLACE INTO memories (id, position, content, created_at, updated_at, fetched_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    str(m.get("id") or f"memory-{i}"),
-                    i,
-                    str(m.get("content") or ""),
-                    _text(m.get("created_timestamp") or m.get("created_at")),
-                    _text(m.get("updated_at") or m.get("updated_timestamp")),
-                    fetched_at,
-                )
-                for i, m in enumerate(memories)
-            ],
+            [(m.id, i, m.content, m.created_at, m.updated_at, fetched_at) for i, m in enumerate(memories)],
         )
         self.set_sync_value("memories_fetched_at", str(fetched_at))
 
@@ -346,7 +329,7 @@ class ArchiveWriter:
         self.db.executemany(
             "INSERT OR REPLACE INTO automations (id, position, title, body, fetched_at) VALUES (?, ?, ?, ?, ?)",
             [
-                (str(a.get("id") or f"automation-{i}"), i, _text(a.get("title")), json.dumps(a), fetched_at)
+                (str(a.get("id") or f"automation-{i}"), i, Automation.from_backend(a).title, json.dumps(a), fetched_at)
                 for i, a in enumerate(automations)
             ],
         )
@@ -372,7 +355,3 @@ def damaged(path: Path, problem: str) -> ArchiveDamaged:
         "away, or set --data-dir / CHATGPT_HISTORY_DATA_DIR), then import your ChatGPT export again (and sync, "
         "if you use it). The search index can be rebuilt, but the archive is the one copy of your history here."
     )
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)

@@ -16,7 +16,7 @@ from typing import Literal
 
 from chatgpt_history_mcp import __version__
 from chatgpt_history_mcp.errors import BadArgument, NotFound, StoreBusy
-from chatgpt_history_mcp.model import Conversation, Message
+from chatgpt_history_mcp.model import Conversation, Message, from_epoch
 from chatgpt_history_mcp.redact import masker
 from chatgpt_history_mcp.results import (
     AsOf,
@@ -278,8 +278,8 @@ class HistoryStore:
             ConversationSummary(
                 conversation_id=r.id,
                 title=self.mask(r.title or "Untitled conversation"),
-                create_time=_dt(r.create_time),
-                update_time=_dt(r.update_time),
+                create_time=from_epoch(r.create_time),
+                update_time=from_epoch(r.update_time),
                 message_count=r.message_count,
                 model=r.model,
                 project_id=r.project_id,
@@ -403,7 +403,9 @@ class HistoryStore:
         """When the store last heard from ChatGPT (a complete sync) and from an export."""
         synced = self.archive.sync_value(LAST_COMPLETE_SYNC)
         imported = [s.imported_at for s in self.archive.sources() if s.outcome == "imported" and s.imported_at]
-        return AsOf(last_sync=_dt(float(synced)) if synced else None, last_import=_dt(max(imported, default=None)))
+        return AsOf(
+            last_sync=from_epoch(float(synced)) if synced else None, last_import=from_epoch(max(imported, default=None))
+        )
 
     # -- status --------------------------------------------------------------------------------------
 
@@ -421,7 +423,7 @@ class HistoryStore:
                 SourceStatus(
                     path=s.path,
                     kind=s.kind,
-                    imported_at=_dt(s.imported_at),
+                    imported_at=from_epoch(s.imported_at),
                     outcome=s.outcome,
                     detail=s.detail,
                     conversations=s.conversations,
@@ -488,12 +490,8 @@ def _all_sections(conv: Conversation) -> list[Section]:
 def _writing(activity: Activity | None) -> WriterActivity | None:
     if activity is None:
         return None
-    return WriterActivity(pid=activity.pid, activity=activity.activity, since=_dt(activity.since))
+    return WriterActivity(pid=activity.pid, activity=activity.activity, since=from_epoch(activity.since))
 
 
 def _last_sync(raw: str | None) -> SyncReport | None:
     return SyncReport.model_validate_json(raw) if raw else None
-
-
-def _dt(epoch: float | None) -> datetime | None:
-    return datetime.fromtimestamp(epoch, UTC) if epoch is not None else None
