@@ -1,4 +1,4 @@
-"""sources/sse.py: the SSE wire format and the v1 delta encoding of ``POST /backend-api/f/conversation``.
+"""chatgpt/sse.py: the SSE wire format and the v1 delta encoding of ``POST /backend-api/f/conversation``.
 
 Hand-written streams cover each rule (``chatgpt-data.md`` §2.4); randomized tests check the decoder against a
 plain reference implementation of the same operations, and the parser against random splits and line endings.
