@@ -24,16 +24,21 @@ import sys
 import threading
 import time
 from array import array
+from collections import defaultdict
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from pickle import dumps
+from struct import Struct
 from typing import Any, NamedTuple
 
 import numpy as np
 from whoosh import fields, formats, index
 from whoosh.analysis import Token, Tokenizer
-from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3PostingsWriter
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, W3PostingsWriter, W3TermInfo
 from whoosh.filedb.filestore import FileStorage
+from whoosh.system import pack_int, pack_ushort
+from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
 from chatgpt_history_mcp.store.analysis import index_terms
@@ -115,11 +120,6 @@ def pack(positions: list[int]) -> bytes:
     return array(_U32, positions).tobytes()
 
 
-#: Most postings hold one position: its encoding is looked up, not built.
-_SINGLE_CACHED = 1 << 14
-_SINGLE_POSITION = [array(_U32, [n]).tobytes() for n in range(_SINGLE_CACHED)]
-
-
 class _TermsField(fields.TEXT):
     """A text field fed a list of texts (one per message), indexed with our analysis in one pass."""
 
@@ -128,134 +128,197 @@ class _TermsField(fields.TEXT):
         self.format = _ArrayPositions(field_boost=field_boost)
 
     def index(self, value: Any, **kwargs: Any) -> Generator[tuple[bytes, int, float | int, bytes], Any, None]:
-        for term, positions, packed in self.postings(value):
-            yield term, len(positions), float(len(positions)), packed
-
-    @staticmethod
-    def postings(value: Any) -> list[tuple[bytes, list[int], bytes]]:
-        """(term, positions, encoded positions) of a value: what :class:`_BulkWriter` adds without the tuple
-        per posting that Whoosh's ``index`` protocol asks for."""
-        single = _SINGLE_POSITION
-        return [
-            (term.encode("utf-8"), p, single[p[0]] if len(p) == 1 and p[0] < _SINGLE_CACHED else pack(p))
-            for term, p in _analyze(value).items()
-        ]
+        """Whoosh's indexing protocol, for stock Whoosh writers (:class:`_BulkWriter` inlines the same)."""
+        for term, positions in _analyze(value).items():
+            yield term.encode("utf-8"), len(positions), float(len(positions)), pack(positions)
 
 
-_Postings = tuple[list[int], list[float], list[bytes]]
+class _SortedPostings(NamedTuple):
+    """A field's postings in the order they are written: by term (bytes order), then by document."""
+
+    terms: list[bytes]
+    #: Postings per term, in ``terms`` order.
+    counts: np.ndarray
+    docs: np.ndarray
+    weights: np.ndarray
+    values: list[bytes]
 
 
-def _append(terms: dict[bytes, _Postings], tbytes: bytes, docnum: int, weight: float, vbytes: bytes) -> None:
-    """One posting onto its term's lists (the text fields inline this: it runs for every posting)."""
-    entry = terms.get(tbytes)
-    if entry is None:
-        terms[tbytes] = ([docnum], [weight], [vbytes])
-    else:
-        entry[0].append(docnum)
-        entry[1].append(weight)
-        entry[2].append(vbytes)
+class _FieldPostings:
+    """One field's postings in arrival order, as columns (term number, document, weight, encoded positions):
+    a document's postings are appended a column at a time, in C, not one Python step per posting; they are put
+    in term order once, when the segment is written (:meth:`in_term_order`)."""
+
+    def __init__(self) -> None:
+        #: Each term's number, given on first sight.
+        self.terms: defaultdict[bytes, int] = defaultdict(itertools.count().__next__)
+        self.term_numbers = array(_U32)
+        self.docs = array(_U32)
+        self.weights = array("f")
+        self.values: list[bytes] = []
+
+    def add(self, tbytes: bytes, docnum: int, weight: float, vbytes: bytes) -> None:
+        self.term_numbers.append(self.terms[tbytes])
+        self.docs.append(docnum)
+        self.weights.append(weight)
+        self.values.append(vbytes)
+
+    def in_term_order(self) -> _SortedPostings:
+        names = sorted(self.terms)
+        rank = np.empty(len(names), dtype=np.int64)
+        rank[np.fromiter(map(self.terms.__getitem__, names), np.int64, len(names))] = np.arange(len(names))
+        keys = rank[np.frombuffer(self.term_numbers, dtype=np.uint32)]
+        docs = np.frombuffer(self.docs, dtype=np.uint32).astype(np.int64)
+        order = np.argsort((keys << 32) | docs)  # by term, then document (merged segments' postings come last)
+        docs = docs[order]
+        return _SortedPostings(
+            names,
+            np.bincount(keys, minlength=len(names)),
+            docs,
+            np.frombuffer(self.weights, dtype=np.float32)[order],
+            list(map(self.values.__getitem__, order.tolist())),
+        )
 
 
 class _TermPostings:
-    """The postings of a segment being written, grouped by term as they arrive: no pool of one tuple per
-    posting to sort at the end, and each term is written in one call (:meth:`_LeanPostingsWriter.add_many`).
+    """The postings of a segment being written, by field (:class:`_FieldPostings`): no pool of one tuple per
+    posting to sort at the end, and each field is written in one call (:meth:`_LeanPostingsWriter.write_field`).
 
     Whoosh's posting-pool interface (``add``, ``iter_postings``, ``cleanup``, ``currentsize``) stays, for
     what Whoosh itself feeds a writer: the postings of small segments merged into this one at commit."""
 
     def __init__(self) -> None:
-        #: field -> term -> (document numbers, term frequencies, encoded positions)
-        self.fields: dict[str, dict[bytes, tuple[list[int], list[float], list[bytes]]]] = {}
+        self.fields: dict[str, _FieldPostings] = {}
         self.currentsize = 0
-        self._merged = False
+
+    def field(self, fieldname: str) -> _FieldPostings:
+        found = self.fields.get(fieldname)
+        if found is None:
+            found = self.fields[fieldname] = _FieldPostings()
+        return found
 
     def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
         fieldname, tbytes, docnum, weight, vbytes = item
-        _append(self.fields.setdefault(fieldname, {}), tbytes, docnum, weight, vbytes)
+        self.field(fieldname).add(tbytes, docnum, weight, vbytes)
         self.currentsize += 60 + len(vbytes or b"")
-        self._merged = True
-
-    def by_field(self) -> Iterator[tuple[str, list[tuple[bytes, tuple[list[int], list[float], list[bytes]]]]]]:
-        """Each field's terms in order, each term's postings in document order."""
-        for fieldname in sorted(self.fields):
-            field_terms = self.fields[fieldname]
-            terms = []
-            for tbytes in sorted(field_terms):
-                entry = field_terms[tbytes]
-                if self._merged and any(a >= b for a, b in itertools.pairwise(entry[0])):
-                    order = sorted(range(len(entry[0])), key=entry[0].__getitem__)
-                    entry = ([entry[0][i] for i in order], [entry[1][i] for i in order], [entry[2][i] for i in order])
-                terms.append((tbytes, entry))
-            yield fieldname, terms
 
     def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
-        for fieldname, terms in self.by_field():
-            for tbytes, (ids, weights, values) in terms:
-                for i in range(len(ids)):
-                    yield fieldname, tbytes, ids[i], weights[i], values[i]
+        for fieldname in sorted(self.fields):
+            ordered = self.fields[fieldname].in_term_order()
+            terms = itertools.chain.from_iterable(map(itertools.repeat, ordered.terms, ordered.counts.tolist()))
+            for tbytes, docnum, weight, vbytes in zip(
+                terms, ordered.docs.tolist(), ordered.weights.tolist(), ordered.values, strict=True
+            ):
+                yield fieldname, tbytes, docnum, weight, vbytes
 
     def cleanup(self) -> None:
         self.fields.clear()
 
 
-class _CachedLengths:
-    """Field lengths of a new segment, read once per field instead of once per posting."""
-
-    def __init__(self, reader: Any, doc_count: int) -> None:
-        self._reader = reader
-        self._count = doc_count
-
-    def doc_field_length_reader(self, fieldname: str) -> Any:
-        get = self._reader.doc_field_length_reader(fieldname)
-        return [get(d) for d in range(self._count)].__getitem__
-
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
-        return int(self._reader.doc_field_length(docnum, fieldname, default))
-
-
 class _LeanPostingsWriter(W3PostingsWriter):
-    """W3's postings writer without its per-posting type assertions (our callers pass the right types):
-    the assertions were a tenth of indexing time. Same on-disk format."""
+    """W3's postings writer for a whole field at a time (:meth:`write_field`): the same blocks, statistics and
+    term infos as Whoosh's calls per posting, with the statistics computed over arrays and Python work per block,
+    not per posting. Same on-disk format, but for the pickle protocol of a block's data (see :data:`_BLOCK_PICKLE`).
+    """
 
-    def add_many(self, ids: list[int], weights: list[float], values: list[bytes], lengths: list[int]) -> None:
-        """:meth:`add_posting` for a whole term's postings, a block's worth at a time: the same blocks and
-        statistics, without a Python call per posting."""
+    def write_field(self, postings: _SortedPostings, lengths: np.ndarray, value_size: int | None) -> list[bytes]:
+        """Write a field's postings as W3 blocks; returns each term's info, as the terms table holds it.
+        ``lengths`` are the field lengths of the postings' documents, ``value_size`` the field format's fixed
+        value size.
+
+        What ``start_postings``, ``add_posting`` per posting and ``finish_postings`` write for each term, for this
+        codec: uncompressed blocks, at most ``blocklimit`` postings each, and nothing inlined (``inlinelimit=1``
+        inlines only empty posting lists)."""
+        counts, docs, weights = postings.counts, postings.docs, postings.weights
         limit = self._blocklimit
-        start, count = 0, len(ids)
-        while start < count:
-            if len(self._ids) >= limit:
-                self._write_block()
-            end = min(count, start + limit - len(self._ids))
-            self._ids.extend(ids[start:end])
-            block_weights = weights[start:end]
-            self._weights.extend(block_weights)
-            heaviest = float(max(block_weights))
-            if heaviest > self._maxweight:
-                self._maxweight = heaviest
-            self._values.extend(v for v in values[start:end] if v)
-            known = [n for n in lengths[start:end] if n]
-            if known:
-                shortest, longest = min(known), max(known)
-                if self._minlength is None or shortest < self._minlength:
-                    self._minlength = shortest
-                if longest > self._maxlength:
-                    self._maxlength = longest
-            start = end
+        term_starts = np.cumsum(counts) - counts
+        term_blocks = -(-counts // limit)
+        first_blocks = np.cumsum(term_blocks) - term_blocks
+        block_terms = np.repeat(np.arange(len(counts)), term_blocks)
+        block_starts = term_starts[block_terms] + (np.arange(len(block_terms)) - first_blocks[block_terms]) * limit
+        block_ends = np.minimum(block_starts + limit, (term_starts + counts)[block_terms])
+        # Per block: ids as deltas from the block's previous id (from 0 for its first), weights, field lengths.
+        deltas = np.diff(docs, prepend=0)
+        deltas[block_starts] = docs[block_starts]
+        heaviest = np.maximum.reduceat(weights, block_starts)
+        uniform = heaviest == np.minimum.reduceat(weights, block_starts)
+        known = np.where(lengths > 0, lengths, _NO_LENGTH)
+        shortest = np.minimum.reduceat(known, block_starts)
+        longest = np.maximum.reduceat(lengths, block_starts)
+        block_heaviest = heaviest.astype(np.float64).tolist()
+        infos = zip(
+            (block_ends - block_starts).tolist(),
+            docs[block_ends - 1].tolist(),
+            block_heaviest,
+            itertools.repeat(0),  # not compressed
+            _length_bytes(shortest).tolist(),
+            _length_bytes(longest).tolist(),
+            strict=False,
+        )
+        block_info = [dumps(info, 2) for info in infos]
+        deltas_list = deltas.tolist()
+        values = postings.values
+        postfile = self._postfile
+        offset = postfile.tell()
+        parts: list[bytes] = []
+        term_infos: list[bytes] = []
+        term_weights = np.add.reduceat(weights.astype(np.float64), term_starts).tolist()
+        term_heaviest = np.maximum.reduceat(weights, term_starts).astype(np.float64).tolist()
+        term_shortest = _length_bytes(np.minimum.reduceat(known, term_starts)).tolist()
+        term_longest = _length_bytes(np.maximum.reduceat(lengths, term_starts)).tolist()
+        first_ids = docs[term_starts].tolist()
+        last_ids = docs[term_starts + counts - 1].tolist()
+        starts, ends, even = block_starts.tolist(), block_ends.tolist(), uniform.tolist()
+        block = 0
+        for term, (count, nblocks) in enumerate(zip(counts.tolist(), term_blocks.tolist(), strict=True)):
+            begin = offset
+            parts.append(WHOOSH3_HEADER_MAGIC)
+            offset += len(WHOOSH3_HEADER_MAGIC)
+            for remaining in range(nblocks - 1, -1, -1):
+                b, e = starts[block], ends[block]
+                if not even[block]:
+                    mini_weights: Any = tuple(weights[b:e].astype(np.float64).tolist())
+                else:
+                    mini_weights = None if block_heaviest[block] == 1.0 else block_heaviest[block]
+                if value_size is None:
+                    mini_values: Any = tuple(values[b:e])
+                elif value_size == 0:
+                    mini_values = None
+                else:
+                    mini_values = b"".join(values[b:e])
+                data = dumps((tuple(deltas_list[b:e]), mini_weights, mini_values), _BLOCK_PICKLE)
+                info = block_info[block]
+                size = len(info) + len(data)
+                parts.append(pack_int(size if remaining else -size) + info + data)  # the last one's is negative
+                offset += 4 + size
+                block += 1
+            term_infos.append(
+                W3TermInfo._struct.pack(
+                    0,
+                    term_weights[term],
+                    count,
+                    term_shortest[term],
+                    term_longest[term],
+                    term_heaviest[term],
+                    first_ids[term],
+                    last_ids[term],
+                )
+                + _EXTENT.pack(begin, offset - begin)
+            )
+        postfile.write(b"".join(parts))
+        return term_infos
 
-    def add_posting(self, id_: int, weight: float, vbytes: bytes, length: int | None = None) -> None:
-        if len(self._ids) >= self._blocklimit:
-            self._write_block()
-        self._ids.append(id_)
-        self._weights.append(weight)
-        if weight > self._maxweight:
-            self._maxweight = weight
-        if vbytes:
-            self._values.append(vbytes)
-        if length:
-            if self._minlength is None or length < self._minlength:
-                self._minlength = length
-            if length > self._maxlength:
-                self._maxlength = length
+
+#: Above any field length: stands for "no length" where the shortest is looked for.
+_NO_LENGTH = np.iinfo(np.int64).max
+#: The field length each length byte stands for (Whoosh's encoding of lengths in one byte).
+_BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.int64)
+
+
+def _length_bytes(lengths: np.ndarray) -> np.ndarray:
+    """Whoosh's ``length_to_byte`` over an array; :data:`_NO_LENGTH` (no length) is 0, as None is."""
+    found = np.minimum(np.searchsorted(_BYTE_LENGTHS, lengths, side="left"), 255)
+    return np.where(lengths == _NO_LENGTH, 0, found)
 
 
 class _LeanCodec(W3Codec):
@@ -269,6 +332,12 @@ class _LeanCodec(W3Codec):
         )
 
 
+#: A term's extent in the postings file, after its term info: offset and length.
+_EXTENT = Struct("!qi")
+#: Pickle protocol of a postings block's data. Whoosh writes protocol 2, which has no bytes type and pickles each
+#: posting's positions as a call that re-encodes a Latin-1 string: ten times slower to write and to read, and
+#: twice the size. Readers load any protocol, so indexes written before read as they did.
+_BLOCK_PICKLE = 4
 #: Postings blocks are left uncompressed: zlib was a sixth of import time, and reads skip inflating.
 _CODEC = _LeanCodec(compression=0)
 #: Pool size (Whoosh's estimate, MB) at which a worker seals its segment and starts a new one: bounds memory.
@@ -295,7 +364,7 @@ class _BulkWriter(SegmentWriter):
         perdoc = self.perdocwriter
         schema = self.schema
         docnum = self.docnum
-        pool = self.pool.fields
+        pool = self.pool
         size = 0
         perdoc.start_doc(docnum)
         for fieldname in sorted(fields_):
@@ -303,27 +372,23 @@ class _BulkWriter(SegmentWriter):
             if value is None:
                 continue
             field = schema[fieldname]
-            terms = pool.get(fieldname)
-            if terms is None:
-                terms = pool[fieldname] = {}
             length = 0
-            if isinstance(field, _TermsField):  # the text fields: most of the postings, on the short path
-                for tbytes, positions, vbytes in field.postings(value):
-                    freq = len(positions)
-                    length += freq
-                    entry = terms.get(tbytes)
-                    if entry is None:
-                        terms[tbytes] = ([docnum], [freq], [vbytes])
-                    else:
-                        entry[0].append(docnum)
-                        entry[1].append(freq)
-                        entry[2].append(vbytes)
-                    size += 60 + len(vbytes)
-            elif field.indexed:  # ids, models, times: a few postings, through the pool's own path
+            if isinstance(field, _TermsField):  # the text fields: most of the postings, a column at a time
+                analyzed = _analyze(value)
+                postings = pool.field(fieldname)
+                postings.term_numbers.extend(map(postings.terms.__getitem__, map(str.encode, analyzed)))
+                postings.docs.extend(itertools.repeat(docnum, len(analyzed)))
+                freqs = list(map(len, analyzed.values()))
+                postings.weights.extend(freqs)
+                postings.values.extend(map(array.tobytes, map(array, itertools.repeat(_U32), analyzed.values())))
+                length = sum(freqs)
+                size += 60 * len(analyzed) + 4 * length  # what the pool's add counts: 60 + the encoded positions
+            elif field.indexed:  # ids, models, times: a few postings, one at a time
+                postings = pool.field(fieldname)
                 for tbytes, freq, weight, vbytes in field.index(value):
                     if field.scorable:
                         length += freq
-                    _append(terms, tbytes, docnum, weight, vbytes)
+                    postings.add(tbytes, docnum, weight, vbytes)
                     size += 60 + len(vbytes)
             perdoc.add_field(fieldname, field, value if field.stored else None, length)
             column = field.column_type
@@ -338,16 +403,20 @@ class _BulkWriter(SegmentWriter):
         self.perdocwriter.close()
         reader = self.per_document_reader()
         try:
-            lengths = _CachedLengths(reader, self.docnum)
             writer = self.fieldwriter
-            for fieldname, terms in self.pool.by_field():
-                writer.start_field(fieldname, self.schema[fieldname])
-                length_of = lengths.doc_field_length_reader(fieldname)
-                postings = writer._postwriter
-                for tbytes, (ids, weights, values) in terms:
-                    writer.start_term(tbytes)
-                    postings.add_many(ids, weights, values, [length_of(d) or 0 for d in ids])
-                    writer.finish_term()
+            for fieldname in sorted(self.pool.fields):
+                field = self.schema[fieldname]
+                writer.start_field(fieldname, field)
+                get_length = reader.doc_field_length_reader(fieldname)
+                lengths = np.fromiter((get_length(d) or 0 for d in range(self.docnum)), np.int64, self.docnum)
+                postings = self.pool.fields[fieldname].in_term_order()
+                infos = writer._postwriter.write_field(
+                    postings, lengths[postings.docs], field.format.fixed_value_size()
+                )
+                add_term = writer._tindex.add
+                prefix = pack_ushort(writer._fieldid)
+                for tbytes, info in zip(postings.terms, infos, strict=True):
+                    add_term(prefix + tbytes, info)
                 writer.finish_field()
         finally:
             reader.close()
