@@ -92,6 +92,7 @@ class _PositionsTokenizer(Tokenizer):
 
 
 _U32 = "I" if array("I").itemsize == 4 else "L"
+_POSITION_SIZE = array(_U32).itemsize
 
 
 class _ArrayPositions(formats.Positions):
@@ -141,13 +142,16 @@ class _SortedPostings(NamedTuple):
     counts: np.ndarray
     docs: np.ndarray
     weights: np.ndarray
-    values: list[bytes]
+    #: Where each posting's value starts in ``blob``, and its size in bytes.
+    starts: np.ndarray
+    sizes: np.ndarray
+    blob: bytearray
 
 
 class _FieldPostings:
-    """One field's postings in arrival order, as columns (term number, document, weight, encoded positions):
-    a document's postings are appended a column at a time, in C, not one Python step per posting; they are put
-    in term order once, when the segment is written (:meth:`in_term_order`)."""
+    """One field's postings in arrival order, as columns (term number, document, weight, value size) and the
+    values end to end: a document's postings are appended a column at a time, in C, not one Python step (or
+    object) per posting; they are put in term order once, when the segment is written (:meth:`in_term_order`)."""
 
     def __init__(self) -> None:
         #: Each term's number, given on first sight.
@@ -155,28 +159,51 @@ class _FieldPostings:
         self.term_numbers = array(_U32)
         self.docs = array(_U32)
         self.weights = array("f")
-        self.values: list[bytes] = []
+        self.sizes = array(_U32)
+        self.blob = bytearray()
 
-    def add(self, tbytes: bytes, docnum: int, weight: float, vbytes: bytes) -> None:
+    def add(self, tbytes: bytes, docnum: int, weight: float, vbytes: bytes | None) -> None:
+        """One posting (a postings reader gives None for an empty value)."""
         self.term_numbers.append(self.terms[tbytes])
         self.docs.append(docnum)
         self.weights.append(weight)
-        self.values.append(vbytes)
+        if vbytes:
+            self.blob += vbytes
+        self.sizes.append(len(vbytes or b""))
+
+    def add_terms(self, docnum: int, analyzed: dict[str, list[int]]) -> int:
+        """Add a document's terms and positions (:func:`analysis.index_terms`); returns the field's length."""
+        self.term_numbers.extend(map(self.terms.__getitem__, map(str.encode, analyzed)))
+        self.docs.extend(itertools.repeat(docnum, len(analyzed)))
+        freqs = list(map(len, analyzed.values()))
+        self.weights.extend(freqs)
+        self.sizes.extend(map(_POSITION_SIZE.__mul__, freqs))
+        self.blob += array(_U32, itertools.chain.from_iterable(analyzed.values()))  # what pack() gives each
+        return sum(freqs)
 
     def in_term_order(self) -> _SortedPostings:
         names = sorted(self.terms)
-        rank = np.empty(len(names), dtype=np.int64)
-        rank[np.fromiter(map(self.terms.__getitem__, names), np.int64, len(names))] = np.arange(len(names))
-        keys = rank[np.frombuffer(self.term_numbers, dtype=np.uint32)]
-        docs = np.frombuffer(self.docs, dtype=np.uint32).astype(np.int64)
-        order = np.argsort((keys << 32) | docs)  # by term, then document (merged segments' postings come last)
-        docs = docs[order]
+        numbers = np.fromiter(map(self.terms.__getitem__, names), np.int64, len(names))
+        rank = np.empty(len(names), dtype=np.uint64)
+        rank[numbers] = np.arange(len(names), dtype=np.uint64)
+        term_numbers = np.frombuffer(self.term_numbers, dtype=np.uint32)
+        keys = rank[term_numbers]
+        docs = np.frombuffer(self.docs, dtype=np.uint32)
+        keys <<= np.uint64(32)
+        keys |= docs
+        order = np.argsort(keys)  # by term, then document (merged segments' postings arrive after later ones)
+        del keys
+        sizes = np.frombuffer(self.sizes, dtype=np.uint32)
+        starts = np.cumsum(sizes, dtype=np.int64)
+        starts -= sizes
         return _SortedPostings(
             names,
-            np.bincount(keys, minlength=len(names)),
-            docs,
+            np.bincount(term_numbers, minlength=len(names))[numbers],
+            docs[order],
             np.frombuffer(self.weights, dtype=np.float32)[order],
-            list(map(self.values.__getitem__, order.tolist())),
+            starts[order],
+            sizes[order],
+            self.blob,
         )
 
 
@@ -184,8 +211,8 @@ class _TermPostings:
     """The postings of a segment being written, by field (:class:`_FieldPostings`): no pool of one tuple per
     posting to sort at the end, and each field is written in one call (:meth:`_LeanPostingsWriter.write_field`).
 
-    Whoosh's posting-pool interface (``add``, ``iter_postings``, ``cleanup``, ``currentsize``) stays, for
-    what Whoosh itself feeds a writer: the postings of small segments merged into this one at commit."""
+    What Whoosh itself uses of a posting pool (``add``, ``cleanup``, ``currentsize``) stays, for what it feeds a
+    writer: the postings of small segments merged into this one at commit."""
 
     def __init__(self) -> None:
         self.fields: dict[str, _FieldPostings] = {}
@@ -197,19 +224,10 @@ class _TermPostings:
             found = self.fields[fieldname] = _FieldPostings()
         return found
 
-    def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
+    def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
         fieldname, tbytes, docnum, weight, vbytes = item
         self.field(fieldname).add(tbytes, docnum, weight, vbytes)
         self.currentsize += 60 + len(vbytes or b"")
-
-    def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
-        for fieldname in sorted(self.fields):
-            ordered = self.fields[fieldname].in_term_order()
-            terms = itertools.chain.from_iterable(map(itertools.repeat, ordered.terms, ordered.counts.tolist()))
-            for tbytes, docnum, weight, vbytes in zip(
-                terms, ordered.docs.tolist(), ordered.weights.tolist(), ordered.values, strict=True
-            ):
-                yield fieldname, tbytes, docnum, weight, vbytes
 
     def cleanup(self) -> None:
         self.fields.clear()
@@ -221,98 +239,99 @@ class _LeanPostingsWriter(W3PostingsWriter):
     not per posting. Same on-disk format, but for the pickle protocol of a block's data (see :data:`_BLOCK_PICKLE`).
     """
 
-    def write_field(self, postings: _SortedPostings, lengths: np.ndarray, value_size: int | None) -> list[bytes]:
+    def write_field(self, postings: _SortedPostings, lengths: np.ndarray, with_values: bool) -> list[bytes]:
         """Write a field's postings as W3 blocks; returns each term's info, as the terms table holds it.
-        ``lengths`` are the field lengths of the postings' documents, ``value_size`` the field format's fixed
-        value size.
+        ``lengths`` are the field lengths of the postings' documents; ``with_values``, whether the field's format
+        stores a value per posting (positions; ids and numbers store none).
 
         What ``start_postings``, ``add_posting`` per posting and ``finish_postings`` write for each term, for this
         codec: uncompressed blocks, at most ``blocklimit`` postings each, and nothing inlined (``inlinelimit=1``
         inlines only empty posting lists)."""
         counts, docs, weights = postings.counts, postings.docs, postings.weights
         limit = self._blocklimit
-        term_starts = np.cumsum(counts) - counts
+        term_ends = np.cumsum(counts)
+        term_starts = term_ends - counts
         term_blocks = -(-counts // limit)
         first_blocks = np.cumsum(term_blocks) - term_blocks
         block_terms = np.repeat(np.arange(len(counts)), term_blocks)
         block_starts = term_starts[block_terms] + (np.arange(len(block_terms)) - first_blocks[block_terms]) * limit
-        block_ends = np.minimum(block_starts + limit, (term_starts + counts)[block_terms])
+        block_ends = np.minimum(block_starts + limit, term_ends[block_terms])
         # Per block: ids as deltas from the block's previous id (from 0 for its first), weights, field lengths.
-        deltas = np.diff(docs, prepend=0)
+        deltas = np.diff(docs, prepend=np.uint32(0))
         deltas[block_starts] = docs[block_starts]
-        heaviest = np.maximum.reduceat(weights, block_starts)
-        uniform = heaviest == np.minimum.reduceat(weights, block_starts)
-        known = np.where(lengths > 0, lengths, _NO_LENGTH)
-        shortest = np.minimum.reduceat(known, block_starts)
-        longest = np.maximum.reduceat(lengths, block_starts)
-        block_heaviest = heaviest.astype(np.float64).tolist()
-        infos = zip(
-            (block_ends - block_starts).tolist(),
-            docs[block_ends - 1].tolist(),
-            block_heaviest,
-            itertools.repeat(0),  # not compressed
-            _length_bytes(shortest).tolist(),
-            _length_bytes(longest).tolist(),
-            strict=False,
-        )
-        block_info = [dumps(info, 2) for info in infos]
-        deltas_list = deltas.tolist()
-        values = postings.values
+        heaviest = np.maximum.reduceat(weights, block_starts).astype(np.float64)
+        uneven = (heaviest != np.minimum.reduceat(weights, block_starts)).tolist()
+        known = np.where(lengths > 0, lengths, _NO_LENGTH).astype(np.int32)
+        block_heaviest = heaviest.tolist()
+        block_info = [
+            dumps(info, 2)
+            for info in zip(
+                (block_ends - block_starts).tolist(),
+                docs[block_ends - 1].tolist(),
+                block_heaviest,
+                itertools.repeat(0),  # not compressed
+                _length_bytes(np.minimum.reduceat(known, block_starts)).tolist(),
+                _length_bytes(np.maximum.reduceat(lengths, block_starts)).tolist(),
+                strict=False,
+            )
+        ]
+        term_infos = [
+            W3TermInfo._struct.pack(0, *stats)
+            for stats in zip(
+                np.add.reduceat(weights, term_starts, dtype=np.float64).tolist(),
+                counts.tolist(),
+                _length_bytes(np.minimum.reduceat(known, term_starts)).tolist(),
+                _length_bytes(np.maximum.reduceat(lengths, term_starts)).tolist(),
+                np.maximum.reduceat(weights, term_starts).astype(np.float64).tolist(),
+                docs[term_starts].tolist(),
+                docs[term_ends - 1].tolist(),
+                strict=True,
+            )
+        ]
+        view = memoryview(postings.blob)
+        starts, ends, nblocks = block_starts.tolist(), block_ends.tolist(), term_blocks.tolist()
         postfile = self._postfile
         offset = postfile.tell()
-        parts: list[bytes] = []
-        term_infos: list[bytes] = []
-        term_weights = np.add.reduceat(weights.astype(np.float64), term_starts).tolist()
-        term_heaviest = np.maximum.reduceat(weights, term_starts).astype(np.float64).tolist()
-        term_shortest = _length_bytes(np.minimum.reduceat(known, term_starts)).tolist()
-        term_longest = _length_bytes(np.maximum.reduceat(lengths, term_starts)).tolist()
-        first_ids = docs[term_starts].tolist()
-        last_ids = docs[term_starts + counts - 1].tolist()
-        starts, ends, even = block_starts.tolist(), block_ends.tolist(), uniform.tolist()
         block = 0
-        for term, (count, nblocks) in enumerate(zip(counts.tolist(), term_blocks.tolist(), strict=True)):
-            begin = offset
-            parts.append(WHOOSH3_HEADER_MAGIC)
-            offset += len(WHOOSH3_HEADER_MAGIC)
-            for remaining in range(nblocks - 1, -1, -1):
-                b, e = starts[block], ends[block]
-                if not even[block]:
-                    mini_weights: Any = tuple(weights[b:e].astype(np.float64).tolist())
-                else:
-                    mini_weights = None if block_heaviest[block] == 1.0 else block_heaviest[block]
-                if value_size is None:
-                    mini_values: Any = tuple(values[b:e])
-                elif value_size == 0:
-                    mini_values = None
-                else:
-                    mini_values = b"".join(values[b:e])
-                data = dumps((tuple(deltas_list[b:e]), mini_weights, mini_values), _BLOCK_PICKLE)
-                info = block_info[block]
-                size = len(info) + len(data)
-                parts.append(pack_int(size if remaining else -size) + info + data)  # the last one's is negative
-                offset += 4 + size
-                block += 1
-            term_infos.append(
-                W3TermInfo._struct.pack(
-                    0,
-                    term_weights[term],
-                    count,
-                    term_shortest[term],
-                    term_longest[term],
-                    term_heaviest[term],
-                    first_ids[term],
-                    last_ids[term],
-                )
-                + _EXTENT.pack(begin, offset - begin)
-            )
-        postfile.write(b"".join(parts))
+        # Postings become Python objects a chunk of terms at a time, which bounds the memory this takes.
+        cuts = [0, *np.searchsorted(term_ends, np.arange(_CHUNK, int(term_ends[-1]), _CHUNK), side="right").tolist()]
+        for first, stop in itertools.pairwise(dict.fromkeys([*cuts, len(counts)])):
+            low, high = int(term_starts[first]), int(term_ends[stop - 1])
+            ids = deltas[low:high].tolist()
+            weight_list = weights[low:high].astype(np.float64).tolist()
+            if with_values:
+                value_starts = postings.starts[low:high]
+                value_ends = (value_starts + postings.sizes[low:high]).tolist()
+                values = list(map(bytes, map(view.__getitem__, map(slice, value_starts.tolist(), value_ends))))
+            parts: list[bytes] = []
+            for term in range(first, stop):
+                begin = offset
+                parts.append(WHOOSH3_HEADER_MAGIC)
+                offset += len(WHOOSH3_HEADER_MAGIC)
+                for remaining in range(nblocks[term] - 1, -1, -1):
+                    b, e = starts[block] - low, ends[block] - low
+                    if uneven[block]:
+                        mini_weights: Any = tuple(weight_list[b:e])
+                    else:
+                        mini_weights = None if block_heaviest[block] == 1.0 else block_heaviest[block]
+                    data = dumps(
+                        (tuple(ids[b:e]), mini_weights, tuple(values[b:e]) if with_values else None), _BLOCK_PICKLE
+                    )
+                    info = block_info[block]
+                    size = len(info) + len(data)
+                    parts.append(pack_int(size if remaining else -size) + info + data)  # the last one's is negative
+                    offset += 4 + size
+                    block += 1
+                term_infos[term] += _EXTENT.pack(begin, offset - begin)
+            postfile.write(b"".join(parts))
+        view.release()
         return term_infos
 
 
 #: Above any field length: stands for "no length" where the shortest is looked for.
-_NO_LENGTH = np.iinfo(np.int64).max
+_NO_LENGTH = np.iinfo(np.int32).max
 #: The field length each length byte stands for (Whoosh's encoding of lengths in one byte).
-_BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.int64)
+_BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.int32)
 
 
 def _length_bytes(lengths: np.ndarray) -> np.ndarray:
@@ -332,6 +351,8 @@ class _LeanCodec(W3Codec):
         )
 
 
+#: Postings a field's writing turns into Python objects at a time.
+_CHUNK = 1 << 16
 #: A term's extent in the postings file, after its term info: offset and length.
 _EXTENT = Struct("!qi")
 #: Pickle protocol of a postings block's data. Whoosh writes protocol 2, which has no bytes type and pickles each
@@ -375,14 +396,8 @@ class _BulkWriter(SegmentWriter):
             length = 0
             if isinstance(field, _TermsField):  # the text fields: most of the postings, a column at a time
                 analyzed = _analyze(value)
-                postings = pool.field(fieldname)
-                postings.term_numbers.extend(map(postings.terms.__getitem__, map(str.encode, analyzed)))
-                postings.docs.extend(itertools.repeat(docnum, len(analyzed)))
-                freqs = list(map(len, analyzed.values()))
-                postings.weights.extend(freqs)
-                postings.values.extend(map(array.tobytes, map(array, itertools.repeat(_U32), analyzed.values())))
-                length = sum(freqs)
-                size += 60 * len(analyzed) + 4 * length  # what the pool's add counts: 60 + the encoded positions
+                length = pool.field(fieldname).add_terms(docnum, analyzed)
+                size += 60 * len(analyzed) + _POSITION_SIZE * length  # as the pool's add counts: 60 + the value
             elif field.indexed:  # ids, models, times: a few postings, one at a time
                 postings = pool.field(fieldname)
                 for tbytes, freq, weight, vbytes in field.index(value):
@@ -405,18 +420,22 @@ class _BulkWriter(SegmentWriter):
         try:
             writer = self.fieldwriter
             for fieldname in sorted(self.pool.fields):
+                if not self.pool.fields[fieldname].docs:  # texts without a term (an empty title)
+                    continue
                 field = self.schema[fieldname]
                 writer.start_field(fieldname, field)
                 get_length = reader.doc_field_length_reader(fieldname)
-                lengths = np.fromiter((get_length(d) or 0 for d in range(self.docnum)), np.int64, self.docnum)
+                lengths = np.fromiter((get_length(d) or 0 for d in range(self.docnum)), np.int32, self.docnum)
+                value_size = field.format.fixed_value_size()
+                if value_size not in (None, 0):  # not in this schema: positions vary in size, ids have none
+                    raise TypeError(f"{fieldname}: posting values of a fixed size are not supported")
                 postings = self.pool.fields[fieldname].in_term_order()
-                infos = writer._postwriter.write_field(
-                    postings, lengths[postings.docs], field.format.fixed_value_size()
-                )
+                infos = writer._postwriter.write_field(postings, lengths[postings.docs], value_size is None)
                 add_term = writer._tindex.add
                 prefix = pack_ushort(writer._fieldid)
                 for tbytes, info in zip(postings.terms, infos, strict=True):
                     add_term(prefix + tbytes, info)
+                del postings, infos
                 writer.finish_field()
         finally:
             reader.close()
