@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from chatgpt_history_mcp.search.morphology import STEM_MARK, cache_miss, stemmer
 
@@ -30,14 +31,17 @@ _CJK = (
     "\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff66-\uff9f"
 )
 _CONNECTORS = ".\\-'’/:@"
-_WORD = rf"[^\W{_CJK}]+(?:[{_CONNECTORS}]+[^\W{_CJK}]+)*"
+# Quantifiers are possessive (++, *+): word characters and connectors never overlap, so there is nothing to
+# backtrack into, and the regex engine skips keeping the state for it (a tenth of tokenizing time).
+_WORD = rf"[^\W{_CJK}]++(?:[{_CONNECTORS}]++[^\W{_CJK}]++)*+"
+_ASCII_WORD = r"[A-Za-z0-9_]++(?:[.\-'/:@]++[A-Za-z0-9_]++)*+"
 #: Language names spelled with symbols: a letter and ``++`` or ``#`` standing alone.
 _SYMBOL_WORD = r"(?<![\w+#])[A-Za-z](?:\+\+|#)(?![\w+#])"
-_TOKEN = re.compile(rf"{_WORD}|[{_CJK}]+")
-_ASCII_TOKEN = re.compile(r"[A-Za-z0-9_]+(?:[.\-'/:@]+[A-Za-z0-9_]+)*")
+_TOKEN = re.compile(rf"{_WORD}|[{_CJK}]++")
+_ASCII_TOKEN = re.compile(_ASCII_WORD)
 # The same with C++/C#/F# first: slower, so only for texts that hold a "+" or "#".
-_SYMBOL_TOKEN = re.compile(rf"{_SYMBOL_WORD}|{_WORD}|[{_CJK}]+")
-_SYMBOL_ASCII_TOKEN = re.compile(rf"{_SYMBOL_WORD}|[A-Za-z0-9_]+(?:[.\-'/:@]+[A-Za-z0-9_]+)*")
+_SYMBOL_TOKEN = re.compile(rf"{_SYMBOL_WORD}|{_WORD}|[{_CJK}]++")
+_SYMBOL_ASCII_TOKEN = re.compile(rf"{_SYMBOL_WORD}|{_ASCII_WORD}")
 _PART = re.compile(r"[^\W_]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _MARKS = re.compile("[\u0300-\u036f]")
@@ -188,36 +192,65 @@ def joined_runs(parts: list[str]) -> list[tuple[int, str]]:
     return leading + trailing
 
 
+class _Split(NamedTuple):
+    """What a token that is not one plain word indexes, relative to its first position."""
+
+    #: (offset, joined form) of an identifier's joined runs (see :func:`joined_runs`).
+    joined: tuple[tuple[int, str], ...]
+    #: The term at each of its positions; None where it is too long to keep.
+    terms: tuple[str | None, ...]
+
+
+class _Analyzed(dict[str, "str | _Split"]):
+    """Analyzed tokens, per process: a history repeats its vocabulary ("The", "I", identifiers, accented words),
+    so each token is analyzed once. A token of one term maps to the term, any other to its :class:`_Split`."""
+
+    def __missing__(self, word: str) -> str | _Split:
+        whole, terms = split_token(word)
+        found: str | _Split
+        if whole is None and len(terms) == 1 and len(terms[0]) <= MAX_TERM_LENGTH:
+            found = word if terms[0] == word else terms[0]  # a lowercase word keeps one string, not two
+        else:
+            joined = joined_runs(terms) if whole is not None else []
+            found = _Split(
+                tuple((offset, term) for offset, term in joined if len(term) <= MAX_TERM_LENGTH),
+                tuple(term if len(term) <= MAX_TERM_LENGTH else None for term in terms),
+            )
+        if len(self) < _ANALYZED_LIMIT:
+            self[word] = found
+        return found
+
+
+_ANALYZED = _Analyzed()
+_ANALYZED_LIMIT = 200_000
+
+
 def index_terms(texts: Iterable[str], language: str | None = None) -> dict[str, list[int]]:
     """Map each term of ``texts`` to its positions, texts separated by :data:`MESSAGE_GAP`; with a
     ``language``, each word's stem too (``~stem``, at the word's positions).
 
-    The hot loop of an import: plain lowercase words (most tokens) take the first branch.
+    The hot loop of an import: each token's analysis is looked up (:class:`_Analyzed`), and most are one term.
     """
     positions: dict[str, list[int]] = {}
     joined_forms: set[str] = set()
     get = positions.get
+    analyzed = _ANALYZED.__getitem__
     pos = 0
     for text in texts:
-        ascii_text = text.isascii()
-        for word in tokens(text):
-            if word.islower() and word.isalnum() and (ascii_text or word.isascii()):
-                plist = get(word)
+        for found in map(analyzed, tokens(text)):
+            if isinstance(found, str):
+                plist = get(found)
                 if plist is None:
-                    if len(word) <= MAX_TERM_LENGTH:
-                        positions[word] = [pos]
+                    positions[found] = [pos]
                 else:
                     plist.append(pos)
                 pos += 1
                 continue
-            whole, terms = split_token(word)
-            if whole is not None:
-                for offset, joined in joined_runs(terms):
-                    if len(joined) <= MAX_TERM_LENGTH:
-                        positions.setdefault(joined, []).append(pos + offset)
-                        joined_forms.add(joined)
-            for term in terms:
-                if len(term) <= MAX_TERM_LENGTH:
+            for offset, joined in found.joined:
+                positions.setdefault(joined, []).append(pos + offset)
+                joined_forms.add(joined)
+            for term in found.terms:
+                if term is not None:
                     positions.setdefault(term, []).append(pos)
                 pos += 1
         pos += MESSAGE_GAP

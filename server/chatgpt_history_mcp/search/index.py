@@ -24,17 +24,22 @@ import sys
 import threading
 import time
 from array import array
+from collections import defaultdict
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from pickle import dumps
+from struct import Struct
 from typing import Any, NamedTuple
 
 import numpy as np
 from whoosh import fields, formats, index
 from whoosh.analysis import Token, Tokenizer
-from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3PostingsWriter
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, W3PostingsWriter, W3TermInfo
 from whoosh.filedb.filestore import FileStorage
+from whoosh.system import pack_int, pack_ushort
+from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
 from chatgpt_history_mcp.search.analysis import index_terms
@@ -89,6 +94,7 @@ class _PositionsTokenizer(Tokenizer):
 
 
 _U32 = "I" if array("I").itemsize == 4 else "L"
+_POSITION_SIZE = array(_U32).itemsize
 
 
 class _ArrayPositions(formats.Positions):
@@ -117,11 +123,6 @@ def pack(positions: list[int]) -> bytes:
     return array(_U32, positions).tobytes()
 
 
-#: Most postings hold one position: its encoding is looked up, not built.
-_SINGLE_CACHED = 1 << 14
-_SINGLE_POSITION = [array(_U32, [n]).tobytes() for n in range(_SINGLE_CACHED)]
-
-
 class _TermsField(fields.TEXT):
     """A text field fed a list of texts (one per message), indexed with our analysis in one pass."""
 
@@ -130,8 +131,9 @@ class _TermsField(fields.TEXT):
         self.format = _ArrayPositions(field_boost=field_boost)
 
     def index(self, value: Any, **kwargs: Any) -> Generator[tuple[bytes, int, float | int, bytes], Any, None]:
-        for term, positions, packed in self.postings(value):
-            yield term, len(positions), float(len(positions)), packed
+        """Whoosh's indexing protocol, for stock Whoosh writers (:class:`_BulkWriter` inlines the same)."""
+        for term, positions in _analyze(value).items():
+            yield term.encode("utf-8"), len(positions), float(len(positions)), pack(positions)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Whoosh pickles the schema into every table of contents. The index is always opened with
@@ -139,131 +141,211 @@ class _TermsField(fields.TEXT):
         # index files name no project module, and moving or renaming this one cannot make an index unreadable.
         return (fields.TEXT, ())
 
-    @staticmethod
-    def postings(value: Any) -> list[tuple[bytes, list[int], bytes]]:
-        """(term, positions, encoded positions) of a value: what :class:`_BulkWriter` adds without the tuple
-        per posting that Whoosh's ``index`` protocol asks for."""
-        single = _SINGLE_POSITION
-        return [
-            (term.encode("utf-8"), p, single[p[0]] if len(p) == 1 and p[0] < _SINGLE_CACHED else pack(p))
-            for term, p in _analyze(value).items()
-        ]
+
+class _SortedPostings(NamedTuple):
+    """A field's postings in the order they are written: by term (bytes order), then by document."""
+
+    terms: list[bytes]
+    #: Postings per term, in ``terms`` order.
+    counts: np.ndarray
+    docs: np.ndarray
+    weights: np.ndarray
+    #: Where each posting's value starts in ``blob``, and its size in bytes.
+    starts: np.ndarray
+    sizes: np.ndarray
+    blob: bytearray
 
 
-_Postings = tuple[list[int], list[float], list[bytes]]
+class _FieldPostings:
+    """One field's postings in arrival order, as columns (term number, document, weight, value size) and the
+    values end to end: a document's postings are appended a column at a time, in C, not one Python step (or
+    object) per posting; they are put in term order once, when the segment is written (:meth:`in_term_order`)."""
 
+    def __init__(self) -> None:
+        #: Each term's number, given on first sight.
+        self.terms: defaultdict[bytes, int] = defaultdict(itertools.count().__next__)
+        self.term_numbers = array(_U32)
+        self.docs = array(_U32)
+        self.weights = array("f")
+        self.sizes = array(_U32)
+        self.blob = bytearray()
 
-def _append(terms: dict[bytes, _Postings], tbytes: bytes, docnum: int, weight: float, vbytes: bytes) -> None:
-    """One posting onto its term's lists (the text fields inline this: it runs for every posting)."""
-    entry = terms.get(tbytes)
-    if entry is None:
-        terms[tbytes] = ([docnum], [weight], [vbytes])
-    else:
-        entry[0].append(docnum)
-        entry[1].append(weight)
-        entry[2].append(vbytes)
+    def add(self, tbytes: bytes, docnum: int, weight: float, vbytes: bytes | None) -> None:
+        """One posting (a postings reader gives None for an empty value)."""
+        self.term_numbers.append(self.terms[tbytes])
+        self.docs.append(docnum)
+        self.weights.append(weight)
+        if vbytes:
+            self.blob += vbytes
+        self.sizes.append(len(vbytes or b""))
+
+    def add_terms(self, docnum: int, analyzed: dict[str, list[int]]) -> int:
+        """Add a document's terms and positions (:func:`analysis.index_terms`); returns the field's length."""
+        self.term_numbers.extend(map(self.terms.__getitem__, map(str.encode, analyzed)))
+        self.docs.extend(itertools.repeat(docnum, len(analyzed)))
+        freqs = list(map(len, analyzed.values()))
+        self.weights.extend(freqs)
+        self.sizes.extend(map(_POSITION_SIZE.__mul__, freqs))
+        self.blob += array(_U32, itertools.chain.from_iterable(analyzed.values()))  # what pack() gives each
+        return sum(freqs)
+
+    def in_term_order(self) -> _SortedPostings:
+        names = sorted(self.terms)
+        numbers = np.fromiter(map(self.terms.__getitem__, names), np.int64, len(names))
+        rank = np.empty(len(names), dtype=np.uint64)
+        rank[numbers] = np.arange(len(names), dtype=np.uint64)
+        term_numbers = np.frombuffer(self.term_numbers, dtype=np.uint32)
+        keys = rank[term_numbers]
+        docs = np.frombuffer(self.docs, dtype=np.uint32)
+        keys <<= np.uint64(32)
+        keys |= docs
+        order = np.argsort(keys)  # by term, then document (merged segments' postings arrive after later ones)
+        del keys
+        sizes = np.frombuffer(self.sizes, dtype=np.uint32)
+        starts = np.cumsum(sizes, dtype=np.int64)
+        starts -= sizes
+        return _SortedPostings(
+            names,
+            np.bincount(term_numbers, minlength=len(names))[numbers],
+            docs[order],
+            np.frombuffer(self.weights, dtype=np.float32)[order],
+            starts[order],
+            sizes[order],
+            self.blob,
+        )
 
 
 class _TermPostings:
-    """The postings of a segment being written, grouped by term as they arrive: no pool of one tuple per
-    posting to sort at the end, and each term is written in one call (:meth:`_LeanPostingsWriter.add_many`).
+    """The postings of a segment being written, by field (:class:`_FieldPostings`): no pool of one tuple per
+    posting to sort at the end, and each field is written in one call (:meth:`_LeanPostingsWriter.write_field`).
 
-    Whoosh's posting-pool interface (``add``, ``iter_postings``, ``cleanup``, ``currentsize``) stays, for
-    what Whoosh itself feeds a writer: the postings of small segments merged into this one at commit."""
+    What Whoosh itself uses of a posting pool (``add``, ``cleanup``, ``currentsize``) stays, for what it feeds a
+    writer: the postings of small segments merged into this one at commit."""
 
     def __init__(self) -> None:
-        #: field -> term -> (document numbers, term frequencies, encoded positions)
-        self.fields: dict[str, dict[bytes, tuple[list[int], list[float], list[bytes]]]] = {}
+        self.fields: dict[str, _FieldPostings] = {}
         self.currentsize = 0
-        self._merged = False
 
-    def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
+    def field(self, fieldname: str) -> _FieldPostings:
+        found = self.fields.get(fieldname)
+        if found is None:
+            found = self.fields[fieldname] = _FieldPostings()
+        return found
+
+    def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
         fieldname, tbytes, docnum, weight, vbytes = item
-        _append(self.fields.setdefault(fieldname, {}), tbytes, docnum, weight, vbytes)
+        self.field(fieldname).add(tbytes, docnum, weight, vbytes)
         self.currentsize += 60 + len(vbytes or b"")
-        self._merged = True
-
-    def by_field(self) -> Iterator[tuple[str, list[tuple[bytes, tuple[list[int], list[float], list[bytes]]]]]]:
-        """Each field's terms in order, each term's postings in document order."""
-        for fieldname in sorted(self.fields):
-            field_terms = self.fields[fieldname]
-            terms = []
-            for tbytes in sorted(field_terms):
-                entry = field_terms[tbytes]
-                if self._merged and any(a >= b for a, b in itertools.pairwise(entry[0])):
-                    order = sorted(range(len(entry[0])), key=entry[0].__getitem__)
-                    entry = ([entry[0][i] for i in order], [entry[1][i] for i in order], [entry[2][i] for i in order])
-                terms.append((tbytes, entry))
-            yield fieldname, terms
-
-    def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
-        for fieldname, terms in self.by_field():
-            for tbytes, (ids, weights, values) in terms:
-                for i in range(len(ids)):
-                    yield fieldname, tbytes, ids[i], weights[i], values[i]
 
     def cleanup(self) -> None:
         self.fields.clear()
 
 
-class _CachedLengths:
-    """Field lengths of a new segment, read once per field instead of once per posting."""
-
-    def __init__(self, reader: Any, doc_count: int) -> None:
-        self._reader = reader
-        self._count = doc_count
-
-    def doc_field_length_reader(self, fieldname: str) -> Any:
-        get = self._reader.doc_field_length_reader(fieldname)
-        return [get(d) for d in range(self._count)].__getitem__
-
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
-        return int(self._reader.doc_field_length(docnum, fieldname, default))
-
-
 class _LeanPostingsWriter(W3PostingsWriter):
-    """W3's postings writer without its per-posting type assertions (our callers pass the right types):
-    the assertions were a tenth of indexing time. Same on-disk format."""
+    """W3's postings writer for a whole field at a time (:meth:`write_field`): the same blocks, statistics and
+    term infos as Whoosh's calls per posting, with the statistics computed over arrays and Python work per block,
+    not per posting. Same on-disk format, but for the pickle protocol of a block's data (see :data:`_BLOCK_PICKLE`).
+    """
 
-    def add_many(self, ids: list[int], weights: list[float], values: list[bytes], lengths: list[int]) -> None:
-        """:meth:`add_posting` for a whole term's postings, a block's worth at a time: the same blocks and
-        statistics, without a Python call per posting."""
+    def write_field(self, postings: _SortedPostings, lengths: np.ndarray, with_values: bool) -> list[bytes]:
+        """Write a field's postings as W3 blocks; returns each term's info, as the terms table holds it.
+        ``lengths`` are the field lengths of the postings' documents; ``with_values``, whether the field's format
+        stores a value per posting (positions; ids and numbers store none).
+
+        What ``start_postings``, ``add_posting`` per posting and ``finish_postings`` write for each term, for this
+        codec: uncompressed blocks, at most ``blocklimit`` postings each, and nothing inlined (``inlinelimit=1``
+        inlines only empty posting lists)."""
+        counts, docs, weights = postings.counts, postings.docs, postings.weights
         limit = self._blocklimit
-        start, count = 0, len(ids)
-        while start < count:
-            if len(self._ids) >= limit:
-                self._write_block()
-            end = min(count, start + limit - len(self._ids))
-            self._ids.extend(ids[start:end])
-            block_weights = weights[start:end]
-            self._weights.extend(block_weights)
-            heaviest = float(max(block_weights))
-            if heaviest > self._maxweight:
-                self._maxweight = heaviest
-            self._values.extend(v for v in values[start:end] if v)
-            known = [n for n in lengths[start:end] if n]
-            if known:
-                shortest, longest = min(known), max(known)
-                if self._minlength is None or shortest < self._minlength:
-                    self._minlength = shortest
-                if longest > self._maxlength:
-                    self._maxlength = longest
-            start = end
+        term_ends = np.cumsum(counts)
+        term_starts = term_ends - counts
+        term_blocks = -(-counts // limit)
+        first_blocks = np.cumsum(term_blocks) - term_blocks
+        block_terms = np.repeat(np.arange(len(counts)), term_blocks)
+        block_starts = term_starts[block_terms] + (np.arange(len(block_terms)) - first_blocks[block_terms]) * limit
+        block_ends = np.minimum(block_starts + limit, term_ends[block_terms])
+        # Per block: ids as deltas from the block's previous id (from 0 for its first), weights, field lengths.
+        deltas = np.diff(docs, prepend=np.uint32(0))
+        deltas[block_starts] = docs[block_starts]
+        heaviest = np.maximum.reduceat(weights, block_starts).astype(np.float64)
+        uneven = (heaviest != np.minimum.reduceat(weights, block_starts)).tolist()
+        known = np.where(lengths > 0, lengths, _NO_LENGTH).astype(np.int32)
+        block_heaviest = heaviest.tolist()
+        block_info = [
+            dumps(info, 2)
+            for info in zip(
+                (block_ends - block_starts).tolist(),
+                docs[block_ends - 1].tolist(),
+                block_heaviest,
+                itertools.repeat(0),  # not compressed
+                _length_bytes(np.minimum.reduceat(known, block_starts)).tolist(),
+                _length_bytes(np.maximum.reduceat(lengths, block_starts)).tolist(),
+                strict=False,
+            )
+        ]
+        term_infos = [
+            W3TermInfo._struct.pack(0, *stats)
+            for stats in zip(
+                np.add.reduceat(weights, term_starts, dtype=np.float64).tolist(),
+                counts.tolist(),
+                _length_bytes(np.minimum.reduceat(known, term_starts)).tolist(),
+                _length_bytes(np.maximum.reduceat(lengths, term_starts)).tolist(),
+                np.maximum.reduceat(weights, term_starts).astype(np.float64).tolist(),
+                docs[term_starts].tolist(),
+                docs[term_ends - 1].tolist(),
+                strict=True,
+            )
+        ]
+        view = memoryview(postings.blob)
+        starts, ends, nblocks = block_starts.tolist(), block_ends.tolist(), term_blocks.tolist()
+        postfile = self._postfile
+        offset = postfile.tell()
+        block = 0
+        # Postings become Python objects a chunk of terms at a time, which bounds the memory this takes.
+        cuts = [0, *np.searchsorted(term_ends, np.arange(_CHUNK, int(term_ends[-1]), _CHUNK), side="right").tolist()]
+        for first, stop in itertools.pairwise(dict.fromkeys([*cuts, len(counts)])):
+            low, high = int(term_starts[first]), int(term_ends[stop - 1])
+            ids = deltas[low:high].tolist()
+            weight_list = weights[low:high].astype(np.float64).tolist()
+            if with_values:
+                value_starts = postings.starts[low:high]
+                value_ends = (value_starts + postings.sizes[low:high]).tolist()
+                values = list(map(bytes, map(view.__getitem__, map(slice, value_starts.tolist(), value_ends))))
+            parts: list[bytes] = []
+            for term in range(first, stop):
+                begin = offset
+                parts.append(WHOOSH3_HEADER_MAGIC)
+                offset += len(WHOOSH3_HEADER_MAGIC)
+                for remaining in range(nblocks[term] - 1, -1, -1):
+                    b, e = starts[block] - low, ends[block] - low
+                    if uneven[block]:
+                        mini_weights: Any = tuple(weight_list[b:e])
+                    else:
+                        mini_weights = None if block_heaviest[block] == 1.0 else block_heaviest[block]
+                    data = dumps(
+                        (tuple(ids[b:e]), mini_weights, tuple(values[b:e]) if with_values else None), _BLOCK_PICKLE
+                    )
+                    info = block_info[block]
+                    size = len(info) + len(data)
+                    parts.append(pack_int(size if remaining else -size) + info + data)  # the last one's is negative
+                    offset += 4 + size
+                    block += 1
+                term_infos[term] += _EXTENT.pack(begin, offset - begin)
+            postfile.write(b"".join(parts))
+        view.release()
+        return term_infos
 
-    def add_posting(self, id_: int, weight: float, vbytes: bytes, length: int | None = None) -> None:
-        if len(self._ids) >= self._blocklimit:
-            self._write_block()
-        self._ids.append(id_)
-        self._weights.append(weight)
-        if weight > self._maxweight:
-            self._maxweight = weight
-        if vbytes:
-            self._values.append(vbytes)
-        if length:
-            if self._minlength is None or length < self._minlength:
-                self._minlength = length
-            if length > self._maxlength:
-                self._maxlength = length
+
+#: Above any field length: stands for "no length" where the shortest is looked for.
+_NO_LENGTH = np.iinfo(np.int32).max
+#: The field length each length byte stands for (Whoosh's encoding of lengths in one byte).
+_BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.int32)
+
+
+def _length_bytes(lengths: np.ndarray) -> np.ndarray:
+    """Whoosh's ``length_to_byte`` over an array; :data:`_NO_LENGTH` (no length) is 0, as None is."""
+    found = np.minimum(np.searchsorted(_BYTE_LENGTHS, lengths, side="left"), 255)
+    return np.where(lengths == _NO_LENGTH, 0, found)
 
 
 class _LeanCodec(W3Codec):
@@ -283,6 +365,14 @@ class _LeanCodec(W3Codec):
         )
 
 
+#: Postings a field's writing turns into Python objects at a time.
+_CHUNK = 1 << 16
+#: A term's extent in the postings file, after its term info: offset and length.
+_EXTENT = Struct("!qi")
+#: Pickle protocol of a postings block's data. Whoosh writes protocol 2, which has no bytes type and pickles each
+#: posting's positions as a call that re-encodes a Latin-1 string: ten times slower to write and to read, and
+#: twice the size. Readers load any protocol, so indexes written before read as they did.
+_BLOCK_PICKLE = 4
 #: Postings blocks are left uncompressed: zlib was a sixth of import time, and reads skip inflating.
 _CODEC = _LeanCodec(compression=0)
 #: Pool size (Whoosh's estimate, MB) at which a worker seals its segment and starts a new one: bounds memory.
@@ -309,7 +399,7 @@ class _BulkWriter(SegmentWriter):
         perdoc = self.perdocwriter
         schema = self.schema
         docnum = self.docnum
-        pool = self.pool.fields
+        pool = self.pool
         size = 0
         perdoc.start_doc(docnum)
         for fieldname in sorted(fields_):
@@ -317,27 +407,17 @@ class _BulkWriter(SegmentWriter):
             if value is None:
                 continue
             field = schema[fieldname]
-            terms = pool.get(fieldname)
-            if terms is None:
-                terms = pool[fieldname] = {}
             length = 0
-            if isinstance(field, _TermsField):  # the text fields: most of the postings, on the short path
-                for tbytes, positions, vbytes in field.postings(value):
-                    freq = len(positions)
-                    length += freq
-                    entry = terms.get(tbytes)
-                    if entry is None:
-                        terms[tbytes] = ([docnum], [freq], [vbytes])
-                    else:
-                        entry[0].append(docnum)
-                        entry[1].append(freq)
-                        entry[2].append(vbytes)
-                    size += 60 + len(vbytes)
-            elif field.indexed:  # ids, models, times: a few postings, through the pool's own path
+            if isinstance(field, _TermsField):  # the text fields: most of the postings, a column at a time
+                analyzed = _analyze(value)
+                length = pool.field(fieldname).add_terms(docnum, analyzed)
+                size += 60 * len(analyzed) + _POSITION_SIZE * length  # as the pool's add counts: 60 + the value
+            elif field.indexed:  # ids, models, times: a few postings, one at a time
+                postings = pool.field(fieldname)
                 for tbytes, freq, weight, vbytes in field.index(value):
                     if field.scorable:
                         length += freq
-                    _append(terms, tbytes, docnum, weight, vbytes)
+                    postings.add(tbytes, docnum, weight, vbytes)
                     size += 60 + len(vbytes)
             perdoc.add_field(fieldname, field, value if field.stored else None, length)
             column = field.column_type
@@ -352,16 +432,24 @@ class _BulkWriter(SegmentWriter):
         self.perdocwriter.close()
         reader = self.per_document_reader()
         try:
-            lengths = _CachedLengths(reader, self.docnum)
             writer = self.fieldwriter
-            for fieldname, terms in self.pool.by_field():
-                writer.start_field(fieldname, self.schema[fieldname])
-                length_of = lengths.doc_field_length_reader(fieldname)
-                postings = writer._postwriter
-                for tbytes, (ids, weights, values) in terms:
-                    writer.start_term(tbytes)
-                    postings.add_many(ids, weights, values, [length_of(d) or 0 for d in ids])
-                    writer.finish_term()
+            for fieldname in sorted(self.pool.fields):
+                if not self.pool.fields[fieldname].docs:  # texts without a term (an empty title)
+                    continue
+                field = self.schema[fieldname]
+                writer.start_field(fieldname, field)
+                get_length = reader.doc_field_length_reader(fieldname)
+                lengths = np.fromiter((get_length(d) or 0 for d in range(self.docnum)), np.int32, self.docnum)
+                value_size = field.format.fixed_value_size()
+                if value_size not in (None, 0):  # not in this schema: positions vary in size, ids have none
+                    raise TypeError(f"{fieldname}: posting values of a fixed size are not supported")
+                postings = self.pool.fields[fieldname].in_term_order()
+                infos = writer._postwriter.write_field(postings, lengths[postings.docs], value_size is None)
+                add_term = writer._tindex.add
+                prefix = pack_ushort(writer._fieldid)
+                for tbytes, info in zip(postings.terms, infos, strict=True):
+                    add_term(prefix + tbytes, info)
+                del postings, infos
                 writer.finish_field()
         finally:
             reader.close()
