@@ -319,12 +319,12 @@ class ElementReader:
             try:
                 value, end = _DECODER.raw_decode(self._text, self._ti)
             except json.JSONDecodeError as exc:
-                short = exc.msg.startswith("Unterminated string") or exc.pos >= len(self._text) - _TAIL
-                if short and not whole:
+                unterminated = exc.msg.startswith("Unterminated string")
+                if not whole and (unterminated or exc.pos >= len(self._text) - _TAIL):
                     window *= 2
                     continue
-                problem = f"{exc.msg} at byte {self._byte_at(exc.pos):,}"
-                raise JSONProblem(problem, truncated=short) from None
+                cut = unterminated or exc.pos >= len(self._text.rstrip())  # the file ends where the value goes on
+                raise JSONProblem(f"{exc.msg} at byte {self._byte_at(exc.pos):,}", truncated=cut) from None
             except RecursionError:  # the guard stops nesting long before this; in case a decoder recurses more
                 raise JSONProblem("the JSON nests too deep") from None
             if end == len(self._text) and not whole:  # a number or a word might go on past the text

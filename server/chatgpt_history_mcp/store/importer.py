@@ -6,9 +6,13 @@
   the ``pending_index`` queue repairs the index if the process dies in between.
 - A file holding no conversation at all (a JSON array of strings, another app's data) is refused; an export
   most of whose entries are unreadable imports what it can and says so in its report.
-- The same export again is recognized by its fingerprint and costs almost nothing; a newer export
-  rewrites only the conversations whose cheap change key differs, and never replaces a newer stored copy
-  with an older one (the newest wins, whatever the source).
+- The same export again is recognized by its fingerprint and costs almost nothing. A newer export repeats
+  most conversations byte for byte: the digest of each conversation's bytes is kept in its change key, and
+  the reader passes over the ones it knows unparsed (most of what a re-import used to cost). A conversation
+  whose bytes changed is normalized and compared with the stored copy: rewritten and re-indexed only when
+  what is stored changes (a new turn, an edit that kept ``update_time``, a title), never replaced by an older
+  copy (the newest wins, whatever the source); bytes that changed without changing it (a field the export
+  added, another layout) only renew its key.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pydantic import BaseModel
 
 from chatgpt_history_mcp.model import Source
 from chatgpt_history_mcp.sources.content import valid_text
+from chatgpt_history_mcp.sources.elements import KNOWN, ElementKey, KnownElements
 from chatgpt_history_mcp.sources.export import EntryShapes, Export, ExportError
 from chatgpt_history_mcp.sources.normalize import (
     NORMALIZER_VERSION,
@@ -126,6 +131,25 @@ def change_key(raw: Mapping[str, Any]) -> str:
     )
 
 
+#: Starts a change key that holds the digest of the export bytes the stored copy was last found equal to.
+_BYTES = "bytes:"
+
+
+def _stored_key(element: ElementKey | None, field_key: str) -> str:
+    """The change key stored: the field key (what a sync compares), after the element's digest if there is one."""
+    return field_key if element is None else f"{_BYTES}{element.text()}#{field_key}"
+
+
+def _split_key(stored: str | None) -> tuple[ElementKey | None, str | None]:
+    """(element digest, field key) of a stored change key; the digest only if the normalizer in use made it."""
+    if stored is None or not stored.startswith(_BYTES):
+        return None, stored
+    element, _, field_key = stored[len(_BYTES) :].partition("#")
+    if not field_key.startswith(f"{NORMALIZER_VERSION}|"):
+        return None, field_key
+    return ElementKey.parse(element), field_key
+
+
 def _fingerprint_key(fingerprint: str) -> str:
     return f"{NORMALIZER_VERSION}:{fingerprint}"
 
@@ -145,18 +169,33 @@ class Writer:
         self.repeated: set[str] = set()
         self._in_batch: set[str] = set()
 
-    def apply(self, raw: Any) -> None:
+    def known_elements(self) -> KnownElements:
+        """The export elements the archive holds as they are: what the reader may pass over."""
+        return KnownElements(e for key, _ in self.keys.values() if (e := _split_key(key)[0]) is not None)
+
+    def apply(self, raw: Any, element: ElementKey | None = None) -> None:
+        """One raw conversation; ``element``: the key of its bytes in an export (:data:`KNOWN` as ``raw``: an
+        element the reader passed over because the archive holds it as it is)."""
         report = self.report
         report.conversations += 1
+        if raw is KNOWN:
+            report.unchanged += 1
+            return
         if not isinstance(raw, Mapping):
             report.invalid += 1
             return
         cid = conversation_id(raw)  # as normalizing finds it: an `id` of the wrong type must not hide the stored copy
-        key = change_key(raw)
+        field_key = change_key(raw)
+        key = _stored_key(element, field_key)
         known = self.keys.get(cid) if cid is not None else None
-        if known is not None and known[0] == key:
-            report.unchanged += 1
-            return
+        if known is not None:
+            stored_element, stored_field_key = _split_key(known[0])
+            if element is None and stored_field_key == field_key:  # a sync: the cheap key decides
+                report.unchanged += 1
+                return
+            if element is not None and stored_element == element:  # the same bytes, met again in this export
+                report.unchanged += 1
+                return
         try:
             conv = normalize_conversation(raw, self.source)
         except InvalidConversation as exc:
@@ -166,6 +205,13 @@ class Writer:
         stamp = conv.update_time.timestamp() if conv.update_time else None
         if known is not None and known[1] is not None and stamp is not None and stamp < known[1]:
             report.older += 1
+            return
+        if known is not None and element is not None and self.archive_writer.holds(conv):
+            # Other bytes, the same conversation (a field the normalizer ignores, another layout): the key is
+            # renewed, so the next export passes over it unparsed.
+            self.archive_writer.set_change_key(conv.id, key)
+            self.keys[conv.id] = (key, known[1])
+            report.unchanged += 1
             return
         self.archive_writer.put(conv, key)
         self.keys[conv.id] = (key, stamp)
@@ -189,8 +235,9 @@ def _write_together(
 
     The index writes its segments inside the archive transaction: a full disk there rolls both back. Then the
     archive commits while :data:`TOC_RESERVE` bytes are held back on the index's disk, and the index publishes
-    into that space; the ids the block adds to the yielded list leave the index queue then. A full disk, a
-    read-only folder or a refused permission before the archive commits is a :class:`StoreError`."""
+    into that space; the ids the block adds to the yielded list leave the index queue then. A block that gives
+    the index nothing leaves it as it is. A full disk, a read-only folder or a refused permission before the
+    archive commits is a :class:`StoreError`."""
     reserve = store.index.path / ".space-reserve"  # Whoosh ignores dot files
     indexed: list[str] = []
     with storage_errors(store.data_dir):
@@ -198,13 +245,17 @@ def _write_together(
         try:
             with store.archive.transaction() as archive_writer:
                 yield archive_writer, batch, indexed
-                batch.prepare()
-                _hold_space(reserve, TOC_RESERVE)
+                if batch.count:
+                    batch.prepare()
+                    _hold_space(reserve, TOC_RESERVE)
         except BaseException:
             batch.cancel()
             raise
         finally:
             reserve.unlink(missing_ok=True)
+    if not batch.count:  # nothing changed for search: no new generation of the index, no merge
+        batch.cancel()
+        return
     try:
         batch.publish()
     except (OSError, sqlite3.Error) as exc:  # the archive holds the write: the index catches up from its queue
@@ -286,9 +337,12 @@ def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | 
             writer = Writer(store, archive_writer, batch, "export")
             report = writer.report
             report.path = resolved
-            for raw in export.conversations(on_read):
-                shapes.add(raw)
-                writer.apply(raw)
+            for element in export.elements(on_read, writer.known_elements()):
+                if element.value is KNOWN:
+                    shapes.add_known()
+                else:
+                    shapes.add(element.value)
+                writer.apply(element.value, element.key)
                 if report.conversations % 25 == 0:
                     now = Progress(resolved, read, total, report.conversations)
                     store.write_lock.describe(f"importing {resolved}: {now.fraction:.0%}, {now.conversations:,} read")
