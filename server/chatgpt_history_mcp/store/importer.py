@@ -206,9 +206,9 @@ class Writer:
         if known is not None and known[1] is not None and stamp is not None and stamp < known[1]:
             report.older += 1
             return
-        if known is not None and element is not None and self.archive_writer.holds(conv):
+        if known is not None and element is not None and stamp == known[1] and self.archive_writer.holds(conv):
             # Other bytes, the same conversation (a field the normalizer ignores, another layout): the key is
-            # renewed, so the next export passes over it unparsed.
+            # renewed, so the next export passes over it unparsed. (Another update_time is another body.)
             self.archive_writer.set_change_key(conv.id, key)
             self.keys[conv.id] = (key, known[1])
             report.unchanged += 1
