@@ -335,6 +335,20 @@ def test_truncated_export_leaves_the_store_exactly_as_it_was(
     assert ids(store, "foxtrot") == ["conv-foxtrot"]
 
 
+def test_a_truncated_export_renews_no_key(
+    make_store: Callable[..., HistoryStore], make_export: Callable[..., Path], five: list[dict[str, Any]]
+) -> None:
+    """Conversations found the same under other bytes renew their stored key; an export cut short renews none."""
+    store = make_store()
+    import_export(store, make_export(five))
+    before = snapshot(store)
+    relaid = [{**c, "voice": None} for c in five]
+    broken = make_export(conversations_json=truncated_json(relaid, keep=4))
+    with pytest.raises(ExportError, match="truncated"):
+        import_export(store, broken)
+    assert snapshot(store) == before  # the change keys ("bodies") included
+
+
 def test_truncated_export_into_an_empty_store_leaves_it_empty(
     make_store: Callable[..., HistoryStore], make_export: Callable[..., Path], five: list[dict[str, Any]]
 ) -> None:
