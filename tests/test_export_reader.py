@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from chatgpt_history_mcp.errors import ExportError
-from chatgpt_history_mcp.export.reader import Export
+from chatgpt_history_mcp.export.elements import KNOWN, KnownElements
+from chatgpt_history_mcp.export.reader import MAX_DEPTH, Export, _DepthGuard
 from sample import SAMPLE
 
 # The sample's conversations in file order (SAMPLE.md); the ninth has only `conversation_id`.
@@ -551,3 +552,77 @@ def test_fingerprint_of_folder(tmp_path: Path) -> None:
     (folder / "conversations-001.json").write_bytes(dumps([conv("b", text="edited later")]))
     with Export(folder) as export:
         assert export.fingerprint() != first
+
+
+# -- passing over what is known ----------------------------------------------------------------------------
+
+
+def keys_of(path: Path) -> KnownElements:
+    with Export(path) as export:
+        return KnownElements(e.key for e in export.elements() if e.key is not None)
+
+
+def test_an_element_known_byte_for_byte_is_passed_over_and_every_other_one_parsed(tmp_path: Path) -> None:
+    first = [conv(f"c{i}", text=f"message {i} " + "lorem ipsum " * 40) for i in range(6)]
+    known = keys_of(make_zip(tmp_path / "first.zip", {"conversations.json": dumps(first)}))
+    edited = json.loads(json.dumps(first[2]))
+    edited["mapping"]["c2-u"]["message"]["content"]["parts"] = ["message 2 lorem ipsum, one letter changed"]
+    newer = [conv("fresh"), first[5], first[0], edited, first[1], first[3], first[4]]
+    path = make_zip(tmp_path / "newer.zip", {"conversations.json": dumps(newer)})
+    with Export(path) as export:
+        read = list(export.elements(known=known))
+    assert [e.value is KNOWN for e in read] == [False, True, True, False, True, True, True]
+    assert [e.value for e in read if e.value is not KNOWN] == [conv("fresh"), edited]
+    with Export(path) as export:  # and without known elements, everything is parsed
+        assert list(export.conversations()) == newer
+
+
+def test_elements_starting_alike_are_told_apart_by_their_digest(tmp_path: Path) -> None:
+    # The same first few hundred bytes (a long shared title first), different lengths and contents.
+    title = "Summarise this meeting transcript for me please " * 8
+    first = [{"title": title, **conv(f"c{i}", text="x" * i)} for i in range(1, 5)]
+    known = keys_of(make_zip(tmp_path / "first.zip", {"conversations.json": dumps(first)}))
+    changed = {**first[1], "mapping": {}}
+    newer = [first[3], changed, first[0], first[2]]
+    path = make_zip(tmp_path / "newer.zip", {"conversations.json": dumps(newer)})
+    with Export(path) as export:
+        read = list(export.elements(known=known))
+    assert [e.value is KNOWN for e in read] == [True, False, True, True]
+    assert read[1].value == changed
+
+
+def test_damage_after_known_elements_is_still_an_error(tmp_path: Path) -> None:
+    first = [conv(f"c{i}", text="lorem ipsum " * 40) for i in range(4)]
+    data = dumps(first)
+    known = keys_of(make_zip(tmp_path / "first.zip", {"conversations.json": data}))
+    for broken, problem in [(data[:-1], "truncated"), (data[:-1] + b", {id: 1}]", "invalid JSON")]:
+        path = make_zip(tmp_path / "broken.zip", {"conversations.json": broken})
+        with pytest.raises(ExportError, match=problem), Export(path) as export:
+            list(export.elements(known=known))
+
+
+def test_escapes_that_look_like_half_an_emoji_but_are_not(tmp_path: Path) -> None:
+    # a whole emoji escaped as its two halves, and the letters of an escape written out after a backslash
+    path = tmp_path / "conversations.json"
+    path.write_bytes(b'[{"id": "e", "title": "\\ud83c\\udf31 and \\\\udc00 and \\\\\\ud83d\\ude00", "mapping": {}}]')
+    with Export(path) as export:
+        (got,) = list(export.conversations())
+    assert got["title"] == "\U0001f331 and \\udc00 and \\\U0001f600"
+    path.write_bytes(b'[{"id": "e", "title": "\\\\\\udc00", "mapping": {}}]')  # a backslash, then a real half
+    assert "invalid text" in export_error(path)
+
+
+@pytest.mark.parametrize("size", [1, 3, 4096])
+def test_the_depth_guard_in_pieces_near_the_limit(size: int) -> None:
+    """Fed a little at a time, the guard still lets exactly MAX_DEPTH levels through and refuses one more."""
+    for depth, refused in [(MAX_DEPTH - 1, False), (MAX_DEPTH, False), (MAX_DEPTH + 1, True)]:
+        data = b'{"a": "[[" ,"b":' * (depth - 1) + b"{}" + b"}" * (depth - 1)
+        guard = _DepthGuard("test")
+        if refused:
+            with pytest.raises(ExportError, match="nests more than"):
+                for at in range(0, len(data), size):
+                    guard.scan(data[at : at + size])
+        else:
+            for at in range(0, len(data), size):
+                guard.scan(data[at : at + size])
+            assert guard._depth == 0

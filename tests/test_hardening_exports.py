@@ -1164,27 +1164,16 @@ def test_depth_guard_follows_the_json_exactly(value: Any, sizes: list[int]) -> N
         elif byte in b"]}":
             depth -= 1
         reference.append(depth)
-    source = _Pieces(data, sizes)
-    guard = export_module._DepthGuard(source, "test")  # type: ignore[arg-type]
+    guard = export_module._DepthGuard("test")
     read = 0
-    while chunk := guard.read(source.next_size()):
+    for n in itertools.cycle(sizes):
+        chunk = data[read : read + n]
+        if not chunk:
+            break
+        guard.scan(chunk)
         read += len(chunk)
         assert guard._depth == reference[read - 1], (data, read)
     assert read == len(data)
-
-
-class _Pieces:
-    def __init__(self, data: bytes, sizes: list[int]) -> None:
-        self._data, self._sizes, self._at, self._n = data, sizes, 0, 0
-
-    def next_size(self) -> int:
-        self._n += 1
-        return self._sizes[self._n % len(self._sizes)]
-
-    def read(self, n: int = -1) -> bytes:
-        chunk = self._data[self._at : self._at + n]
-        self._at += len(chunk)
-        return chunk
 
 
 # -- property-based fuzzing --------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 from chatgpt_history_mcp.errors import ExportError, StoreBusy
 from chatgpt_history_mcp.export.normalize import normalize_conversation
 from chatgpt_history_mcp.ingest import exports as importer
-from chatgpt_history_mcp.ingest.conversations import change_key
+from chatgpt_history_mcp.ingest.conversations import change_key, write_conversations
 from chatgpt_history_mcp.ingest.exports import import_all, import_export
 from chatgpt_history_mcp.search.index import INDEX_VERSION
 from chatgpt_history_mcp.store.history import HistoryStore
@@ -189,6 +189,105 @@ def test_older_copy_never_overwrites_a_newer_one(
         assert after[key] == before[key], key
 
 
+def index_files(store: HistoryStore) -> list[str]:
+    return sorted(p.name for p in (store.data_dir / "index").iterdir())
+
+
+def edited_in_place(conv: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    """The same conversation with one message's words changed and nothing else: same nodes, same current node,
+    same title, same ``update_time`` (ChatGPT does not always move it, and the cheap change key missed this)."""
+    edited = json.loads(json.dumps(conv))
+    for node in edited["mapping"].values():
+        message = node["message"]
+        if message is not None:
+            message["content"]["parts"] = [p.replace(old, new) for p in message["content"]["parts"]]
+    assert edited != conv and edited["update_time"] == conv["update_time"]
+    return edited
+
+
+def test_a_changed_message_is_found_even_when_update_time_stayed(
+    make_store: Callable[..., HistoryStore], make_export: Callable[..., Path], five: list[dict[str, Any]]
+) -> None:
+    store = make_store()
+    import_export(store, make_export(five))
+    assert change_key(five[2]) == change_key(edited_in_place(five[2], "code word", "secret sierra"))  # the premise
+
+    newer = [edited_in_place(c, "code word", "secret sierra") if c["id"] == "conv-charlie" else c for c in five]
+    report = import_export(store, make_export(newer))
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 4)
+    assert ids(store, "sierra") == ["conv-charlie"]
+    assert "conv-charlie" not in ids(store, "code")
+    assert store.get_conversation("conv-charlie").messages[-1].text == "Charlie is a secret sierra."
+
+
+def test_other_bytes_for_the_same_conversations_rewrite_nothing(
+    make_store: Callable[..., HistoryStore], make_export: Callable[..., Path], five: list[dict[str, Any]]
+) -> None:
+    """A newer export that writes the same conversations differently (a field the normalizer does not read,
+    keys in another order, other spacing): nothing is rewritten or indexed again, and the export after it,
+    read byte for byte the same, is still all unchanged."""
+    store = make_store()
+    import_export(store, make_export(five))
+    before, files = snapshot(store), index_files(store)
+
+    def rewritten(conv: dict[str, Any]) -> dict[str, Any]:
+        conv = {**dict(reversed(list(conv.items()))), "voice": None, "memory_scope": "global_enabled"}
+        for node in conv["mapping"].values():
+            if node["message"] is not None:
+                node["message"]["metadata"] = {**node["message"].get("metadata", {}), "new_export_field": [1, 2]}
+        return conv
+
+    layout = json.dumps([rewritten(json.loads(json.dumps(c))) for c in five], indent=1).encode()
+    for _ in range(2):
+        report = import_export(store, make_export(conversations_json=layout))
+        assert report.outcome == "imported"
+        assert (report.added, report.updated, report.unchanged, report.older) == (0, 0, 5, 0)
+        after = snapshot(store)
+        for key in ("listing", "searches", "counts", "index_docs"):
+            assert after[key] == before[key], key
+        assert index_files(store) == files  # no segment written, none deleted
+        layout += b"\n"  # another file (not recognized by its fingerprint), the same conversations in it
+
+
+def test_a_store_from_before_digests_is_read_fully_once_then_kept_up(
+    make_store: Callable[..., HistoryStore], make_export: Callable[..., Path], five: list[dict[str, Any]]
+) -> None:
+    """A store written by a version that kept only the cheap change key: its first newer export compares every
+    conversation with the stored copy (an in-place edit is found), after which it re-imports like any other."""
+    store = make_store()
+    import_export(store, make_export(five))
+    db = sqlite3.connect(store.data_dir / "archive.sqlite3")
+    with db:
+        for raw in five:
+            db.execute("UPDATE conversations SET change_key = ? WHERE id = ?", (change_key(raw), raw["id"]))
+    db.close()
+    files = index_files(store)
+
+    newer = [edited_in_place(c, "code word", "secret sierra") if c["id"] == "conv-delta" else c for c in five]
+    report = import_export(store, make_export(newer))
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 4)
+    assert ids(store, "sierra") == ["conv-delta"]
+    assert set(ids(store, "code")) == {"conv-alpha", "conv-bravo", "conv-charlie", "conv-echo"}
+
+    files = index_files(store)
+    again = import_export(store, make_export(list(reversed(newer))))
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 5)
+    assert index_files(store) == files
+
+
+def test_an_export_copy_the_same_as_a_synced_one_keeps_it(
+    make_store: Callable[..., HistoryStore], make_export: Callable[..., Path], five: list[dict[str, Any]]
+) -> None:
+    """A conversation a sync stored, then found the same in an export (under other bytes): kept as it is."""
+    store = make_store()
+    write_conversations(store, five[:2], "api")
+    files = index_files(store)
+    report = import_export(store, make_export([{**c, "voice": None} for c in five[:2]]))
+    assert (report.added, report.updated, report.unchanged) == (0, 0, 2)
+    assert index_files(store) == files
+    assert {store.archive.get(c["id"]).source for c in five[:2]} == {"api"}  # type: ignore[union-attr]
+
+
 # -- all or nothing ----------------------------------------------------------------------------------------
 
 
@@ -229,6 +328,20 @@ def test_truncated_export_leaves_the_store_exactly_as_it_was(
     report = import_export(store, make_export([fresh, *changed], "fixed.zip"))
     assert (report.added, report.updated) == (1, 1)
     assert ids(store, "foxtrot") == ["conv-foxtrot"]
+
+
+def test_a_truncated_export_renews_no_key(
+    make_store: Callable[..., HistoryStore], make_export: Callable[..., Path], five: list[dict[str, Any]]
+) -> None:
+    """Conversations found the same under other bytes renew their stored key; an export cut short renews none."""
+    store = make_store()
+    import_export(store, make_export(five))
+    before = snapshot(store)
+    relaid = [{**c, "voice": None} for c in five]
+    broken = make_export(conversations_json=truncated_json(relaid, keep=4))
+    with pytest.raises(ExportError, match="truncated"):
+        import_export(store, broken)
+    assert snapshot(store) == before  # the change keys ("bodies") included
 
 
 def test_truncated_export_into_an_empty_store_leaves_it_empty(

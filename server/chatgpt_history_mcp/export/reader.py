@@ -1,7 +1,8 @@
 """Read ChatGPT's official data export: a ZIP, a ``conversations.json``, or an unpacked export folder.
 
 Conversations stream one at a time (exports reach gigabytes), from a single ``conversations.json`` or the
-split ``conversations-000.json`` … files. The ZIP is never extracted to disk; entries are still checked
+split ``conversations-000.json`` … files; one already imported is passed over by the digest of its bytes
+(see :mod:`.elements`). The ZIP is never extracted to disk; entries are still checked
 (paths, symlinks, sizes, compression ratio) so a hostile file is refused before anything is read.
 Every failure is an :class:`ExportError` naming the file and what to do.
 """
@@ -23,9 +24,15 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import IO, Any
 
-import ijson
-
 from chatgpt_history_mcp.errors import ExportError
+from chatgpt_history_mcp.export.elements import (
+    Element,
+    ElementReader,
+    JSONProblem,
+    KnownElements,
+    ShapeProblem,
+    TextProblem,
+)
 from chatgpt_history_mcp.export.normalize import conversation_id
 
 _CONVERSATION_FILE = re.compile(r"(?:^|/)conversations(?:-(\d+))?\.json$", re.IGNORECASE)
@@ -34,12 +41,9 @@ MAX_TOTAL_BYTES = 64 * 1024**3
 #: Refuse an entry that inflates more than this ratio (JSON compresses 5–20×; bombs 1000×).
 MAX_RATIO = 250
 _RATIO_MIN_BYTES = 16 * 1024**2
-#: Refuse JSON nested deeper than this (an export nests about 15 levels): the parser's memory grows with the
-#: square of the depth, so a few hundred kilobytes of brackets would exhaust it.
+#: Refuse JSON nested deeper than this (an export nests about 15 levels): a parser recurses once per level, so
+#: a few hundred kilobytes of brackets would exhaust its stack.
 MAX_DEPTH = 512
-#: Bytes the JSON parser reads at a time. Its lexer re-reads a string split over reads from the string's start
-#: at each read: larger reads keep a many-megabyte message from costing seconds.
-_READ_SIZE = 256 * 1024
 _NOT_MARKS = bytes(b for b in range(256) if b not in b'"[]{}')
 
 
@@ -65,30 +69,27 @@ class _CountingReader:
 
 
 class _DepthGuard:
-    """A read-through stream that follows how deep the JSON nests (brackets outside strings) and refuses it
-    past :data:`MAX_DEPTH`, before the parser sees it. C-speed per read; only a read that could reach the
-    limit is walked bracket by bracket."""
+    """Follows how deep the JSON nests (brackets outside strings) in the bytes it is shown, in order, and
+    refuses it past :data:`MAX_DEPTH`, before the parser sees them. C-speed per piece; only a piece that could
+    reach the limit is walked bracket by bracket."""
 
-    def __init__(self, stream: _CountingReader, label: str) -> None:
-        self._stream = stream
+    def __init__(self, label: str) -> None:
         self._label = label
-        self._depth = 0
+        self.restart(0)
+
+    def restart(self, depth: int) -> None:
+        """The bytes shown next start at ``depth``, outside any string (the reader skipped what came between)."""
+        self._depth = depth
         self._in_string = False
-        self._escaped = False  # the last read ended inside a string, on the backslash of an escape
+        self._escaped = False  # the last piece ended inside a string, on the backslash of an escape
 
-    def read(self, n: int = -1) -> bytes:
-        data = self._stream.read(n)
-        if data:
-            self._scan(data)
-        return data
-
-    def _scan(self, data: bytes) -> None:
-        # Only quotes, brackets and escapes matter. Escapes first (a split one waits for the next read), then
-        # every other byte goes: what is left is a few percent of the read, all done by C-level bytes methods.
+    def scan(self, data: bytes) -> None:
+        # Only quotes, brackets and escapes matter. Escapes first (a split one waits for the next piece), then
+        # every other byte goes: what is left is a few percent of the piece, all done by C-level bytes methods.
         if self._escaped:
             data, self._escaped = data[1:], False
         if data.endswith(b"\\") and (len(data) - len(data.rstrip(b"\\"))) % 2:
-            data, self._escaped = data[:-1], True  # an escape split by this read (only possible inside a string)
+            data, self._escaped = data[:-1], True  # an escape split by this piece (only possible inside a string)
         if b"\\\\" in data:
             data = data.replace(b"\\\\", b"")
         marks = data.replace(b'\\"', b"").translate(None, _NOT_MARKS)
@@ -96,16 +97,18 @@ class _DepthGuard:
         outside = b"".join(pieces[1::2] if self._in_string else pieces[::2])
         if len(pieces) % 2 == 0:
             self._in_string = not self._in_string
-        opened = outside.count(b"[") + outside.count(b"{")
-        if self._depth + opened <= MAX_DEPTH:
-            self._depth += opened - outside.count(b"]") - outside.count(b"}")
-            return
-        for bracket in outside:
-            self._depth += 1 if bracket in b"[{" else -1
-            if self._depth > MAX_DEPTH:
+        # No run of brackets opens more levels than it holds: taken MAX_DEPTH - depth at a time, none can pass
+        # the limit, so a piece of shallow JSON is a few slices; only near the limit do slices shrink to one.
+        at = 0
+        while at < len(outside):
+            room = MAX_DEPTH - self._depth
+            if room <= 0 and outside[at] in b"[{":
                 raise ExportError(
                     f"{self._label}: the JSON nests more than {MAX_DEPTH} levels deep; refusing (not a ChatGPT export?)"
                 )
+            run = outside[at : at + max(room, 1)]
+            self._depth += run.count(b"[") + run.count(b"{") - run.count(b"]") - run.count(b"}")
+            at += len(run)
 
 
 class Export(AbstractContextManager["Export"]):
@@ -191,43 +194,38 @@ class Export(AbstractContextManager["Export"]):
 
     def conversations(self, on_read: Callable[[int], None] | None = None) -> Iterator[Any]:
         """Yield raw conversation objects, one at a time, from every conversation file in order."""
-        for entry in self.entries:
-            yield from self._read_entry(entry, on_read)
+        for element in self.elements(on_read):
+            yield element.value
 
-    def _read_entry(self, entry: _Entry, on_read: Callable[[int], None] | None) -> Iterator[Any]:
+    def elements(
+        self, on_read: Callable[[int], None] | None = None, known: KnownElements | None = None
+    ) -> Iterator[Element]:
+        """Yield the entries of every conversation file in order, each with the key of its bytes; an entry
+        ``known`` holds is not parsed (its value is :data:`~.elements.KNOWN`)."""
+        for entry in self.entries:
+            yield from self._read_entry(entry, on_read, known)
+
+    def _read_entry(
+        self, entry: _Entry, on_read: Callable[[int], None] | None, known: KnownElements | None
+    ) -> Iterator[Element]:
         label = f"{self.path}: {entry.name}" if self._zip is not None else entry.name
         try:
             with entry.open() as raw:
-                stream = _DepthGuard(_CountingReader(raw, on_read), label)
-                first = _first_byte(stream)
-                if first == b"":
-                    return
-                if first == b"[":
-                    yield from ijson.items(_Prepend(first, stream), "item", use_float=True, buf_size=_READ_SIZE)
-                elif first == b"{":
-                    found = 0
-                    items = ijson.items(
-                        _Prepend(first, stream), "conversations.item", use_float=True, buf_size=_READ_SIZE
-                    )
-                    for conversation in items:
-                        found += 1
-                        yield conversation
-                    if not found:
-                        yield from self._single_object(entry, label)
-                else:
-                    raise ExportError(f"{label}: not a JSON array of conversations")
+                yield from ElementReader(_CountingReader(raw, on_read), _DepthGuard(label), known)
         except ExportError:
             raise
-        except ijson.IncompleteJSONError as exc:
-            raise ExportError(
-                f"{label}: the JSON is truncated or invalid ({_short(exc)}); download the export again"
-            ) from exc
-        except ijson.JSONError as exc:
-            raise ExportError(f"{label}: invalid JSON ({_short(exc)})") from exc
-        except UnicodeDecodeError as exc:  # ijson turns an escaped lone low surrogate ("\\ude00") into bad UTF-8
+        except ShapeProblem as exc:
+            raise ExportError(f"{label}: {exc}") from exc
+        except TextProblem as exc:
             raise ExportError(
                 f"{label}: invalid text in the JSON (half an escaped emoji? {_short(exc)}); download the export again"
             ) from exc
+        except JSONProblem as exc:
+            if exc.truncated:
+                raise ExportError(
+                    f"{label}: the JSON is truncated or invalid ({_short(exc)}); download the export again"
+                ) from exc
+            raise ExportError(f"{label}: invalid JSON ({_short(exc)})") from exc
         except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError) as exc:
             raise ExportError(
                 f"{label}: the ZIP is damaged or truncated ({_short(exc)}); download the export again"
@@ -236,16 +234,6 @@ class Export(AbstractContextManager["Export"]):
             raise ExportError(f"{label}: cannot be read ({_short(exc)}); download the export again") from exc
         except OSError as exc:
             raise ExportError(f"{label}: could not be read ({_short(exc)})") from exc
-
-    def _single_object(self, entry: _Entry, label: str) -> Iterator[Any]:
-        """A top-level object without a ``conversations`` list: one conversation, or not an export at all."""
-        with entry.open() as raw:
-            obj = next(ijson.items(_DepthGuard(_CountingReader(raw, None), label), "", use_float=True), None)
-        if isinstance(obj, dict) and isinstance(obj.get("mapping"), dict):
-            yield obj
-        elif not (isinstance(obj, dict) and isinstance(obj.get("conversations"), list)):
-            keys = ", ".join(sorted(obj)[:6]) if isinstance(obj, dict) else type(obj).__name__
-            raise ExportError(f"{label}: not a list of conversations (an object with {keys}); is this the export?")
 
     def close(self) -> None:
         if self._zip is not None:
@@ -256,33 +244,6 @@ class Export(AbstractContextManager["Export"]):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-
-class _Prepend:
-    """Put back the byte consumed while sniffing the top-level JSON type."""
-
-    def __init__(self, first: bytes, stream: _DepthGuard) -> None:
-        self._first = first
-        self._stream = stream
-
-    def read(self, n: int = -1) -> bytes:
-        if n == 0:
-            return b""
-        if self._first:
-            head, self._first = self._first, b""
-            return head + self._stream.read(n - 1 if n > 1 else n)
-        return self._stream.read(n)
-
-
-def _first_byte(stream: _DepthGuard) -> bytes:
-    """The first non-whitespace byte (BOM skipped)."""
-    while True:
-        b = stream.read(1)
-        if b in (b"", b"[", b"{"):
-            return b
-        if b in (b" ", b"\t", b"\r", b"\n", b"\xef", b"\xbb", b"\xbf"):
-            continue
-        return b
 
 
 def is_export_zip(path: Path) -> bool:
@@ -329,6 +290,11 @@ class EntryShapes:
         self._kinds: Counter[str] = Counter()
         self._keys: Counter[str] = Counter()
 
+    def add_known(self) -> None:
+        """An entry read before as a conversation (passed over unparsed: see :meth:`Export.elements`)."""
+        self.entries += 1
+        self.conversations += 1
+
     def add(self, raw: Any) -> None:
         self.entries += 1
         if isinstance(raw, Mapping) and "mapping" in raw and conversation_id(raw) is not None:
@@ -359,7 +325,7 @@ def _kind(value: Any) -> str:
     for cls, (singular, _) in _KINDS.items():
         if isinstance(value, cls):
             return singular
-    return "number"  # int, float, Decimal (ijson)
+    return "number"
 
 
 def _counted(count: int, kind: str) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from chatgpt_history_mcp.export.content import valid_text
+from chatgpt_history_mcp.export.elements import KNOWN, ElementKey, KnownElements
 from chatgpt_history_mcp.export.normalize import (
     NORMALIZER_VERSION,
     InvalidConversation,
@@ -47,8 +48,34 @@ def change_key(raw: Mapping[str, Any]) -> str:
     )
 
 
+#: Starts a change key that holds the digest of the export bytes the stored copy was last found equal to.
+_BYTES = "bytes:"
+
+
+def _stored_key(element: ElementKey | None, field_key: str) -> str:
+    """The change key stored: the field key (what a sync compares), after the element's digest if there is one."""
+    return field_key if element is None else f"{_BYTES}{element.text()}#{field_key}"
+
+
+def _split_key(stored: str | None) -> tuple[ElementKey | None, str | None]:
+    """(element digest, field key) of a stored change key; the digest only if the normalizer in use made it."""
+    if stored is None or not stored.startswith(_BYTES):
+        return None, stored
+    element, _, field_key = stored[len(_BYTES) :].partition("#")
+    if not field_key.startswith(f"{NORMALIZER_VERSION}|"):
+        return None, field_key
+    return ElementKey.parse(element), field_key
+
+
 class Writer:
-    """Applies raw conversations to an open store write, counting what it did in :attr:`report`."""
+    """Applies raw conversations to an open store write, counting what it did in :attr:`report`.
+
+    A newer export repeats most conversations byte for byte: the digest of each conversation's bytes is kept in
+    its change key, and the reader passes over the ones it knows unparsed (most of what a re-import used to
+    cost). A conversation whose bytes changed is normalized and compared with the stored copy: rewritten and
+    re-indexed only when what is stored changes (a new turn, an edit that kept ``update_time``, a title), never
+    replaced by an older copy; bytes that changed without changing it (a field the export added, another
+    layout) only renew its key."""
 
     def __init__(self, store: HistoryStore, write: Write, source: Source) -> None:
         self.keys = store.archive.change_keys()
@@ -56,18 +83,33 @@ class Writer:
         self.source: Source = source
         self.report = ImportReport(path="", outcome="imported")
 
-    def apply(self, raw: Any) -> None:
+    def known_elements(self) -> KnownElements:
+        """The export elements the archive holds as they are: what the reader may pass over."""
+        return KnownElements(e for key, _ in self.keys.values() if (e := _split_key(key)[0]) is not None)
+
+    def apply(self, raw: Any, element: ElementKey | None = None) -> None:
+        """One raw conversation; ``element``: the key of its bytes in an export (:data:`KNOWN` as ``raw``: an
+        element the reader passed over because the archive holds it as it is)."""
         report = self.report
         report.conversations += 1
+        if raw is KNOWN:
+            report.unchanged += 1
+            return
         if not isinstance(raw, Mapping):
             report.invalid += 1
             return
         cid = conversation_id(raw)  # as normalizing finds it: an `id` of the wrong type must not hide the stored copy
-        key = change_key(raw)
+        field_key = change_key(raw)
+        key = _stored_key(element, field_key)
         known = self.keys.get(cid) if cid is not None else None
-        if known is not None and known[0] == key:
-            report.unchanged += 1
-            return
+        if known is not None:
+            stored_element, stored_field_key = _split_key(known[0])
+            if element is None and stored_field_key == field_key:  # a sync: the cheap key decides
+                report.unchanged += 1
+                return
+            if element is not None and stored_element == element:  # the same bytes, met again in this export
+                report.unchanged += 1
+                return
         try:
             conv = normalize_conversation(raw, self.source)
         except InvalidConversation as exc:
@@ -77,6 +119,13 @@ class Writer:
         stamp = to_epoch(conv.update_time)
         if known is not None and known[1] is not None and stamp is not None and stamp < known[1]:
             report.older += 1
+            return
+        if known is not None and element is not None and stamp == known[1] and self.write.archive.holds(conv):
+            # Other bytes, the same conversation (a field the normalizer ignores, another layout): the key is
+            # renewed, so the next export passes over it unparsed. (Another update_time is another body.)
+            self.write.archive.set_change_key(conv.id, key)
+            self.keys[conv.id] = (key, known[1])
+            report.unchanged += 1
             return
         self.write.put(conv, key, new=known is None)
         self.keys[conv.id] = (key, stamp)

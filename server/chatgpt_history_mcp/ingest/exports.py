@@ -4,8 +4,8 @@
   killed process leaves the store exactly as it was.
 - A file holding no conversation at all (a JSON array of strings, another app's data) is refused; an export
   most of whose entries are unreadable imports what it can and says so in its report.
-- The same export again is recognized by its fingerprint and costs almost nothing; a newer export
-  rewrites only the conversations whose cheap change key differs (:mod:`.conversations`).
+- The same export again is recognized by its fingerprint and costs almost nothing; a newer export passes over
+  the conversations it repeats byte for byte and rewrites only those that changed (:mod:`.conversations`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chatgpt_history_mcp.errors import ExportError, StoreBusy
+from chatgpt_history_mcp.export.elements import KNOWN
 from chatgpt_history_mcp.export.normalize import NORMALIZER_VERSION
 from chatgpt_history_mcp.export.reader import EntryShapes, Export
 from chatgpt_history_mcp.ingest.conversations import Writer
@@ -77,9 +78,12 @@ def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | 
             writer = Writer(store, write, "export")
             report = writer.report
             report.path = resolved
-            for raw in export.conversations(on_read):
-                shapes.add(raw)
-                writer.apply(raw)
+            for element in export.elements(on_read, writer.known_elements()):
+                if element.value is KNOWN:
+                    shapes.add_known()
+                else:
+                    shapes.add(element.value)
+                writer.apply(element.value, element.key)
                 if report.conversations % 25 == 0:
                     now = Progress(resolved, read, total, report.conversations)
                     store.write_lock.describe(f"importing {resolved}: {now.fraction:.0%}, {now.conversations:,} read")

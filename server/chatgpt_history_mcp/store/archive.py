@@ -286,7 +286,7 @@ class ArchiveWriter:
         self.db = db
 
     def put(self, conv: Conversation, change_key: str | None) -> None:
-        body = zlib.compress(conv.model_dump_json(exclude_defaults=True).encode(), 1)
+        body = zlib.compress(_stored_json(conv), 1)
         self.db.execute(
             "INSERT OR REPLACE INTO conversations (id, title, create_time, update_time, model, project_id, "
             "is_archived, is_starred, source, message_count, change_key, body, stored_at) "
@@ -308,6 +308,22 @@ class ArchiveWriter:
             ),
         )
         self.db.execute("INSERT OR IGNORE INTO pending_index (id) VALUES (?)", (conv.id,))
+
+    def holds(self, conv: Conversation) -> bool:
+        """Whether the archive holds exactly this conversation, whichever source delivered it (this transaction's
+        writes included): a copy read again that changed nothing stored needs no write and no re-index."""
+        row = self.db.execute("SELECT source, body FROM conversations WHERE id = ?", (conv.id,)).fetchone()
+        if row is None:
+            return False
+        try:
+            stored = zlib.decompress(row[1])
+        except zlib.error:  # a damaged body: the new copy replaces it
+            return False
+        return _stored_json(conv.model_copy(update={"source": row[0]})) == stored
+
+    def set_change_key(self, conversation_id: str, change_key: str) -> None:
+        """Record a new change key for a stored conversation that stays as it is."""
+        self.db.execute("UPDATE conversations SET change_key = ? WHERE id = ?", (change_key, conversation_id))
 
     def enqueue(self, items: list[tuple[str, float | None]]) -> None:
         self.db.executemany("INSERT OR REPLACE INTO sync_queue (id, listed_update) VALUES (?, ?)", items)
@@ -346,6 +362,11 @@ class ArchiveWriter:
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (path, kind, fingerprint, time.time(), outcome, detail, conversations),
         )
+
+
+def _stored_json(conv: Conversation) -> bytes:
+    """A conversation's body as stored (before compression)."""
+    return conv.model_dump_json(exclude_defaults=True).encode()
 
 
 def damaged(path: Path, problem: str) -> ArchiveDamaged:
