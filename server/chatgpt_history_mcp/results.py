@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from chatgpt_history_mcp.model import GizmoKind
 
 #: The ``project_name`` of a result: what the person calls its project or custom GPT.
-ProjectName = Annotated[str | None, Field(description="The project or custom GPT by name; null until a sync fetches names")]
+ProjectName = Annotated[str | None, Field(description="Its project's or GPT's name; null until a sync fetches names")]
 
 
 class MessageMatch(BaseModel):
