@@ -228,7 +228,7 @@ async def _name_the_rest(
     found: list[Gizmo] = []
     error: BackendError | None = None
     if wanted:
-        await reporter(f"looking up the names of {len(wanted)} projects and custom GPTs")
+        await reporter(f"looking up the names the sidebar does not give ({len(wanted)})")
     for pid in wanted:
         try:
             found.append(await client.gizmo(pid))
