@@ -103,7 +103,7 @@ class ConversationPage(BaseModel):
 
 class ProjectSummary(BaseModel):
     project_id: str
-    name: str | None = Field(description="null: not fetched yet (names come from a sync) or a deleted GPT")
+    name: str | None = Field(description="null: not fetched yet (names come from a sync), or deleted before one")
     kind: GizmoKind = Field(description="project, or gpt: a custom GPT")
     conversations: int
     last_activity: datetime | None = Field(description="The newest update among its conversations")

@@ -68,7 +68,7 @@ def note(projects: list[ProjectSummary]) -> str | None:
         parts.append(f"{len(unnamed)} without a name yet (new since the last sync): {SYNC_HINT}")
     deleted = [p for p in projects if p.deleted]
     if deleted:
-        gone = ", ".join(p.project_id for p in deleted)
+        gone = ", ".join(f"{p.name!r} ({p.project_id})" if p.name else p.project_id for p in deleted)
         parts.append(f"deleted in ChatGPT (its conversations are kept here): {gone}")
     return "; ".join(parts) or None
 
