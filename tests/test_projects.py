@@ -392,7 +392,7 @@ def test_the_projects_command_before_and_after_a_sync(tmp_path: Path) -> None:
         synced = cli("projects", env=env)
         rows = {line.split()[-1]: line for line in synced.stdout.splitlines()[1:5]}
         for pid in CHATS:
-            assert NAMES.get(pid, "(no name yet) [deleted]") in rows[pid]
+            assert NAMES.get(pid, "(name unknown) [deleted]") in rows[pid]
         payload = json.loads(cli("projects", "--json", env=env).stdout)
         assert {p["project_id"]: p["name"] for p in payload["projects"]} == {pid: NAMES.get(pid) for pid in CHATS}
 

@@ -600,7 +600,7 @@ def project_table(listed: ProjectList, width: int) -> str:
     lines = [row("active", "kind", "name", "chats", "id")]
     for p in listed.projects:
         when = p.last_activity.date().isoformat() if p.last_activity else "-"
-        name = (p.name or "(no name yet)") + (" [deleted]" if p.deleted else "")
+        name = (p.name or ("(name unknown)" if p.deleted else "(no name yet)")) + (" [deleted]" if p.deleted else "")
         lines.append(row(when, p.kind, name, str(p.conversations), p.project_id))
     lines += ["", f"{len(listed.projects)} projects and custom GPTs; {as_of_text(listed.as_of)}"]
     if listed.note:
