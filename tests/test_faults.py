@@ -44,6 +44,7 @@ SAMPLE_ZIP = REPO / "examples" / "sample-export.zip"
 CALLS: dict[str, dict[str, Any]] = {
     "search_conversations": {"query": "sourdough"},
     "list_conversations": {},
+    "list_projects": {},
     "get_conversation": {"conversation_id": SOURDOUGH},
     "history_status": {},
     "list_memories": {},

@@ -174,6 +174,7 @@ async def call_every_tool(client: Client, scan: Scan, label: str) -> str:
     await call("search_conversations", {"query": "sourdough starter"})
     await call("search_conversations", {"query": "a*"})  # an error
     await call("list_conversations", {"limit": 50})
+    await call("list_projects", {})
     await call("get_conversation", {"conversation_id": SOURDOUGH, "include_hidden": True, "branch": "all"})
     await call("get_conversation", {"conversation_id": "no-such-conversation"})  # an error
     await call("history_status", {})
@@ -239,6 +240,8 @@ async def test_no_cli_command_or_stdio_tool_leaks_a_secret(tmp_path: Path, figur
         cli("memories", "--json")
         cli("automations")
         cli("automations", "--json")
+        cli("projects")
+        cli("projects", "--json")
         answer = cli("send", "What do otters eat?", "--allow-send")
         assert fb.answer_for("What do otters eat?") in answer
         cid = fb.sent_turns[-1]["conversation_id"]

@@ -42,7 +42,7 @@ pytestmark = pytest.mark.anyio
 
 SRV_SAMPLE_ZIP = REPO / "examples" / "sample-export.zip"
 #: Local, read-only history tools; then the live ones, which reach ChatGPT (open world).
-LOCAL_TOOLS = {"search_conversations", "list_conversations", "get_conversation", "history_status"}
+LOCAL_TOOLS = {"search_conversations", "list_conversations", "list_projects", "get_conversation", "history_status"}
 LIVE_TOOLS = {"sync_history", "list_memories", "list_automations"}
 TOOLS = LOCAL_TOOLS | LIVE_TOOLS
 
@@ -407,7 +407,7 @@ async def test_history_status_fields(srv_client: Client, tmp_path: Path) -> None
     assert status["indexed"] == SRV_TOTAL
     assert status["pending_index"] == 0
     assert status["messages"] > SRV_TOTAL
-    assert status["projects"] == 4  # two projects and two custom GPTs
+    assert (status["projects"], status["custom_gpts"]) == (2, 2)
     assert Path(status["data_dir"]) == tmp_path / "data"
     assert [Path(s["path"]) for s in status["sources"]] == [SRV_SAMPLE_ZIP.resolve()]
     source = status["sources"][0]

@@ -1,5 +1,6 @@
-"""The command line: ``serve`` (default, MCP over stdio), ``import``, ``search``, ``list``, ``show``, ``status``,
-``demo``, ``sync``, ``memories``, ``automations``, ``send``, ``login``, ``logout``, ``install``, ``uninstall``.
+"""The command line: ``serve`` (default, MCP over stdio), ``import``, ``search``, ``list``, ``show``, ``projects``,
+``status``, ``demo``, ``sync``, ``memories``, ``automations``, ``send``, ``login``, ``logout``, ``install``,
+``uninstall``.
 
 Like the MCP server, it only translates arguments into store calls and prints the answers.
 """
@@ -27,7 +28,15 @@ from chatgpt_history_mcp import __version__
 from chatgpt_history_mcp.errors import BadArgument, StoreBusy, UserError
 from chatgpt_history_mcp.install.arguments import add_commands as add_install_commands
 from chatgpt_history_mcp.model import ROLES
-from chatgpt_history_mcp.results import AsOf, ConversationList, ConversationPage, HistoryStatus, Memory, SearchPage
+from chatgpt_history_mcp.results import (
+    AsOf,
+    ConversationList,
+    ConversationPage,
+    HistoryStatus,
+    Memory,
+    ProjectList,
+    SearchPage,
+)
 from chatgpt_history_mcp.settings import (
     ENV_ALLOW_SEND,
     ENV_DATA_DIR,
@@ -120,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--role", choices=ROLES)
     search.add_argument("--after", help="ISO date or datetime")
     search.add_argument("--before", help="ISO date or datetime")
-    search.add_argument("--project", help="a project (g-p-…) or custom GPT (g-…) id")
+    search.add_argument("--project", help=PROJECT_HELP)
     search.add_argument("--model", help="a model slug, e.g. gpt-4o")
     search.add_argument("--json", action="store_true", help="print the result as JSON")
 
@@ -353,7 +362,10 @@ def _status(store: HistoryStore, settings: Settings, args: argparse.Namespace) -
         print(status.model_dump_json(indent=2))
         return 0
     pending = f" ({status.pending_index} pending)" if status.pending_index else ""
-    counts = f"{status.conversations:,} ({status.messages:,} messages, {status.projects} projects)"
+    counts = (
+        f"{status.conversations:,} ({status.messages:,} messages, {status.projects} projects, "
+        f"{status.custom_gpts} custom GPTs)"
+    )
     print(f"data dir:      {status.data_dir}")
     print(f"conversations: {counts}")
     print(f"indexed:       {status.indexed:,}{pending}")
@@ -428,7 +440,8 @@ async def _send(settings: Settings, store: HistoryStore, args: argparse.Namespac
 
 # -- reading history: list, show --------------------------------------------------------------------------
 
-READING_COMMANDS = ("list", "show")
+READING_COMMANDS = ("list", "show", "projects")
+PROJECT_HELP = "only this project or custom GPT: its name (any case) or id (g-p-…, g-…)"
 #: The pager when $PAGER is not set; ``LESS=FRX`` (unless set) quits at once when the text fits the screen.
 DEFAULT_PAGER = "less -R"
 
@@ -445,13 +458,18 @@ def _add_reading_commands(
         default="updated",
         help="newest activity (default), newest created, or oldest first",
     )
-    listing.add_argument("--project", help="only this project (g-p-…) or custom GPT (g-…)")
+    listing.add_argument("--project", help=PROJECT_HELP)
     listing.add_argument(
         "--archived", action=argparse.BooleanOptionalAction, default=None, help="only archived, or --no-archived"
     )
     listing.add_argument("--after", help="ISO date or datetime")
     listing.add_argument("--before", help="ISO date or datetime")
     listing.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    projects = sub.add_parser(
+        "projects", parents=[common], help="list projects and custom GPTs: name, kind, conversations, last activity"
+    )
+    projects.add_argument("--json", action="store_true", help="print the result as JSON")
 
     show = sub.add_parser("show", parents=[common], help="print a conversation as Markdown (paged on a terminal)")
     show.add_argument("conversation_id", metavar="ID", help="from list or search")
@@ -481,6 +499,13 @@ def _read(command: str, store: HistoryStore, args: argparse.Namespace) -> int:
             print(found.model_dump_json(indent=2))
         else:
             page_out(conversation_table(found, _width(), args.order, max(0, args.offset)), use_pager=False)
+        return 0
+    if command == "projects":
+        listed = store.list_projects()
+        if args.json:
+            print(listed.model_dump_json(indent=2))
+        else:
+            page_out(project_table(listed, _width()), use_pager=False)
         return 0
     if args.json:
         print(_whole_conversation(store, args.conversation_id, args.branch).model_dump_json(indent=2))
@@ -558,6 +583,28 @@ def conversation_table(found: ConversationList, width: int, order: str = "update
     if found.next_offset is not None:
         footer += f"; more: --offset {found.next_offset}"
     lines += ["", f"{footer}; {as_of_text(found.as_of)}"]
+    return "\n".join(lines) + "\n"
+
+
+def project_table(listed: ProjectList, width: int) -> str:
+    """The projects and custom GPTs as a table that fits ``width`` columns: last activity, kind, name,
+    conversations, id; then what the listing's note says (names missing until a sync, deleted GPTs)."""
+    if not listed.projects:
+        return "No projects or custom GPTs: no conversation in this history is in one.\n"
+    id_width = max(len(p.project_id) for p in listed.projects)
+    name_width = max(MIN_TITLE, width - (10 + 2 + 7 + 2 + 5 + 2 + 2 + id_width))
+
+    def row(when: str, kind: str, name: str, chats: str, pid: str) -> str:
+        return "  ".join([f"{when:<10}", f"{kind:<7}", fit(name, name_width), f"{chats:>5}", pid]).rstrip()
+
+    lines = [row("active", "kind", "name", "chats", "id")]
+    for p in listed.projects:
+        when = p.last_activity.date().isoformat() if p.last_activity else "-"
+        name = (p.name or ("(name unknown)" if p.deleted else "(no name yet)")) + (" [deleted]" if p.deleted else "")
+        lines.append(row(when, p.kind, name, str(p.conversations), p.project_id))
+    lines += ["", f"{len(listed.projects)} projects and custom GPTs; {as_of_text(listed.as_of)}"]
+    if listed.note:
+        lines.append(f"note: {listed.note}")
     return "\n".join(lines) + "\n"
 
 

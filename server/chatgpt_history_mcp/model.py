@@ -14,6 +14,8 @@ Role = Literal["user", "assistant", "tool", "system"]
 #: Every role, in the order the ``role`` filters of the search tool and the CLI offer them.
 ROLES: tuple[Role, ...] = get_args(Role)
 Source = Literal["export", "api"]
+#: What a ``g-…`` id names: a project (``g-p-…``, ``gizmo_type`` "snorlax") or a custom GPT (``g-…``, "gpt").
+GizmoKind = Literal["project", "gpt"]
 
 
 def from_epoch(epoch: float | None) -> datetime | None:
@@ -75,3 +77,25 @@ class Conversation(BaseModel):
         if self.model:
             found.add(self.model)
         return found
+
+
+def gizmo_kind(gizmo_id: str, gizmo_type: object = None) -> GizmoKind:
+    """A project or a custom GPT: as the backend's ``gizmo_type`` says, else as the id does (an export has only the
+    id, and every project id starts ``g-p-``)."""
+    if gizmo_type == "snorlax":
+        return "project"
+    if gizmo_type == "gpt":
+        return "gpt"
+    return "project" if gizmo_id.startswith("g-p-") else "gpt"
+
+
+class Gizmo(BaseModel):
+    """A project or custom GPT as the backend names it. No export carries names: they come from a sync (the
+    sidebar, ``/gizmos/{id}``) and are kept so they are there offline."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    kind: GizmoKind
+    name: str | None = None
+    deleted: bool = Field(default=False, description="The backend answered 404: a deleted GPT (its chats are kept)")

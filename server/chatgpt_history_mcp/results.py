@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
+
+from chatgpt_history_mcp.model import GizmoKind
+
+#: The ``project_name`` of a result: what the person calls its project or custom GPT.
+ProjectName = Annotated[str | None, Field(description="Its project's or GPT's name; null until a sync fetches names")]
 
 
 class MessageMatch(BaseModel):
@@ -26,6 +31,7 @@ class SearchResult(BaseModel):
     update_time: datetime | None
     score: float
     project_id: str | None = None
+    project_name: ProjectName = None
     matches: list[MessageMatch]
 
 
@@ -52,6 +58,7 @@ class ConversationSummary(BaseModel):
     message_count: int
     model: str | None
     project_id: str | None
+    project_name: ProjectName = None
     is_archived: bool
 
 
@@ -84,6 +91,7 @@ class ConversationPage(BaseModel):
     update_time: datetime | None
     model: str | None
     project_id: str | None
+    project_name: ProjectName = None
     is_archived: bool
     branch: str
     total_messages: int
@@ -91,6 +99,21 @@ class ConversationPage(BaseModel):
     messages: list[MessageView]
     next_offset: int | None = Field(description="Pass as offset to read on; null when this page is the end")
     note: str | None = None
+
+
+class ProjectSummary(BaseModel):
+    project_id: str
+    name: str | None = Field(description="null: not fetched yet (names come from a sync), or deleted before one")
+    kind: GizmoKind = Field(description="project, or gpt: a custom GPT")
+    conversations: int
+    last_activity: datetime | None = Field(description="The newest update among its conversations")
+    deleted: bool = Field(default=False, description="ChatGPT no longer has it (a deleted GPT); its chats are kept")
+
+
+class ProjectList(BaseModel):
+    projects: list[ProjectSummary] = Field(description="Most recently active first")
+    note: str | None = None
+    as_of: AsOf
 
 
 class SyncReport(BaseModel):
@@ -102,6 +125,7 @@ class SyncReport(BaseModel):
     remaining: int = 0
     memories: int | None = None
     automations: int | None = None
+    names: int | None = Field(default=None, description="Projects and custom GPTs whose names were fetched")
     seconds: float = 0.0
     error: str | None = None
     finished_at: datetime | None = None
@@ -114,6 +138,8 @@ class SyncReport(BaseModel):
             parts.append(f"{self.memories} memories")
         if self.automations is not None:
             parts.append(f"{self.automations} automations")
+        if self.names is not None:
+            parts.append(f"{self.names} project and GPT names")
         text = f"sync {self.outcome}: {', '.join(parts)} ({self.seconds:.1f}s)"
         if self.outcome == "incomplete":
             text += f"; {self.remaining} left for the next sync: {self.error}"
@@ -189,7 +215,8 @@ class HistoryStatus(BaseModel):
     data_dir: str
     conversations: int
     messages: int
-    projects: int
+    projects: int = Field(description="ChatGPT projects (g-p-…), as list_projects lists them")
+    custom_gpts: int = Field(description="Custom GPTs (g-…) chatted with, as list_projects lists them")
     indexed: int
     pending_index: int
     sources: list[SourceStatus]

@@ -1,10 +1,10 @@
 """A client for ChatGPT's private web backend (``chatgpt-data.md`` §2), over httpx.
 
-It lists conversations (main list, archive, every project), fetches bodies, memories and automations, and
-carries the requests of the send flow (JSON posts, and the one streamed post that may create a turn). It is
-gentle (bounded concurrency, honours ``Retry-After``, bounded retries with jitter) and every failure is a
-typed :class:`BackendError` whose message a person can act on. No message, log line or exception it produces
-contains the session cookie or the access token.
+It lists conversations (main list, archive, every project), fetches bodies, memories, automations and the names
+of projects and custom GPTs, and carries the requests of the send flow (JSON posts, and the one streamed post
+that may create a turn). It is gentle (bounded concurrency, honours ``Retry-After``, bounded retries with
+jitter) and every failure is a typed :class:`BackendError` whose message a person can act on. No message, log
+line or exception it produces contains the session cookie or the access token.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import anyio
 import httpx
 
 from chatgpt_history_mcp.errors import BackendError
+from chatgpt_history_mcp.model import Gizmo, gizmo_kind
 from chatgpt_history_mcp.results import Memory
 from chatgpt_history_mcp.settings import DEFAULT_BASE_URL, ENV_ACCOUNT_ID, ENV_SESSION_TOKEN, Settings, given
 
@@ -468,9 +469,10 @@ class BackendClient:
                 return
             offset += len(items)
 
-    async def projects(self) -> list[dict[str, Any]]:
-        """Projects from the sidebar (cursor pages): ``[{"id": "g-p-…", "name": …}]``."""
-        found: list[dict[str, Any]] = []
+    async def sidebar(self) -> list[Gizmo]:
+        """The projects (and, on some accounts, pinned custom GPTs) of the sidebar with their names, cursor pages
+        until ``cursor`` is null. Items are ``item.gizmo.gizmo`` (today's web app) or ``item.gizmo`` (older)."""
+        found: list[Gizmo] = []
         cursor: str | None = None
         for _ in range(1000):
             params: dict[str, Any] = {"conversations_per_gizmo": 0}
@@ -478,16 +480,22 @@ class BackendClient:
                 params["cursor"] = cursor
             page = await self.get_json("/backend-api/gizmos/snorlax/sidebar", params)
             for entry in page.get("items") or [] if isinstance(page, dict) else []:
-                wrapper = entry.get("gizmo") if isinstance(entry, dict) else None
-                gizmo = wrapper.get("gizmo", wrapper) if isinstance(wrapper, dict) else entry
-                if isinstance(gizmo, dict) and isinstance(gizmo.get("id"), str):
-                    display = gizmo.get("display")
-                    name = display.get("name") if isinstance(display, dict) else None
-                    found.append({"id": gizmo["id"], "name": name or gizmo["id"]})
+                gizmo = _gizmo(entry.get("gizmo") if isinstance(entry, dict) else None)
+                if gizmo is not None:
+                    found.append(gizmo)
             next_cursor = page.get("cursor") if isinstance(page, dict) else None
             if not next_cursor or next_cursor == cursor:
                 break
             cursor = str(next_cursor)
+        return found
+
+    async def gizmo(self, gizmo_id: str) -> Gizmo:
+        """A project or custom GPT by id (``{gizmo: {…, display.name}, files, tools}``); a deleted GPT raises
+        BackendNotFound."""
+        body = await self.get_json(f"/backend-api/gizmos/{quote(gizmo_id)}")
+        found = _gizmo(body if isinstance(body, dict) else None)
+        if found is None or found.id != gizmo_id:
+            raise Unavailable(f"/backend-api/gizmos/{gizmo_id}: unexpected answer")
         return found
 
     async def project_conversations(self, gizmo_id: str) -> AsyncIterator[dict[str, Any]]:
@@ -528,6 +536,26 @@ class BackendClient:
                 break
             cursor = str(next_cursor)
         return found
+
+
+def _gizmo(wrapper: Any) -> Gizmo | None:
+    """A gizmo of the sidebar or of ``/gizmos/{id}``: the object under ``gizmo`` when there is one, else the object
+    itself; its name from ``display.name`` (some builds: ``name``)."""
+    if not isinstance(wrapper, dict):
+        return None
+    inner = wrapper.get("gizmo")
+    gizmo = inner if isinstance(inner, dict) else wrapper
+    gid = gizmo.get("id")
+    if not isinstance(gid, str) or not gid.startswith("g-"):
+        return None
+    display = gizmo.get("display")
+    name = display.get("name") if isinstance(display, dict) else None
+    name = name if isinstance(name, str) and name.strip() else gizmo.get("name")
+    return Gizmo(
+        id=gid,
+        kind=gizmo_kind(gid, gizmo.get("gizmo_type")),
+        name=name.strip() if isinstance(name, str) and name.strip() else None,
+    )
 
 
 def _json(response: httpx.Response) -> Any:

@@ -29,7 +29,8 @@ INSTRUCTIONS = """\
 This server holds the user's ChatGPT history (imported from their data export), searchable locally.
 Use search_conversations to find past chats by what was said (words, "exact phrases", -exclusions,
 prefix*, code identifiers); it returns conversations with their best matching messages. Use
-get_conversation to read one (paged; follow next_offset). list_conversations browses by date or project.
+get_conversation to read one (paged; follow next_offset). list_conversations browses by date or project;
+list_projects names the user's projects and custom GPTs (a name or an id works as project).
 Cite conversations by title and date when you use them."""
 SEND_INSTRUCTIONS = """
 send_message asks ChatGPT something on the user's account (a new chat, or a follow-up with conversation_id):
@@ -60,6 +61,7 @@ Registered = tuple[Callable[..., Any], str, ToolAnnotations]
 TOOLS: tuple[Registered, ...] = (
     (tools.search_conversations, "Search ChatGPT conversations", tools.READ_ONLY),
     (tools.list_conversations, "List ChatGPT conversations", tools.READ_ONLY),
+    (tools.list_projects, "List ChatGPT projects and custom GPTs", tools.READ_ONLY),
     (tools.get_conversation, "Read a ChatGPT conversation", tools.READ_ONLY),
     (tools.history_status, "History status", tools.READ_ONLY),
     (tools.sync_history, "Sync from ChatGPT", tools.SYNC),

@@ -26,6 +26,7 @@ from chatgpt_history_mcp.results import (
     ConversationPage,
     HistoryStatus,
     MemoryList,
+    ProjectList,
     SearchPage,
     SentMessage,
     SyncReport,
@@ -43,6 +44,7 @@ SEND = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_
 PROGRESS_EVERY = 0.5
 
 ISODate = Annotated[str | None, Field(description="ISO-8601 date or datetime, e.g. 2024-03-01 (UTC if no zone)")]
+Project = Annotated[str | None, Field(description="A project or custom GPT: its name or id (list_projects)")]
 
 
 @contextmanager
@@ -81,9 +83,7 @@ def search_conversations(
     role: Annotated[Role | None, Field(description="Only match messages by this author")] = None,
     after: ISODate = None,
     before: ISODate = None,
-    project: Annotated[
-        str | None, Field(description="A project (g-p-…) or custom GPT (g-…) id, as list_conversations shows")
-    ] = None,
+    project: Project = None,
     model: Annotated[str | None, Field(description="A model slug, e.g. gpt-4o")] = None,
 ) -> SearchPage:
     """Search the user's ChatGPT history: one result per conversation, best first.
@@ -114,7 +114,7 @@ def list_conversations(
     order: Annotated[
         Literal["updated", "created", "oldest"], Field(description="Newest activity, newest created, or oldest")
     ] = "updated",
-    project: Annotated[str | None, Field(description="Only this project (g-p-…) or custom GPT (g-…)")] = None,
+    project: Project = None,
     archived: Annotated[bool | None, Field(description="Only archived (true) or only not archived (false)")] = None,
     after: ISODate = None,
     before: ISODate = None,
@@ -124,6 +124,12 @@ def list_conversations(
         return _store(ctx).list_conversations(
             limit=limit, offset=offset, order=order, project=project, archived=archived, after=after, before=before
         )
+
+
+def list_projects(ctx: Context) -> ProjectList:
+    """The user's ChatGPT projects and custom GPTs: id, name, kind, conversation count, last activity."""
+    with user_errors():
+        return _store(ctx).list_projects()
 
 
 def get_conversation(

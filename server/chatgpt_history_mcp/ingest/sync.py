@@ -6,7 +6,10 @@
    that are not stored. A sync right after a sync queues nothing and fetches no bodies.
 3. Fetch the queued bodies a few at a time and commit every :data:`CHUNK` conversations (archive and
    index), so a sync that is killed, rate-limited or fails keeps what it fetched and the next one resumes.
-4. Fetch memories and automations and keep them, with the time they were fetched, for offline listing.
+4. Name the projects and custom GPTs: the sidebar's names are kept with the listing; the ids the stored
+   conversations carry that the sidebar does not list (custom GPTs, mostly) are looked up once each
+   (``/gizmos/{id}``; again on a full sync), a 404 kept as a deleted GPT.
+5. Fetch memories and automations and keep them, with the time they were fetched, for offline listing.
 
 One sync runs at a time (``store.sync_lock``, held throughout). The store's write lock is taken for each
 committed step only, never across network time: a message sent during a sync stores its turn between two
@@ -28,7 +31,7 @@ from chatgpt_history_mcp.chatgpt.backend import BackendClient, BackendNotFound
 from chatgpt_history_mcp.errors import BackendError
 from chatgpt_history_mcp.export.normalize import parse_time
 from chatgpt_history_mcp.ingest.conversations import write_conversations
-from chatgpt_history_mcp.model import to_epoch
+from chatgpt_history_mcp.model import Gizmo, gizmo_kind, to_epoch
 from chatgpt_history_mcp.results import SyncReport
 from chatgpt_history_mcp.store.faults import storage_errors
 from chatgpt_history_mcp.store.history import LAST_COMPLETE_SYNC, HistoryStore
@@ -79,8 +82,11 @@ async def report_progress(progress: SyncProgress, done: int, total: int, message
 LISTING_STEP = 100
 
 
-async def list_all(client: BackendClient, report: _Reporter | None = None) -> dict[str, float | None]:
-    """Every conversation id with its listed update time, from all three places conversations live."""
+async def list_all(
+    client: BackendClient, sidebar: list[Gizmo], report: _Reporter | None = None
+) -> dict[str, float | None]:
+    """Every conversation id with its listed update time, from all three places conversations live: the main
+    list, the archive, and each project of the ``sidebar`` (a custom GPT's chats are in the main list)."""
     listed: dict[str, float | None] = {}
 
     async def add(item: dict[str, Any]) -> None:
@@ -94,9 +100,10 @@ async def list_all(client: BackendClient, report: _Reporter | None = None) -> di
         await add(item)
     async for item in client.conversation_summaries(archived=True):
         await add(item)
-    for project in await client.projects():
-        async for item in client.project_conversations(project["id"]):
-            await add(item)
+    for gizmo in sidebar:
+        if gizmo.kind == "project":
+            async for item in client.project_conversations(gizmo.id):
+                await add(item)
     return listed
 
 
@@ -158,14 +165,21 @@ async def _sync_steps(
     await _locked(store, store.reindex_pending, wait=0)  # what a killed writer left; busy: refused at once
     await reporter("listing conversations")
     try:
-        listed = await list_all(client, reporter)
+        sidebar = await client.sidebar()
+        listed = await list_all(client, sidebar, reporter)
     except BackendError as exc:
         report.outcome, report.error = "incomplete", str(exc)
         return
     report.listed = len(listed)
     stored = store.archive.change_keys()
     newer = [(cid, when) for cid, when in listed.items() if full or cid not in stored or _newer(when, stored[cid][1])]
-    await _step(store, lambda write: write.archive.enqueue(newer))
+    listed_at = time.time()
+
+    def keep_listing(write: Write) -> None:
+        write.archive.enqueue(newer)
+        write.archive.put_gizmos(sidebar, listed_at)
+
+    await _step(store, keep_listing)
     queue = store.archive.queued()
     report.unchanged = len(listed) - len(set(queue) & set(listed))
     reporter.total = total = len(queue)
@@ -182,6 +196,7 @@ async def _sync_steps(
                 raise error  # after keeping what this chunk did fetch
             reporter.done = min(start + CHUNK, total)
             await reporter(f"fetched {report.fetched:,} of {total:,}")
+        report.names = sum(1 for g in sidebar if g.name) + await _name_the_rest(store, client, sidebar, full, reporter)
         memories = await client.memories()
         automations = await client.automations()
     except BackendError as exc:
@@ -195,6 +210,39 @@ async def _sync_steps(
 
         await _step(store, keep)
         report.memories, report.automations = len(memories), len(automations)
+
+
+async def _name_the_rest(
+    store: HistoryStore, client: BackendClient, sidebar: list[Gizmo], full: bool, reporter: _Reporter
+) -> int:
+    """Look up the projects and custom GPTs the stored conversations carry that the sidebar did not name (each
+    once: again only on a full sync) and keep what the backend says, a 404 as deleted; returns how many it named.
+    A failure is raised after keeping the answers before it (the next sync asks for the rest)."""
+    known = store.archive.gizmos()
+    in_sidebar = {g.id for g in sidebar}
+    wanted = sorted(
+        pid
+        for pid in store.archive.project_ids() - in_sidebar
+        if full or pid not in known or not (known[pid].name or known[pid].deleted)
+    )
+    found: list[Gizmo] = []
+    error: BackendError | None = None
+    if wanted:
+        await reporter(f"looking up the names the sidebar does not give ({len(wanted)})")
+    for pid in wanted:
+        try:
+            found.append(await client.gizmo(pid))
+        except BackendNotFound:
+            found.append(Gizmo(id=pid, kind=gizmo_kind(pid), deleted=True))
+        except BackendError as exc:
+            error = exc
+            break
+    if found:
+        now = time.time()
+        await _step(store, lambda write: write.archive.put_gizmos(found, now))
+    if error is not None:
+        raise error
+    return sum(1 for g in found if g.name)
 
 
 def _newer(listed: float | None, stored: float | None) -> bool:

@@ -5,6 +5,10 @@ index is derived from it: every write also queues the conversation in ``pending_
 transaction, and the queue is emptied only once the index has committed, so a crash between the two is
 repaired on the next start.
 
+The schema only ever grows by tables (``CREATE TABLE IF NOT EXISTS`` on every open): an archive written by an
+earlier release opens as it was and gains the tables it lacks (``gizmos``, the names of projects and custom
+GPTs, came after the first releases), losing nothing.
+
 Opening runs SQLite's ``quick_check`` (every page read once; for 10,000 conversations 30–100 ms when the file is
 in the OS cache, about a second from a cold disk): a damaged archive is refused with what to do, never served
 half-read. Damage it misses (inside a stored body) is refused when that body is read.
@@ -27,7 +31,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from chatgpt_history_mcp.errors import ArchiveDamaged
-from chatgpt_history_mcp.model import Conversation, to_epoch
+from chatgpt_history_mcp.model import Conversation, Gizmo, to_epoch
 from chatgpt_history_mcp.results import Automation, Memory
 
 SCHEMA = """
@@ -58,6 +62,9 @@ CREATE TABLE IF NOT EXISTS automations (
     id TEXT PRIMARY KEY, position INTEGER, title TEXT, body TEXT NOT NULL, fetched_at REAL
 );
 CREATE TABLE IF NOT EXISTS sync_state (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS gizmos (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT, deleted INTEGER NOT NULL DEFAULT 0, fetched_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS sources (
     path TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -242,10 +249,25 @@ class Archive:
         conversations, messages = self._db.execute(
             "SELECT count(*), coalesce(sum(message_count), 0) FROM conversations"
         ).fetchone()
-        projects = self._db.execute(
-            "SELECT count(DISTINCT project_id) FROM conversations WHERE project_id IS NOT NULL"
-        ).fetchone()[0]
-        return {"conversations": conversations, "messages": messages, "projects": projects}
+        return {"conversations": conversations, "messages": messages}
+
+    def project_ids(self) -> set[str]:
+        """The project and custom GPT ids the stored conversations carry (read from the index alone)."""
+        rows = self._db.execute("SELECT DISTINCT project_id FROM conversations WHERE project_id IS NOT NULL")
+        return {r[0] for r in rows}
+
+    def project_activity(self) -> dict[str, tuple[int, float | None]]:
+        """Each project or custom GPT id the stored conversations carry: how many, and the newest activity."""
+        rows = self._db.execute(
+            "SELECT project_id, count(*), max(coalesce(update_time, create_time)) FROM conversations "
+            "WHERE project_id IS NOT NULL GROUP BY project_id"
+        )
+        return {pid: (count, last) for pid, count, last in rows}
+
+    def gizmos(self) -> dict[str, Gizmo]:
+        """The projects and custom GPTs a sync named (or found deleted), by id."""
+        rows = self._db.execute("SELECT id, kind, name, deleted FROM gizmos")
+        return {r[0]: Gizmo(id=r[0], kind=r[1], name=r[2], deleted=bool(r[3])) for r in rows}
 
     def queued(self) -> list[str]:
         """Conversations a sync listed as newer but has not fetched yet (a sync that stopped early)."""
@@ -350,6 +372,16 @@ class ArchiveWriter:
             ],
         )
         self.set_sync_value("automations_fetched_at", str(fetched_at))
+
+    def put_gizmos(self, gizmos: Iterable[Gizmo], fetched_at: float) -> None:
+        """Keep what the backend said of these projects and custom GPTs. A deleted one keeps the name it had: the
+        person still knows it by that name, and its conversations stay in the history."""
+        self.db.executemany(
+            "INSERT INTO gizmos (id, kind, name, deleted, fetched_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = coalesce(excluded.name, gizmos.name), "
+            "deleted = excluded.deleted, fetched_at = excluded.fetched_at",
+            [(g.id, g.kind, g.name, int(g.deleted), fetched_at) for g in gizmos],
+        )
 
     def set_sync_value(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)", (key, value))

@@ -27,6 +27,7 @@ from chatgpt_history_mcp.results import (
     ImportState,
     MessageMatch,
     MessageView,
+    ProjectList,
     SearchPage,
     SearchResult,
     SourceStatus,
@@ -38,6 +39,7 @@ from chatgpt_history_mcp.search.morphology import guess_language
 from chatgpt_history_mcp.search.query import parse_query
 from chatgpt_history_mcp.search.searchable import searchable_messages, where
 from chatgpt_history_mcp.search.snippets import best_messages
+from chatgpt_history_mcp.store import projects
 from chatgpt_history_mcp.store.archive import Archive, Order
 from chatgpt_history_mcp.store.faults import storage_errors, translate_faults
 from chatgpt_history_mcp.store.locking import Activity, WriteLock
@@ -187,6 +189,7 @@ class HistoryStore:
     ) -> SearchPage:
         parsed = parse_query(query)
         start, end = parse_bound(after, "after"), parse_bound(before, "before")
+        project = projects.resolve(self.archive, project, self.mask)
         filters = Filters(
             roles=frozenset([role]) if role else None, after=start, before=end, project=project, model=model
         )
@@ -197,6 +200,7 @@ class HistoryStore:
             outcome = self.index.search(parsed, filters, limit=limit, offset=offset)
         dated = (start, end) if start is not None or end is not None else None
         conversations = self.archive.get_many([cid for cid, _ in outcome.hits])
+        names = projects.names(self.archive, self.mask)
         results: list[SearchResult] = []
         for cid, score in outcome.hits:
             conv = conversations.get(cid)
@@ -227,6 +231,7 @@ class HistoryStore:
                     update_time=conv.update_time,
                     score=round(score, 4),
                     project_id=conv.project_id,
+                    project_name=names.get(conv.project_id or ""),
                     matches=matches,
                 )
             )
@@ -269,11 +274,12 @@ class HistoryStore:
             limit=limit,
             offset=offset,
             order=order,
-            project=project,
+            project=projects.resolve(self.archive, project, self.mask),
             archived=archived,
             after=parse_bound(after, "after"),
             before=parse_bound(before, "before"),
         )
+        names = projects.names(self.archive, self.mask)
         items = [
             ConversationSummary(
                 conversation_id=r.id,
@@ -283,6 +289,7 @@ class HistoryStore:
                 message_count=r.message_count,
                 model=r.model,
                 project_id=r.project_id,
+                project_name=names.get(r.project_id or ""),
                 is_archived=r.is_archived,
             )
             for r in rows
@@ -290,6 +297,16 @@ class HistoryStore:
         more = offset + len(items) < total
         next_offset = offset + len(items) if more else None
         return ConversationList(items=items, total=total, next_offset=next_offset, as_of=self.as_of())
+
+    @translate_faults
+    def list_projects(self) -> ProjectList:
+        """Every project and custom GPT, with its name once a sync has fetched it."""
+        found = projects.summaries(self.archive, self.mask)
+        return ProjectList(projects=found, note=projects.note(found), as_of=self.as_of())
+
+    def project_name(self, project_id: str | None) -> str | None:
+        """What the person calls the project or custom GPT ``project_id``, if a sync has fetched its name."""
+        return projects.names(self.archive, self.mask).get(project_id) if project_id else None
 
     def _shown(self, message: Message, text: str | None = None) -> Message:
         """The message as results show it (secrets masked), with ``text`` in place of its own if given."""
@@ -368,6 +385,7 @@ class HistoryStore:
             update_time=conv.update_time,
             model=conv.model,
             project_id=conv.project_id,
+            project_name=self.project_name(conv.project_id),
             is_archived=conv.is_archived,
             branch=branch,
             total_messages=len(messages),
@@ -391,7 +409,8 @@ class HistoryStore:
         if conv.model:
             facts.append(f"model: {conv.model}")
         if conv.project_id:
-            facts.append(f"project: {conv.project_id}")
+            name = self.project_name(conv.project_id)
+            facts.append(f"project: {name} ({conv.project_id})" if name else f"project: {conv.project_id}")
         lines += [" · ".join(facts), ""]
         sections = _current_sections(conv) if branch == "current" else _all_sections(conv)
         for first, text, label in sections:
@@ -412,11 +431,13 @@ class HistoryStore:
     @translate_faults
     def status(self) -> HistoryStatus:
         counts = self.archive.counts()
+        project_count, gpt_count = projects.kinds(self.archive)
         return HistoryStatus(
             data_dir=str(self.data_dir),
             conversations=counts["conversations"],
             messages=counts["messages"],
-            projects=counts["projects"],
+            projects=project_count,
+            custom_gpts=gpt_count,
             indexed=self.index.doc_count(),
             pending_index=len(self.archive.pending()),
             sources=[
