@@ -9,6 +9,7 @@ environment the tests run in, so nothing can touch the person's own data folder 
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import subprocess
@@ -46,11 +47,12 @@ def cli_env(home: Path, env_extra: Mapping[str, str] | None = None) -> dict[str,
     return env
 
 
-def run_cli(home: Path, *args: str, env_extra: Mapping[str, str] | None = None) -> Ran:
+def run_cli(home: Path, *args: str, env_extra: Mapping[str, str] | None = None, stdin: str = "") -> Ran:
     """``chatgpt-history-mcp ARGS`` in this process, as a fresh process would run it: the environment of
-    :func:`cli_env` for the run, stdout and stderr captured in files (a process the CLI starts, such as the
-    demo's server, writes its stderr there too), argparse's exit taken as the exit code, and the CLI's own
-    logging set-up (pytest's log capture stands aside, so warnings reach the captured stderr).
+    :func:`cli_env` for the run, ``stdin`` as its input (not a terminal), stdout and stderr captured in files
+    (a process the CLI starts, such as the demo's server, writes its stderr there too), argparse's exit taken
+    as the exit code, and the CLI's own logging set-up (pytest's log capture stands aside, so warnings reach
+    the captured stderr).
 
     An unexpected exception is not turned into a traceback on stderr: it fails the test where it is raised."""
     env = cli_env(home, env_extra)
@@ -64,6 +66,7 @@ def run_cli(home: Path, *args: str, env_extra: Mapping[str, str] | None = None) 
             patch.delenv(name)
         for name, value in env.items():
             patch.setenv(name, value)
+        patch.setattr(sys, "stdin", io.StringIO(stdin))
         root.handlers.clear()
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
