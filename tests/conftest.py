@@ -216,7 +216,7 @@ def figures() -> dict[str, Any]:
 
 
 #: Suites that take tens of seconds each (sweeps, crashes, real disks, outside clients, npm): ``pytest -m "not
-#: slow"`` runs the rest in about a minute while working; CI runs everything.
+#: slow"`` runs the rest in about two minutes (2 cores) while working; CI runs everything.
 SLOW_SUITES = frozenset(
     {
         "test_bad_exports",
