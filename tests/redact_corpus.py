@@ -7,7 +7,7 @@ the real shape but was made up for this file (none is or was a working credentia
 (AWS's ``AKIAIOSFODNN7EXAMPLE``, jwt.io's token) are the vendors' own, published as examples.
 
 ``SECRET_KINDS`` are the kinds whose recall must be 100 %; the others are look-alikes that must stay as
-written. ``tests/test_redact_corpus.py`` measures precision and recall over it.
+written. ``tests/search/test_redact_corpus.py`` measures precision and recall over it.
 """
 
 from __future__ import annotations

@@ -384,7 +384,7 @@ _WORKER_BATCH = 64
 class _BulkWriter(SegmentWriter):
     """A SegmentWriter tuned for bulk imports (see the module docstring): documents' postings go straight into
     per-term lists, and each term is written in one call. Whoosh internals it relies on are pinned by the exact
-    ``whoosh3`` version; ``tests/test_index_writer.py`` compares what it writes with stock Whoosh's writer."""
+    ``whoosh3`` version; ``tests/search/test_index_writer.py`` compares what it writes with stock Whoosh's writer."""
 
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         kwargs.setdefault("compound", False)

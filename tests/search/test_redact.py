@@ -6,9 +6,6 @@ Every fake secret below has the real shape but is made up here (none is or was a
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +19,7 @@ from chatgpt_history_mcp.ingest.exports import import_export
 from chatgpt_history_mcp.redact import redact, redact_all
 from chatgpt_history_mcp.settings import Settings
 from chatgpt_history_mcp.store.history import HistoryStore
+from command_line import run_cli
 
 pytestmark = pytest.mark.anyio
 
@@ -182,17 +180,10 @@ def anyio_backend() -> str:
 
 
 def test_cli_masks_unless_told_not_to(secret_export: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "CHATGPT_HISTORY_DATA_DIR": str(tmp_path / "data")}
-    env.pop("CHATGPT_HISTORY_REDACT", None)
+    env = {"CHATGPT_HISTORY_DATA_DIR": str(tmp_path / "data")}  # and no CHATGPT_HISTORY_REDACT of the environment
 
     def cli(*args: str, **extra: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "chatgpt_history_mcp", *args],
-            capture_output=True,
-            text=True,
-            env={**env, **extra},
-            timeout=120,
-        )
+        done = run_cli(tmp_path, *args, env_extra={**env, **extra})
         assert done.returncode == 0, done.stderr
         return done.stdout
 

@@ -1,73 +1,62 @@
-"""The command line as a person runs it: ``python -m chatgpt_history_mcp ...`` in a subprocess."""
+"""The command line as a person runs it: in process (``cli.main`` with a home of its own and captured output), and
+once as ``python -m chatgpt_history_mcp`` in a subprocess, the console entry point itself."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from sample import REPO, SOURDOUGH
+from command_line import cli_process, run_cli
+from sample import SAMPLE, SOURDOUGH
 
-SRV_SAMPLE_ZIP = REPO / "examples" / "sample-export.zip"
 SOURDOUGH_TITLE = "Sourdough starter not rising"
 TOOLS = ("search_conversations", "list_conversations", "get_conversation", "history_status")
 
 
-def srv_cli(
-    home: Path, *args: str, timeout: float = 60, env_extra: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the CLI with a private HOME/XDG folders, so nothing can touch the real user data folder."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATGPT_HISTORY_")}
-    env.update(
-        HOME=str(home),
-        XDG_DATA_HOME=str(home / "xdg-data"),
-        PYTHONIOENCODING="utf-8",
-        **(env_extra or {}),
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "chatgpt_history_mcp", *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        timeout=timeout,
-        check=False,
-    )
-
-
 @pytest.fixture(scope="module")
-def srv_cli_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def cli_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("cli-home")
 
 
 @pytest.fixture(scope="module")
-def srv_cli_data(srv_cli_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def cli_data(cli_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder with the sample export imported through the CLI (read-only for the tests)."""
     data = tmp_path_factory.mktemp("cli-data")
-    done = srv_cli(srv_cli_home, "import", "--data-dir", str(data), str(SRV_SAMPLE_ZIP))
+    done = run_cli(cli_home, "import", "--data-dir", str(data), str(SAMPLE))
     assert done.returncode == 0, done.stderr
     return data
 
 
+def test_the_console_entry_point_imports_and_searches(tmp_path: Path) -> None:
+    """``python -m chatgpt_history_mcp`` as a separate process: the entry point, output through real pipes."""
+    data = str(tmp_path / "data")
+    imported = cli_process(tmp_path, "import", "--data-dir", data, str(SAMPLE), timeout=120)
+    assert imported.returncode == 0, imported.stderr
+    assert "24 added" in imported.stdout
+    assert "100%" in imported.stderr, "progress goes to stderr"
+    found = cli_process(tmp_path, "search", "sourdough", "--data-dir", data)
+    assert found.returncode == 0, found.stderr
+    assert SOURDOUGH_TITLE in found.stdout and SOURDOUGH in found.stdout
+    assert "Traceback" not in imported.stderr + found.stderr
+
+
 def test_import_prints_a_summary_and_a_second_import_changes_nothing(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    first = srv_cli(tmp_path, "import", "--data-dir", str(data), str(SRV_SAMPLE_ZIP))
+    first = run_cli(tmp_path, "import", "--data-dir", str(data), str(SAMPLE))
     assert first.returncode == 0, first.stderr
     assert "24 conversations" in first.stdout
     assert "24 added" in first.stdout
     assert "Traceback" not in first.stderr
     assert "100%" in first.stderr, "progress goes to stderr"
 
-    again = srv_cli(tmp_path, "import", "--data-dir", str(data), str(SRV_SAMPLE_ZIP))
+    again = run_cli(tmp_path, "import", "--data-dir", str(data), str(SAMPLE))
     assert again.returncode == 0, again.stderr
     assert "already imported" in again.stdout
     assert "added" not in again.stdout
 
-    status = json.loads(srv_cli(tmp_path, "status", "--json", "--data-dir", str(data)).stdout)
+    status = json.loads(run_cli(tmp_path, "status", "--json", "--data-dir", str(data)).stdout)
     assert status["conversations"] == 24
     assert len(status["sources"]) == 1
 
@@ -75,7 +64,7 @@ def test_import_prints_a_summary_and_a_second_import_changes_nothing(tmp_path: P
 @pytest.mark.parametrize(
     ("name", "make"),
     [
-        ("truncated-export.zip", lambda p: p.write_bytes(SRV_SAMPLE_ZIP.read_bytes()[:3000])),
+        ("truncated-export.zip", lambda p: p.write_bytes(SAMPLE.read_bytes()[:3000])),
         ("conversations.json", lambda p: p.write_text('[{"id": "x", "mapping": ', encoding="utf-8")),
         ("not-there.zip", lambda p: None),
     ],
@@ -83,18 +72,18 @@ def test_import_prints_a_summary_and_a_second_import_changes_nothing(tmp_path: P
 )
 def test_import_of_a_broken_file_fails_with_a_message(tmp_path: Path, name: str, make) -> None:
     data = tmp_path / "data"
-    assert srv_cli(tmp_path, "import", "--data-dir", str(data), str(SRV_SAMPLE_ZIP)).returncode == 0
+    assert run_cli(tmp_path, "import", "--data-dir", str(data), str(SAMPLE)).returncode == 0
     broken = tmp_path / "downloads" / name
     broken.parent.mkdir()
     make(broken)
 
-    done = srv_cli(tmp_path, "import", "--data-dir", str(data), str(broken))
+    done = run_cli(tmp_path, "import", "--data-dir", str(data), str(broken))
     assert done.returncode != 0
     assert "error:" in done.stderr
     assert name in done.stderr
     assert "Traceback" not in done.stderr
     # The store is left as it was.
-    status = json.loads(srv_cli(tmp_path, "status", "--json", "--data-dir", str(data)).stdout)
+    status = json.loads(run_cli(tmp_path, "status", "--json", "--data-dir", str(data)).stdout)
     assert status["conversations"] == 24
 
 
@@ -102,42 +91,42 @@ def test_import_continues_past_a_broken_file_and_still_fails(tmp_path: Path) -> 
     data = tmp_path / "data"
     broken = tmp_path / "broken.zip"
     broken.write_bytes(b"PK\x03\x04 not really a zip")
-    done = srv_cli(tmp_path, "import", "--data-dir", str(data), str(broken), str(SRV_SAMPLE_ZIP))
+    done = run_cli(tmp_path, "import", "--data-dir", str(data), str(broken), str(SAMPLE))
     assert done.returncode != 0, "one failed file means a failed command"
     assert "broken.zip" in done.stderr
     assert "24 added" in done.stdout, "the good export is still imported"
 
 
-def test_search_prints_titles_and_snippets(srv_cli_home: Path, srv_cli_data: Path) -> None:
-    done = srv_cli(srv_cli_home, "search", "sourdough", "--data-dir", str(srv_cli_data))
+def test_search_prints_titles_and_snippets(cli_home: Path, cli_data: Path) -> None:
+    done = run_cli(cli_home, "search", "sourdough", "--data-dir", str(cli_data))
     assert done.returncode == 0, done.stderr
     assert SOURDOUGH_TITLE in done.stdout
     assert SOURDOUGH in done.stdout
     assert "2024-02-11" in done.stdout
     assert "**sourdough**" in done.stdout
 
-    cjk = srv_cli(srv_cli_home, "search", "机器学习", "--data-dir", str(srv_cli_data))
+    cjk = run_cli(cli_home, "search", "机器学习", "--data-dir", str(cli_data))
     assert cjk.returncode == 0, cjk.stderr
     assert "机器学习入门问题" in cjk.stdout
 
 
-def test_search_filters_and_paging(srv_cli_home: Path, srv_cli_data: Path) -> None:
-    data = str(srv_cli_data)
+def test_search_filters_and_paging(cli_home: Path, cli_data: Path) -> None:
+    data = str(cli_data)
     assert (
         SOURDOUGH_TITLE
-        not in srv_cli(srv_cli_home, "search", "sourdough", "--role", "assistant", "--data-dir", data).stdout
+        not in run_cli(cli_home, "search", "sourdough", "--role", "assistant", "--data-dir", data).stdout
     )
     assert (
         SOURDOUGH_TITLE
-        not in srv_cli(srv_cli_home, "search", "sourdough", "--after", "2024-03-01", "--data-dir", data).stdout
+        not in run_cli(cli_home, "search", "sourdough", "--after", "2024-03-01", "--data-dir", data).stdout
     )
-    first = srv_cli(srv_cli_home, "search", "café", "--limit", "1", "--data-dir", data)
+    first = run_cli(cli_home, "search", "café", "--limit", "1", "--data-dir", data)
     assert first.returncode == 0, first.stderr
     assert "--offset 1" in first.stdout, "a partial page tells how to get the next one"
 
 
-def test_search_without_matches_says_so(srv_cli_home: Path, srv_cli_data: Path) -> None:
-    done = srv_cli(srv_cli_home, "search", "xylophonequartz", "--data-dir", str(srv_cli_data))
+def test_search_without_matches_says_so(cli_home: Path, cli_data: Path) -> None:
+    done = run_cli(cli_home, "search", "xylophonequartz", "--data-dir", str(cli_data))
     assert done.returncode == 0, done.stderr
     assert "No conversations match" in done.stdout
 
@@ -149,18 +138,16 @@ def test_search_without_matches_says_so(srv_cli_home: Path, srv_cli_data: Path) 
         (["search", "sourdough", "--after", "not-a-date"], "not-a-date"),
     ],
 )
-def test_search_bad_input_is_an_error_message(
-    srv_cli_home: Path, srv_cli_data: Path, args: list[str], hint: str
-) -> None:
-    done = srv_cli(srv_cli_home, *args, "--data-dir", str(srv_cli_data))
+def test_search_bad_input_is_an_error_message(cli_home: Path, cli_data: Path, args: list[str], hint: str) -> None:
+    done = run_cli(cli_home, *args, "--data-dir", str(cli_data))
     assert done.returncode != 0
     assert done.stderr.startswith("error:")
     assert hint in done.stderr
     assert "Traceback" not in done.stderr
 
 
-def test_search_json_parses(srv_cli_home: Path, srv_cli_data: Path) -> None:
-    done = srv_cli(srv_cli_home, "search", "parseConfig", "--json", "--data-dir", str(srv_cli_data))
+def test_search_json_parses(cli_home: Path, cli_data: Path) -> None:
+    done = run_cli(cli_home, "search", "parseConfig", "--json", "--data-dir", str(cli_data))
     assert done.returncode == 0, done.stderr
     page = json.loads(done.stdout)
     assert page["query"] == "parseConfig"
@@ -171,33 +158,25 @@ def test_search_json_parses(srv_cli_home: Path, srv_cli_data: Path) -> None:
     assert "next_offset" in page
 
 
-def test_status_text_and_json(srv_cli_home: Path, srv_cli_data: Path) -> None:
-    text = srv_cli(srv_cli_home, "status", "--data-dir", str(srv_cli_data))
+def test_status_text_and_json(cli_home: Path, cli_data: Path) -> None:
+    text = run_cli(cli_home, "status", "--data-dir", str(cli_data))
     assert text.returncode == 0, text.stderr
-    assert str(srv_cli_data) in text.stdout
+    assert str(cli_data) in text.stdout
     assert "conversations: 24" in text.stdout
-    assert str(SRV_SAMPLE_ZIP.resolve()) in text.stdout
+    assert str(SAMPLE.resolve()) in text.stdout
 
-    as_json = srv_cli(srv_cli_home, "status", "--json", "--data-dir", str(srv_cli_data))
+    as_json = run_cli(cli_home, "status", "--json", "--data-dir", str(cli_data))
     assert as_json.returncode == 0, as_json.stderr
     status = json.loads(as_json.stdout)
     assert status["conversations"] == 24
     assert status["indexed"] == 24
-    assert Path(status["data_dir"]) == srv_cli_data
-    assert [Path(s["path"]) for s in status["sources"]] == [SRV_SAMPLE_ZIP.resolve()]
+    assert Path(status["data_dir"]) == cli_data
+    assert [Path(s["path"]) for s in status["sources"]] == [SAMPLE.resolve()]
     assert status["importing"]["running"] is False
 
 
-def test_data_dir_from_the_environment(srv_cli_home: Path, srv_cli_data: Path) -> None:
-    env_run = subprocess.run(
-        [sys.executable, "-m", "chatgpt_history_mcp", "status", "--json"],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env={**os.environ, "HOME": str(srv_cli_home), "CHATGPT_HISTORY_DATA_DIR": str(srv_cli_data)},
-        timeout=60,
-        check=False,
-    )
+def test_data_dir_from_the_environment(cli_home: Path, cli_data: Path) -> None:
+    env_run = run_cli(cli_home, "status", "--json", env_extra={"CHATGPT_HISTORY_DATA_DIR": str(cli_data)})
     assert env_run.returncode == 0, env_run.stderr
     assert json.loads(env_run.stdout)["conversations"] == 24
 
@@ -205,15 +184,15 @@ def test_data_dir_from_the_environment(srv_cli_home: Path, srv_cli_data: Path) -
 def test_data_dir_flag_before_the_subcommand(tmp_path: Path) -> None:
     """``--data-dir`` is in the top-level --help, so ``chatgpt-history-mcp --data-dir D import X`` must use D."""
     data = tmp_path / "data"
-    done = srv_cli(tmp_path, "--data-dir", str(data), "import", str(SRV_SAMPLE_ZIP))
+    done = run_cli(tmp_path, "--data-dir", str(data), "import", str(SAMPLE))
     assert done.returncode == 0, done.stderr
-    status = json.loads(srv_cli(tmp_path, "--data-dir", str(data), "status", "--json").stdout)
+    status = json.loads(run_cli(tmp_path, "--data-dir", str(data), "status", "--json").stdout)
     assert Path(status["data_dir"]) == data, f"--data-dir was ignored: the store went to {status['data_dir']}"
     assert status["conversations"] == 24
 
 
 def test_demo_runs_a_real_session(tmp_path: Path) -> None:
-    done = srv_cli(tmp_path, "demo", timeout=120)
+    done = run_cli(tmp_path, "demo")
     assert done.returncode == 0, done.stderr
     for tool in TOOLS:
         assert tool in done.stdout

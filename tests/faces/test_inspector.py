@@ -198,7 +198,7 @@ def calls(tmp_path_factory: pytest.TempPathFactory, backend: FakeBackend, send_b
             "CHATGPT_BASE_URL": backend.url,
             "CHATGPT_SESSION_TOKEN": backend.session_token,
             "CHATGPT_SYNC_PACING": "0",
-            # what each call sees is the subject: no background sync adding to it (tests/test_current.py)
+            # what each call sees is the subject: no background sync adding to it (tests/ingest/test_keeper.py)
             "CHATGPT_HISTORY_SYNC_INTERVAL": "0",
         }
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import stat
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +27,7 @@ from chatgpt_history_mcp.ingest.sync import sync_history
 from chatgpt_history_mcp.results import SyncReport
 from chatgpt_history_mcp.settings import Settings
 from chatgpt_history_mcp.store.history import HistoryStore
+from command_line import Ran, run_cli
 from fake_backend import FakeBackend, sample_account
 
 pytestmark = pytest.mark.anyio
@@ -237,17 +235,6 @@ async def test_no_secret_reaches_logs_results_or_the_store(
                 assert secret.encode() not in data, path
 
 
-def cli(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "chatgpt_history_mcp", *args],
-        env={**os.environ, **env},
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_cli_sync_memories_automations_and_login(backend: FakeBackend, tmp_path: Path) -> None:
     env = {
         "CHATGPT_BASE_URL": backend.url,
@@ -255,29 +242,33 @@ def test_cli_sync_memories_automations_and_login(backend: FakeBackend, tmp_path:
         "CHATGPT_HISTORY_CONFIG_DIR": str(tmp_path / "config"),
         "CHATGPT_SESSION_TOKEN": "",
     }
-    missing = cli(["sync"], env)
+
+    def cli(*args: str, stdin: str = "") -> Ran:
+        return run_cli(tmp_path, *args, env_extra=env, stdin=stdin)
+
+    missing = cli("sync")
     assert missing.returncode != 0 and "login" in missing.stderr and "Traceback" not in missing.stderr
 
-    login = cli(["login"], env, stdin=backend.session_token + "\n")
+    login = cli("login", stdin=backend.session_token + "\n")
     assert login.returncode == 0, login.stderr
     token_file = tmp_path / "config" / "session-token"
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
 
-    synced = cli(["sync"], env)
+    synced = cli("sync")
     assert synced.returncode == 0, synced.stderr
     assert f"{ALL} fetched" in synced.stdout and "3 memories" in synced.stdout
-    memories = cli(["memories", "--json"], env)
+    memories = cli("memories", "--json")
     payload = json.loads(memories.stdout)
     assert payload["source"] == "live" and len(payload["memories"]) == 3
-    automations = cli(["automations"], env)
+    automations = cli("automations")
     assert automations.returncode == 0 and automations.stdout.count("- [") == 2
     for result in (login, synced, memories, automations):
         for secret in backend.secrets():
             assert secret not in result.stdout + result.stderr
 
-    assert cli(["logout"], env).returncode == 0
+    assert cli("logout").returncode == 0
     assert not token_file.exists()
-    offline = cli(["memories", "--json"], env)  # no credentials now: the stored copy, saying so
+    offline = cli("memories", "--json")  # no credentials now: the stored copy, saying so
     stored = json.loads(offline.stdout)
     assert stored["source"] == "stored" and len(stored["memories"]) == 3
     assert "no ChatGPT credentials" in stored["note"]

@@ -33,11 +33,11 @@ from chatgpt_history_mcp.errors import ArchiveDamaged, MachineFault, NoSpace
 from chatgpt_history_mcp.ingest.exports import import_export
 from chatgpt_history_mcp.settings import ENV_DATA_DIR, ENV_EXPORTS
 from chatgpt_history_mcp.store.history import HistoryStore
+from command_line import cli_process, run_cli
 from conftest import build_conversation, write_export
 from sample import ALL_SAMPLE, REPO, SOURDOUGH
 from servers import TOOLS
-from test_cli import srv_cli
-from test_hardening_exports import observe
+from store_state import observe
 
 SAMPLE_ZIP = REPO / "examples" / "sample-export.zip"
 #: The tool calls a session makes; each must say why it fails when the store cannot be used.
@@ -94,19 +94,19 @@ def test_a_file_holding_no_conversation_is_refused_and_the_store_is_unchanged(
     before = archive_rows(data)
     path = tmp_path / "conversations.json"
     path.write_text(json.dumps(body))
-    done = srv_cli(tmp_path, "import", "--data-dir", str(data), str(path))
+    done = run_cli(tmp_path, "import", "--data-dir", str(data), str(path))
     assert done.returncode != 0, done.stdout
     assert f"error: {path}: {says}" in done.stderr
     assert "Traceback" not in done.stderr and "added" not in done.stdout
     assert archive_rows(data) == before
-    status = srv_cli(tmp_path, "status", "--json", "--data-dir", str(data))
+    status = run_cli(tmp_path, "status", "--json", "--data-dir", str(data))
     assert [s["path"] for s in json.loads(status.stdout)["sources"]] == [str(SAMPLE_ZIP.resolve())]
 
 
 def test_an_empty_array_is_an_empty_export(tmp_path: Path) -> None:
     path = tmp_path / "conversations.json"
     path.write_text("[]")
-    done = srv_cli(tmp_path, "import", "--data-dir", str(tmp_path / "data"), str(path))
+    done = run_cli(tmp_path, "import", "--data-dir", str(tmp_path / "data"), str(path))
     assert done.returncode == 0, done.stderr
     assert "0 conversations: 0 added" in done.stdout and "warning" not in done.stderr
 
@@ -116,14 +116,14 @@ def test_an_export_mostly_unreadable_says_so_in_the_cli_and_in_status(tmp_path: 
     broken = [{"mapping": {}, "title": f"no id {i}"} for i in range(3)]  # conversations, but without an id
     export = write_export(tmp_path / "export.zip", [good, *broken])
     data = tmp_path / "data"
-    done = srv_cli(tmp_path, "import", "--data-dir", str(data), str(export))
+    done = run_cli(tmp_path, "import", "--data-dir", str(data), str(export))
     assert done.returncode == 1, "a script must notice"
     assert "4 conversations: 1 added, 0 updated, 0 unchanged, 3 skipped (unreadable)" in done.stdout
     assert "warning: " in done.stderr and "3 of 4 entries could not be read as conversations" in done.stderr
     assert "download it again" in done.stderr
-    status = srv_cli(tmp_path, "status", "--data-dir", str(data))
+    status = run_cli(tmp_path, "status", "--data-dir", str(data))
     assert status.returncode == 0 and "3 of 4 entries could not be read" in status.stdout
-    found = srv_cli(tmp_path, "search", "quokka", "--json", "--data-dir", str(data))
+    found = run_cli(tmp_path, "search", "quokka", "--json", "--data-dir", str(data))
     assert [r["conversation_id"] for r in json.loads(found.stdout)["results"]] == ["kept-one"]
 
 
@@ -226,19 +226,21 @@ def test_a_full_disk_mid_import_leaves_the_previous_store_exactly(
 def test_the_cli_says_the_disk_is_full_and_the_next_import_completes(
     tmp_path: Path, sample_data: Path, big_export: Path
 ) -> None:
+    # A process of its own, as a person runs it: it ends, letting go of every file on the small disk, before the
+    # remount (in process, the failed writer's traceback holds its files open: the test above deletes it).
     with small_disk(tmp_path / "disk", "6m") as disk:
         data = disk / "data"
         shutil.copytree(sample_data, data)
         before = archive_rows(data)
-        done = srv_cli(tmp_path, "import", "--data-dir", str(data), str(big_export))
+        done = cli_process(tmp_path, "import", "--data-dir", str(data), str(big_export))
         assert done.returncode != 0
         assert f"error: no space left in {data} (its disk is full)" in done.stderr
         assert "Traceback" not in done.stderr and "OSError" not in done.stderr
         assert archive_rows(data) == before
-        searched = srv_cli(tmp_path, "search", "sourdough starter", "--json", "--data-dir", str(data))
+        searched = cli_process(tmp_path, "search", "sourdough starter", "--json", "--data-dir", str(data))
         assert json.loads(searched.stdout)["results"][0]["conversation_id"] == SOURDOUGH
         remount(disk, "size=200m")
-        again = srv_cli(tmp_path, "import", "--data-dir", str(data), str(big_export))
+        again = cli_process(tmp_path, "import", "--data-dir", str(data), str(big_export))
         assert again.returncode == 0, again.stderr
         assert "600 added" in again.stdout
 
@@ -248,7 +250,7 @@ def test_the_cli_says_the_disk_is_full_and_the_next_import_completes(
 
 def assert_cli_refuses(home: Path, data: Path, reason: str) -> None:
     for args in (("status",), ("search", "sourdough"), ("import", str(SAMPLE_ZIP))):
-        done = srv_cli(home, *args, "--data-dir", str(data))
+        done = run_cli(home, *args, "--data-dir", str(data))
         assert done.returncode == 2, (args, done.stdout)
         assert f"error: the data folder {data} cannot be written ({reason})" in done.stderr, done.stderr
         assert "--data-dir or CHATGPT_HISTORY_DATA_DIR" in done.stderr
@@ -390,7 +392,7 @@ def damaged_data(sample_data: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 def test_status_of_a_damaged_archive_fails_and_says_what_to_do(tmp_path: Path, damaged_data: Path) -> None:
-    done = srv_cli(tmp_path, "status", "--data-dir", str(damaged_data))
+    done = run_cli(tmp_path, "status", "--data-dir", str(damaged_data))
     assert done.returncode == 2, done.stdout
     archive = damaged_data / "archive.sqlite3"
     assert f"error: the archive {archive} is damaged (" in done.stderr
@@ -410,7 +412,7 @@ def test_a_damaged_index_is_rebuilt_from_the_archive_by_the_next_command(tmp_pat
     shutil.copytree(sample_data, data)
     for toc in (data / "index").glob("*.toc"):
         toc.write_bytes(random.Random(13).randbytes(toc.stat().st_size))
-    done = srv_cli(tmp_path, "search", "sourdough starter", "--json", "--data-dir", str(data))
+    done = run_cli(tmp_path, "search", "sourdough starter", "--json", "--data-dir", str(data))
     assert done.returncode == 0, done.stderr
     assert "rebuilding the search index from the archive" in done.stderr
     assert json.loads(done.stdout)["results"][0]["conversation_id"] == SOURDOUGH
@@ -451,11 +453,11 @@ def test_a_damaged_index_segment_is_rebuilt_when_a_search_meets_it(tmp_path: Pat
                     f.seek(max(0, size // 2 - PAGE // 2))
                     f.write(random.Random(size).randbytes(min(PAGE, size)))
         if face == "cli":
-            done = srv_cli(tmp_path, "search", "sourdough starter", "--json", "--data-dir", str(data))
+            done = run_cli(tmp_path, "search", "sourdough starter", "--json", "--data-dir", str(data))
             assert done.returncode == 0, done.stderr
             assert "the search index is damaged" in done.stderr and "rebuilding it from the archive" in done.stderr
             assert json.loads(done.stdout)["results"][0]["conversation_id"] == SOURDOUGH
-            status = json.loads(srv_cli(tmp_path, "status", "--json", "--data-dir", str(data)).stdout)
+            status = json.loads(run_cli(tmp_path, "status", "--json", "--data-dir", str(data)).stdout)
             assert (status["indexed"], status["pending_index"]) == (ALL_SAMPLE, 0)
             continue
 
@@ -487,12 +489,13 @@ def test_a_full_disk_mid_sync_keeps_the_chunks_before_it_and_the_next_sync_resum
                     "CHATGPT_SESSION_TOKEN": backend.session_token,
                     "CHATGPT_SYNC_PACING": "0",
                 }
-                full = srv_cli(tmp_path, "sync", "--data-dir", str(data), env_extra=env)
+                # Separate processes, as in the CLI's full-disk import above: all let go before the remount.
+                full = cli_process(tmp_path, "sync", "--data-dir", str(data), env_extra=env)
                 assert full.returncode == 2, full.stdout
                 assert f"error: no space left in {data} (its disk is full)" in full.stderr
                 assert "Traceback" not in full.stderr and backend.session_token not in full.stderr
                 status = json.loads(
-                    srv_cli(tmp_path, "status", "--json", "--data-dir", str(data), env_extra=env).stdout
+                    cli_process(tmp_path, "status", "--json", "--data-dir", str(data), env_extra=env).stdout
                 )
                 assert ALL_SAMPLE <= status["conversations"] < total
                 assert (status["indexed"], status["pending_index"]) == (status["conversations"], 0)  # whole chunks
@@ -501,10 +504,10 @@ def test_a_full_disk_mid_sync_keeps_the_chunks_before_it_and_the_next_sync_resum
                     f"{kept} / {total - ALL_SAMPLE}"
                 )
                 remount(disk, "size=100m")
-                resumed = srv_cli(tmp_path, "sync", "--data-dir", str(data), env_extra=env)
+                resumed = cli_process(tmp_path, "sync", "--data-dir", str(data), env_extra=env)
                 assert resumed.returncode == 0 and "sync complete" in resumed.stdout, resumed.stderr
                 status = json.loads(
-                    srv_cli(tmp_path, "status", "--json", "--data-dir", str(data), env_extra=env).stdout
+                    cli_process(tmp_path, "status", "--json", "--data-dir", str(data), env_extra=env).stdout
                 )
                 assert (status["conversations"], status["indexed"]) == (total, total)
 

@@ -34,7 +34,7 @@ from fake_backend import FakeBackend, sample_account
 from keyring_backend import ENV_FILE, JsonFileKeyring
 
 pytestmark = pytest.mark.anyio
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]  # tests/: keyring_backend.py, for the CLI processes
 
 
 @pytest.fixture

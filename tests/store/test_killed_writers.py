@@ -1,4 +1,4 @@
-"""Hardening (issue 6): an import or a sync killed with SIGKILL at random points loses nothing committed.
+"""An import or a sync killed with SIGKILL loses nothing committed and leaves nothing behind (issue 6).
 
 Each run starts from a store holding the sample export, starts a real ``python -m chatgpt_history_mcp import``
 (a synthetic export of a few hundred conversations, a couple of seconds of work) or ``… sync`` (against the
@@ -11,6 +11,10 @@ fake backend, with a small pacing), and kills it after a seeded random delay, or
   conversations, the same transcripts, the same search results, everything indexed.
 
 Where each kill landed (before, during or after the commit) is recorded in ``figures``.
+
+Two kills at chosen points: an import while its index worker processes run (none of them outlives it), and a
+sync once its first chunks have committed (the next sync fetches only the rest, and the store then answers as
+an import of the same account's export does).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import pytest
 from chatgpt_history_mcp.ingest.exports import import_export
 from chatgpt_history_mcp.ingest.sync import CHUNK
 from chatgpt_history_mcp.store.history import HistoryStore
+from command_line import run_cli
 from conftest import build_conversation
 from fake_backend import FakeBackend, sample_account
 from sample import ALL_SAMPLE, CHINESE, LISBON, REPO, SAMPLE, SOURDOUGH
@@ -265,7 +270,7 @@ def test_import_killed_at_random_points(
     assert any("before" in landing for landing in landings)
     # Between the archive's commit and the index's publication there is one small file to write (the index's
     # segments are written inside the archive's transaction), so a kill rarely lands there; each landing
-    # above recovered, and tests/test_import.py makes that state on purpose.
+    # above recovered, and tests/ingest/test_import.py makes that state on purpose.
     assert any(landing.endswith(("during the commit", "after the commit")) for landing in landings)
     assert "after the commit" in landings[-1]
 
@@ -350,3 +355,118 @@ def test_sync_killed_at_random_points(sample_dir: Path, tmp_path: Path, figures:
     record(figures, "sync", landings, "during: some chunks had committed")
     assert any("before" in landing for landing in landings)
     assert any("during" in landing for landing in landings)
+
+
+# -- killed while its index workers run; a sync killed after its first chunks ------------------------------
+
+needs_proc = pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@needs_proc
+def test_killed_import_keeps_the_store_and_leaves_no_workers(tmp_path: Path) -> None:
+    sys.path.insert(0, str(REPO))
+    from bench.synth_export import write_export
+
+    big = tmp_path / "big.zip"
+    write_export(str(big), 2500, seed=3)
+    data = tmp_path / "data"
+    assert run_cli(tmp_path, "--data-dir", str(data), "import", str(SAMPLE)).returncode == 0
+    before = json.loads(run_cli(tmp_path, "--data-dir", str(data), "status", "--json").stdout)
+
+    importer = subprocess.Popen(
+        [sys.executable, "-m", "chatgpt_history_mcp", "--data-dir", str(data), "import", str(big)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    workers: list[int] = []
+    while len(workers) < 2:  # the index workers start once 400 conversations are in
+        assert importer.poll() is None, "the import ended before its workers started"
+        assert time.monotonic() < deadline, "index workers never started"
+        workers = [p for p in children(importer.pid) if "spawn_main" in (Path(f"/proc/{p}/cmdline").read_text())]
+        time.sleep(0.05)
+    time.sleep(0.5)
+    os.kill(importer.pid, signal.SIGKILL)
+    importer.wait()
+
+    deadline = time.monotonic() + 10
+    while any(alive(p) for p in workers):
+        assert time.monotonic() < deadline, "index workers outlived the killed import"
+        time.sleep(0.1)
+
+    after = json.loads(run_cli(tmp_path, "--data-dir", str(data), "status", "--json").stdout)
+    assert (after["conversations"], after["indexed"]) == (before["conversations"], before["indexed"])
+    assert "Sourdough starter not rising" in run_cli(tmp_path, "--data-dir", str(data), "search", "sourdough").stdout
+
+    again = run_cli(tmp_path, "--data-dir", str(data), "import", str(big))
+    assert again.returncode == 0, again.stderr
+    assert "2500 added" in again.stdout
+    final = json.loads(run_cli(tmp_path, "--data-dir", str(data), "status", "--json").stdout)
+    assert final["conversations"] == final["indexed"] == before["conversations"] + 2500
+
+
+@needs_proc
+def test_killed_sync_resumes_without_refetching_committed_chunks(tmp_path: Path) -> None:
+    with FakeBackend(sample_account(n_main=70, n_archived=5, n_projects=1, per_project=5)) as fb:
+        total = 80
+        fb.slow(0.03, "/backend-api/conversation/*", count=None)
+        env = {
+            **os.environ,
+            "CHATGPT_BASE_URL": fb.url,
+            "CHATGPT_SESSION_TOKEN": fb.session_token,
+            "CHATGPT_HISTORY_CONFIG_DIR": str(tmp_path / "config"),
+            "CHATGPT_SYNC_PACING": "0",
+        }
+        data = tmp_path / "data"
+        command = [sys.executable, "-m", "chatgpt_history_mcp", "--data-dir", str(data), "sync"]
+        syncing = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while len(fb.requests_to("/backend-api/conversation/*")) < 2 * CHUNK + 5:
+            assert syncing.poll() is None, "the sync ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        os.kill(syncing.pid, signal.SIGKILL)
+        syncing.wait()
+        kept = json.loads(run_cli(tmp_path, "--data-dir", str(data), "status", "--json").stdout)
+        assert CHUNK <= kept["conversations"] == kept["indexed"] < total  # committed chunks survived the kill
+        first_run = len(fb.requests_to("/backend-api/conversation/*"))
+
+        fb.clear_requests()
+        resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert resumed.returncode == 0, resumed.stderr
+        final = json.loads(run_cli(tmp_path, "--data-dir", str(data), "status", "--json").stdout)
+        assert final["conversations"] == final["indexed"] == total
+        refetched = len(fb.requests_to("/backend-api/conversation/*"))
+        assert refetched == total - kept["conversations"]  # only what was not committed
+        assert first_run - kept["conversations"] <= CHUNK + 2  # at most the in-flight chunk was lost
+
+        # The resumed store holds what an export of the same account gives.
+        imported = tmp_path / "imported"
+        export = fb.account.write_export_zip(tmp_path / "export.zip")
+        assert run_cli(tmp_path, "--data-dir", str(imported), "import", str(export)).returncode == 0
+        for query in list(fb.account.keywords.values())[:10]:
+            synced = json.loads(run_cli(tmp_path, "--data-dir", str(data), "search", query, "--json").stdout)
+            exported = json.loads(run_cli(tmp_path, "--data-dir", str(imported), "search", query, "--json").stdout)
+            synced, exported = synced["results"], exported["results"]
+            assert [r["conversation_id"] for r in synced] == [r["conversation_id"] for r in exported], query

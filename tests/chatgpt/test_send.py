@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from mcp.shared.exceptions import MCPError
 
 from chatgpt_history_mcp.faces.mcp_server import create_server
 from chatgpt_history_mcp.settings import Settings
+from command_line import Ran, run_cli
 from fake_backend import FakeBackend, sample_account
 
 pytestmark = pytest.mark.anyio
@@ -268,11 +268,9 @@ async def test_no_secret_in_results_errors_or_logs(
     assert not leaked
 
 
-def process_env(backend: FakeBackend, tmp_path: Path, **extra: str) -> dict[str, str]:
-    """A server or CLI process's environment: this backend, this test's folders, sending off unless ``extra``."""
-    base = {k: v for k, v in os.environ.items() if k != "CHATGPT_HISTORY_ALLOW_SEND"}
+def backend_settings(backend: FakeBackend, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """What a server or a CLI run is told: this backend, this test's folders, and ``extra``."""
     return {
-        **base,
         "CHATGPT_BASE_URL": backend.url,
         "CHATGPT_SESSION_TOKEN": backend.session_token,
         "CHATGPT_HISTORY_DATA_DIR": str(tmp_path / "data"),
@@ -280,6 +278,12 @@ def process_env(backend: FakeBackend, tmp_path: Path, **extra: str) -> dict[str,
         "CHATGPT_SYNC_PACING": "0",
         **extra,
     }
+
+
+def process_env(backend: FakeBackend, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A server process's environment: :func:`backend_settings`, sending off unless ``extra`` switches it on."""
+    base = {k: v for k, v in os.environ.items() if k != "CHATGPT_HISTORY_ALLOW_SEND"}
+    return {**base, **backend_settings(backend, tmp_path, **extra)}
 
 
 async def test_send_over_real_stdio_streams_progress(backend: FakeBackend, tmp_path: Path) -> None:
@@ -304,33 +308,25 @@ async def test_send_over_real_stdio_streams_progress(backend: FakeBackend, tmp_p
 # -- the CLI -------------------------------------------------------------------------------------------
 
 
-def run_cli(
-    args: list[str], backend: FakeBackend, tmp_path: Path, *, stdin: str | None = None, **env: str
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "chatgpt_history_mcp", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=process_env(backend, tmp_path, **env),
-    )
+def send_cli(args: list[str], backend: FakeBackend, tmp_path: Path, *, stdin: str = "", **env: str) -> Ran:
+    """The CLI in process (without the environment's CHATGPT_HISTORY_*: sending off unless ``env`` says so)."""
+    return run_cli(tmp_path, *args, env_extra=backend_settings(backend, tmp_path, **env), stdin=stdin)
 
 
 def test_cli_refuses_without_allow_send(backend: FakeBackend, tmp_path: Path) -> None:
-    done = run_cli(["send", "hello"], backend, tmp_path)
+    done = send_cli(["send", "hello"], backend, tmp_path)
     assert done.returncode == 2 and "--allow-send" in done.stderr and "CHATGPT_HISTORY_ALLOW_SEND" in done.stderr
     assert not backend.requests_to("/backend-api/*", "POST")
 
 
 def test_cli_sends_prints_the_answer_and_the_turn_is_searchable(backend: FakeBackend, tmp_path: Path) -> None:
-    done = run_cli(["send", "Explain the flibbertigibbet protocol", "--allow-send"], backend, tmp_path)
+    done = send_cli(["send", "Explain the flibbertigibbet protocol", "--allow-send"], backend, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == backend.answer_for("Explain the flibbertigibbet protocol")
     cid = backend.sent_turns[0]["conversation_id"]
     assert cid in done.stderr
 
-    follow = run_cli(
+    follow = send_cli(
         ["send", "-", "--conversation", cid, "--json"],
         backend,
         tmp_path,
@@ -341,13 +337,13 @@ def test_cli_sends_prints_the_answer_and_the_turn_is_searchable(backend: FakeBac
     result = json.loads(follow.stdout)
     assert result["conversation_id"] == cid and result["reply"] == backend.answer_for("and in one sentence?")
 
-    search = run_cli(["search", "flibbertigibbet", "--json"], backend, tmp_path)
+    search = send_cli(["search", "flibbertigibbet", "--json"], backend, tmp_path)
     assert [r["conversation_id"] for r in json.loads(search.stdout)["results"]] == [cid]
 
 
 def test_cli_unknown_outcome_exits_3(backend: FakeBackend, tmp_path: Path) -> None:
     backend.reset_after_dispatch()
-    done = run_cli(["send", "hello", "--allow-send"], backend, tmp_path)
+    done = send_cli(["send", "hello", "--allow-send"], backend, tmp_path)
     assert done.returncode == 3 and "unknown outcome" in done.stderr
     assert posts(backend) == 1
 

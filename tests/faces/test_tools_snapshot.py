@@ -2,7 +2,7 @@
 and output schemas (``tests/snapshots/tools_list.json``). Hosts send it with every request, so a change to it is a
 change to what every agent reads: it shows up here as a diff to review, never silently.
 
-After a deliberate change: ``CHATGPT_HISTORY_UPDATE_SNAPSHOT=1 pytest tests/test_tools_snapshot.py``, then
+After a deliberate change: ``CHATGPT_HISTORY_UPDATE_SNAPSHOT=1 pytest tests/faces/test_tools_snapshot.py``, then
 review and commit the file.
 """
 
@@ -19,7 +19,7 @@ from mcp import Client
 from chatgpt_history_mcp.faces.mcp_server import create_server
 from chatgpt_history_mcp.settings import Settings
 
-SNAPSHOT = Path(__file__).parent / "snapshots" / "tools_list.json"
+SNAPSHOT = Path(__file__).resolve().parents[1] / "snapshots" / "tools_list.json"
 pytestmark = pytest.mark.anyio
 
 
@@ -43,7 +43,7 @@ async def test_tools_list_is_the_reviewed_snapshot(tmp_path: Path) -> None:
         SNAPSHOT.write_text(live, encoding="utf-8")
     assert live == SNAPSHOT.read_text(encoding="utf-8"), (
         "tools/list changed: what every agent reads is different. If that is meant, run "
-        "CHATGPT_HISTORY_UPDATE_SNAPSHOT=1 pytest tests/test_tools_snapshot.py and commit the reviewed diff"
+        "CHATGPT_HISTORY_UPDATE_SNAPSHOT=1 pytest tests/faces/test_tools_snapshot.py and commit the reviewed diff"
     )
     # Without the switch, the same tools less send_message, word for word.
     default = await _tools(tmp_path, allow_send=False)

@@ -22,7 +22,7 @@ from chatgpt_history_mcp.ingest.exports import import_export
 from chatgpt_history_mcp.store.history import HistoryStore
 from sample import REPO
 
-sys.path.insert(0, str(REPO))  # bench/ is not installed (as in test_crash.py)
+sys.path.insert(0, str(REPO))  # bench/ is not installed (as in store/test_killed_writers.py)
 from bench import synth_export
 
 N = 400
