@@ -511,6 +511,20 @@ class BackendClient:
         body.setdefault("id", conversation_id)
         return body
 
+    async def textdocs(self, conversation_id: str) -> list[dict[str, Any]]:
+        """A conversation's canvas documents at their current version: ``[{id, version, title, textdoc_type,
+        content, comments, updated_at}]`` (``chatgpt-files-and-canvas.md`` §3)."""
+        body = await self.get_json(f"/backend-api/conversation/{quote(conversation_id)}/textdocs")
+        return [d for d in body if isinstance(d, dict)] if isinstance(body, list) else []
+
+    async def textdoc_history(self, textdoc_id: str, before_version: int) -> list[dict[str, Any]]:
+        """The versions of a canvas document before ``before_version``, as ``…/textdocs`` shapes one, newest first."""
+        body = await self.get_json(
+            f"/backend-api/textdoc/{quote(textdoc_id)}/history", {"before_version": before_version}
+        )
+        states = body.get("previous_doc_states") if isinstance(body, dict) else None
+        return [s for s in states if isinstance(s, dict)] if isinstance(states, list) else []
+
     async def memories(self) -> list[Memory]:
         body = await self.get_json("/backend-api/memories", {"include_memory_entries": "true"})
         entries = (body.get("memories") or body.get("memory_entries") or []) if isinstance(body, dict) else []
