@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from chatgpt_history_mcp.export.canvas import TEXTDOCS_KEY, RebuiltCanvas, rebuild_canvases
+from chatgpt_history_mcp.export.canvas import TEXTDOCS_KEY, RebuiltCanvas, canvas_recipient, rebuild_canvases
 from chatgpt_history_mcp.export.content import HIDDEN_TYPES, render_content, valid_text
 from chatgpt_history_mcp.export.research import Report, is_async_report, widget_report, with_sources
 from chatgpt_history_mcp.model import ROLES, Conversation, Message, MessageKind, Role, Source
@@ -125,17 +125,15 @@ def _message(
     )
 
 
-def _reports(tree: _Tree) -> dict[str, Report]:
-    """The widget-state deep-research reports by node; one a tool's message spells out is left to the
-    assistant's node when that holds the same report."""
-    found: dict[str, Report] = {}
-    for node_id in tree.nodes:
-        message = tree.message(node_id)
-        role = _dict(message.get("author")).get("role") if message is not None else None
-        if message is not None and role in ("assistant", "tool") and (report := widget_report(message)):
-            found[node_id] = report
-    answered = {r.text for r in found.values() if not r.from_tool}
-    return {n: r for n, r in found.items() if not (r.from_tool and r.text in answered)}
+def _one_report_each(messages: list[Message], reports: dict[int, Report], tree: _Tree) -> None:
+    """A report a tool's message spells out, when the assistant's node holds the same one, is left to the
+    assistant's node: the tool's message is what it was (hidden tool output)."""
+    answered = {r.text for r in reports.values() if not r.from_tool}
+    for at, report in reports.items():
+        if report.from_tool and report.text in answered:
+            shown = messages[at]
+            raw = tree.message(shown.id) or {}
+            messages[at] = _message(shown.id, shown.parent_id, raw, shown.create_time, None)
 
 
 def _with_canvases(
@@ -143,6 +141,8 @@ def _with_canvases(
 ) -> tuple[list[Message], list[str]]:
     """``messages`` and the current ``path`` with a message for each canvas document of the branch, each after
     its anchor (several at one anchor in creation order), the anchor's children hung under the last of them."""
+    if textdocs is None and not any(canvas_recipient(m.recipient) for m in messages):
+        return messages, path  # nearly every conversation
     rebuilt = rebuild_canvases([(n, m) for n in path if (m := tree.message(n)) is not None], textdocs)
     if not rebuilt:
         return messages, path
@@ -262,15 +262,19 @@ def normalize_conversation(raw: Any, source: Source = "export") -> Conversation:
         current = _newest_leaf(tree, times)
     path = tree.path_to_root(current) if current is not None else []
 
-    reports = _reports(tree)
     messages: list[Message] = []
+    reports: dict[int, Report] = {}
     for node_id in tree.order(times):
         raw_message = tree.message(node_id)
         if raw_message is None:
             continue
         parent = tree.parent[node_id]
         parent_id = parent if parent is not None and tree.message(parent) is not None else None
-        messages.append(_message(node_id, parent_id, raw_message, created.get(node_id), reports.get(node_id)))
+        if (report := widget_report(raw_message)) is not None:
+            reports[len(messages)] = report
+        messages.append(_message(node_id, parent_id, raw_message, created.get(node_id), report))
+    if reports:
+        _one_report_each(messages, reports, tree)
     with_message = {m.id for m in messages}
     messages, current_path = _with_canvases(
         messages, [n for n in path if n in with_message], tree, raw.get(TEXTDOCS_KEY)

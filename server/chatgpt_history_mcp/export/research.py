@@ -29,6 +29,7 @@ _STATE_PLACES = (
     ("chatgpt_sdk", "venus_widget_state"),
     ("venus_widget_state",),
 )
+_STATE_KEYS = frozenset(place[0] for place in _STATE_PLACES)
 #: Keys under which a state may nest the state proper (``tool_response_metadata.widget_state``).
 _NESTED = ("widget_state", "venus_widget_state")
 
@@ -52,7 +53,12 @@ def widget_report(raw: Mapping[str, Any]) -> Report | None:
     meta = raw.get("metadata")
     meta = meta if isinstance(meta, Mapping) else {}
     author = raw.get("author")
-    from_tool = isinstance(author, Mapping) and author.get("role") == "tool"
+    role = author.get("role") if isinstance(author, Mapping) else None
+    if role not in ("assistant", "tool"):
+        return None
+    from_tool = role == "tool"
+    if not from_tool and _STATE_KEYS.isdisjoint(meta):
+        return None  # nearly every message: no widget anywhere
     states = list(_states(meta))
     if from_tool:
         states += _tool_states(raw.get("content"))
