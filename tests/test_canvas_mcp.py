@@ -16,7 +16,9 @@ import pytest
 from mcp import Client
 
 from chatgpt_history_mcp.faces.mcp_server import create_server
+from chatgpt_history_mcp.ingest.exports import import_export
 from chatgpt_history_mcp.settings import Settings
+from chatgpt_history_mcp.store.history import HistoryStore
 from fake_backend import FakeBackend, export_account
 from sample import (
     ALL_SAMPLE,
@@ -273,3 +275,41 @@ async def test_a_canvas_edited_in_chatgpt_comes_from_its_textdocs_with_its_histo
         (3, rewrite, CANVAS_VERSIONS[2]),
         (4, None, None),
     ]
+
+
+# ---- a data folder of the previous normalizer
+
+
+def test_a_store_of_the_previous_normalizer_opens_as_it_was_and_a_reimport_brings_the_canvases(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "data")
+    import_export(store, SAMPLE)
+    # What version 1 stored: no canvas messages, no kinds (their defaults are not written), keys of version 1.
+    keys = store.archive.change_keys()
+    with store.write() as write:
+        for cid, (key, _) in keys.items():
+            conv = store.conversation(cid)
+            kept = [m.model_copy(update={"kind": "message"}) for m in conv.messages if m.kind != "canvas"]
+            ids = {m.id for m in kept}
+            old = conv.model_copy(update={"messages": kept, "current_path": [i for i in conv.current_path if i in ids]})
+            write.put(old, "1|" + key.split("|", 1)[1])
+        (source,) = store.archive.sources()
+        fingerprint = "1:" + (source.fingerprint or "").split(":", 1)[1]
+        write.archive.record_source(source.path, source.kind, fingerprint, "imported", "", source.conversations)
+    store.close()
+
+    store = HistoryStore(tmp_path / "data")
+    try:
+        before = store.get_conversation(CANDLE_CANVAS)
+        assert [m.kind for m in before.messages] == ["message"] * len(before.messages)
+        assert all(CANVAS_WORD not in m.text for m in before.messages)
+        (hit,) = store.search(CANVAS_WORD).results  # as before: the raw call, hidden
+        assert hit.matches[0].where == "canvas" and hit.matches[0].message_id == canvas_calls(SAMPLE, CANDLE_CANVAS)[-1]
+
+        report = import_export(store, SAMPLE)  # the new normalizer: every conversation is rewritten once
+        assert (report.outcome, report.updated, report.unchanged) == ("imported", ALL_SAMPLE, 0)
+        after = store.get_conversation(CANDLE_CANVAS)
+        assert [m.text for m in after.messages if m.kind == "canvas"] == [CANVAS_VERSIONS[-1]]
+        assert store.search(CANVAS_WORD).results[0].matches[0].message_id == f"canvas-{CANVAS_TEXTDOC_ID}"
+        assert import_export(store, SAMPLE).outcome == "unchanged"
+    finally:
+        store.close()
