@@ -29,7 +29,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from chatgpt_history_mcp.export.content import valid_text
 from chatgpt_history_mcp.model import Canvas, CanvasComment, CanvasVersion
@@ -137,7 +137,7 @@ class _Doc:
     versions: list[CanvasVersion] = field(default_factory=list)
     comments: list[CanvasComment] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    source: str = "calls"
+    source: Literal["calls", "chatgpt"] = "calls"
 
     def add_version(self, version: int | None, message_id: str | None, note: str | None = None) -> None:
         self.version = version if version is not None else self.version + 1
@@ -152,7 +152,7 @@ class _Doc:
             versions=self.versions,
             comments=self.comments,
             exact=self.exact,
-            source="chatgpt" if self.source == "chatgpt" else "calls",
+            source=self.source,
             notes=self.notes,
         )
         return RebuiltCanvas(self.anchor, canvas, self.model)
@@ -176,23 +176,18 @@ def rebuild_canvases(path: Sequence[tuple[str, Mapping[str, Any]]], textdocs: An
     docs: dict[str, _Doc] = {}
     current: str | None = None
     for call in _calls(path):
-        key = call.textdoc_id if call.textdoc_id in docs else None
         if call.op == "create":
             if call.failure is not None:
                 continue  # nothing was created
             key = call.textdoc_id or f"unnamed:{call.node_id}"
             docs[key] = _created(call, docs.get(key))
         else:
-            if key is None:
-                key = call.textdoc_id or current
-            if key is None or key not in docs:
-                key = key or f"unnamed:{call.node_id}"
-                docs[key] = _unknown(call, key)
-            doc = docs[key]
-            if call.op == "update":
-                _update(doc, call)
-            else:
-                _comment(doc, call)
+            key = call.textdoc_id or current or f"unnamed:{call.node_id}"
+            if key not in docs:
+                if call.failure is not None:
+                    continue  # a refused change to a document never seen: nothing to show
+                docs[key] = _unknown(call)
+            (_update if call.op == "update" else _comment)(docs[key], call)
         current = key
     if isinstance(textdocs, list):
         _correct(docs, [d for d in textdocs if isinstance(d, Mapping)], path[-1][0] if path else None)
@@ -278,7 +273,7 @@ def _created(call: _Call, before: _Doc | None) -> _Doc:
     return doc
 
 
-def _unknown(call: _Call, key: str) -> _Doc:
+def _unknown(call: _Call) -> _Doc:
     """A document changed here but created elsewhere (another branch, or the chat it was branched from)."""
     meta = call.reply_canvas
     doc = _Doc(
