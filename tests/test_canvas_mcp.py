@@ -250,6 +250,8 @@ async def test_a_sync_asks_chatgpt_for_the_canvas_and_needs_no_history_when_the_
             f"/backend-api/conversation/{CANDLE_CANVAS}/textdocs"  # only the chat with canvas calls
         ]
         assert fb.requests_to("/backend-api/textdoc/*") == []
+        (body,) = fb.requests_to(f"/backend-api/conversation/{DEEP_RESEARCH_WIDGET}")
+        assert body.query.get("include_widget_state") == "true"  # where the 2026 report is kept
     (canvas,) = [m for m in page["messages"] if m["kind"] == "canvas"]
     assert canvas["text"] == CANVAS_VERSIONS[-1]
     assert (canvas["canvas"]["source"], canvas["canvas"]["exact"], canvas["canvas"]["notes"]) == ("chatgpt", True, [])

@@ -505,7 +505,12 @@ class BackendClient:
             cursor = str(next_cursor)
 
     async def conversation(self, conversation_id: str) -> dict[str, Any]:
-        body = await self.get_json(f"/backend-api/conversation/{quote(conversation_id)}")
+        """One conversation whole, as the export has it: with its hidden messages and the widgets' state (where a
+        2026 deep-research report is kept; ``chatgpt-files-and-canvas.md`` §4)."""
+        body = await self.get_json(
+            f"/backend-api/conversation/{quote(conversation_id)}",
+            {"include_visually_hidden_messages": "true", "include_widget_state": "true"},
+        )
         if not isinstance(body, dict):
             raise Unavailable(f"conversation {conversation_id}: unexpected answer")
         body.setdefault("id", conversation_id)
