@@ -1,6 +1,6 @@
 """``chatgpt-history-mcp demo``: the bundled sample export, a real server over stdio, a real MCP client.
 
-Prints what an agent would see: the tool list, a listing, searches, and a conversation read.
+Prints what an agent would see: the tool list, a listing, searches, a conversation read, and a canvas document.
 """
 
 from __future__ import annotations
@@ -73,6 +73,15 @@ async def _session(export: Path, data_dir: Path) -> None:
         if first:
             page = await client.call_tool("get_conversation", {"conversation_id": first, "limit": 4})
             _show(f"get_conversation({first!r}, limit=4)", page.structured_content)
+
+        found = await client.call_tool("search_conversations", {"query": "about page for the candle shop", "limit": 1})
+        results = found.structured_content["results"] if found.structured_content else []
+        if results:
+            chat = results[0]["conversation_id"]
+            page = await client.call_tool("get_conversation", {"conversation_id": chat})
+            messages = page.structured_content["messages"] if page.structured_content else []
+            canvases = [m for m in messages if m["kind"] == "canvas"]
+            _show(f"get_conversation({chat!r}): its canvas, a message of kind canvas", canvases)
 
 
 def run_demo() -> int:

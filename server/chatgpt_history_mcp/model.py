@@ -16,6 +16,9 @@ ROLES: tuple[Role, ...] = get_args(Role)
 Source = Literal["export", "api"]
 #: What a ``g-…`` id names: a project (``g-p-…``, ``gizmo_type`` "snorlax") or a custom GPT (``g-…``, "gpt").
 GizmoKind = Literal["project", "gpt"]
+#: What a message is beside its role: an ordinary message, a canvas document (rebuilt from the hidden calls that made
+#: it, shown where it reached its final text) or a deep-research report (the assistant's answer to a research task).
+MessageKind = Literal["message", "canvas", "deep_research"]
 
 
 def from_epoch(epoch: float | None) -> datetime | None:
@@ -26,6 +29,45 @@ def from_epoch(epoch: float | None) -> datetime | None:
 def to_epoch(when: datetime | None) -> float | None:
     """The model's time as epoch seconds, for the store and the index (which sort and compare numbers)."""
     return when.timestamp() if when is not None else None
+
+
+class CanvasVersion(BaseModel):
+    """One version of a canvas document: the text after the call ``message_id`` (None: known from ChatGPT only)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: int
+    text: str
+    message_id: str | None = None
+    note: str | None = Field(default=None, description="Why this version's text may not be what ChatGPT had")
+
+
+class CanvasComment(BaseModel):
+    """A comment ChatGPT left on a canvas: the text it points at (a pattern, as the call gave it) and what it says."""
+
+    model_config = ConfigDict(frozen=True)
+
+    quote: str
+    comment: str
+    version: int | None = Field(default=None, description="The version it was left on")
+
+
+class Canvas(BaseModel):
+    """A canvas document (``canmore``) as it ended up, and how it got there."""
+
+    model_config = ConfigDict(frozen=True)
+
+    textdoc_id: str | None = None
+    title: str | None = None
+    type: str | None = Field(default=None, description="document, code/<language> or webview")
+    version: int | None = None
+    versions: list[CanvasVersion] = Field(default_factory=list, description="Every version, oldest first")
+    comments: list[CanvasComment] = Field(default_factory=list)
+    exact: bool = Field(default=True, description="Whether the text is known to be what ChatGPT had")
+    source: Literal["calls", "chatgpt"] = Field(
+        default="calls", description="calls: rebuilt from the conversation; chatgpt: the current text from ChatGPT"
+    )
+    notes: list[str] = Field(default_factory=list, description="What could not be rebuilt, and what was done")
 
 
 class Message(BaseModel):
@@ -43,6 +85,8 @@ class Message(BaseModel):
     hidden: bool = Field(description="Not shown in the transcript by default (system, tool calls, reasoning…)")
     model: str | None = None
     recipient: str | None = None
+    kind: MessageKind = "message"
+    canvas: Canvas | None = None
 
 
 class Conversation(BaseModel):

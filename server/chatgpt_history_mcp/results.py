@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from chatgpt_history_mcp.model import GizmoKind
+from chatgpt_history_mcp.model import CanvasComment, GizmoKind
 
 #: The ``project_name`` of a result: what the person calls its project or custom GPT.
 ProjectName = Annotated[str | None, Field(description="Its project's or GPT's name; null until a sync fetches names")]
@@ -18,8 +18,9 @@ class MessageMatch(BaseModel):
     role: str
     where: str = Field(
         default="message",
-        description="message (the transcript), or hidden from it: canvas, web search, tool call, tool output "
-        "(get_conversation with include_hidden=true shows those)",
+        description="message (the transcript), canvas (a canvas document, its final text or an earlier version), "
+        "or hidden from the transcript: web search, tool call, tool output (get_conversation with "
+        "include_hidden=true shows those)",
     )
     create_time: datetime | None
     snippet: str = Field(description="Text around the match; matched words are wrapped in **")
@@ -69,12 +70,35 @@ class ConversationList(BaseModel):
     as_of: AsOf
 
 
+class CanvasVersionView(BaseModel):
+    version: int
+    message_id: str | None = Field(default=None, description="The hidden call that made it (include_hidden shows it)")
+    length: int = Field(description="Characters")
+    text: str | None = Field(default=None, description="Given with include_hidden=true; cut to max_chars_per_message")
+    note: str | None = None
+
+
+class CanvasView(BaseModel):
+    """A canvas document: the message's text is its final version."""
+
+    textdoc_id: str | None
+    title: str | None
+    type: str | None = Field(description="document, code/<language> or webview")
+    version: int | None
+    exact: bool = Field(description="false: the text may differ from ChatGPT's (notes say why)")
+    source: str = Field(description="calls: rebuilt from the conversation; chatgpt: ChatGPT's current text (a sync)")
+    notes: list[str] = Field(default_factory=list)
+    comments: list[CanvasComment] = Field(default_factory=list, description="Comments ChatGPT left on it")
+    versions: list[CanvasVersionView] = Field(default_factory=list, description="Every version, oldest first")
+
+
 class MessageView(BaseModel):
     message_id: str
     parent_id: str | None = None
     role: str
     create_time: datetime | None
     content_type: str
+    kind: str = Field(default="message", description="message, canvas (a canvas document) or deep_research (a report)")
     text: str
     model: str | None = None
     hidden: bool = False
@@ -82,6 +106,7 @@ class MessageView(BaseModel):
     alternatives: int = Field(default=1, description="Versions of this turn (edits, regenerations); >1 means branches")
     truncated: bool = Field(default=False, description="Text cut to max_chars_per_message; full_length tells how long")
     full_length: int | None = None
+    canvas: CanvasView | None = None
 
 
 class ConversationPage(BaseModel):

@@ -469,7 +469,9 @@ def test_one_result_per_conversation_with_up_to_three_matches(sample_store: Hist
         for match in result.matches:
             assert match.message_id in shown  # a message of the current branch, not of another branch
             assert match.role == shown[match.message_id].role
-            assert shown[match.message_id].hidden == (match.where != "message")  # a canvas call says where it is
+            # A hidden match says where it is; a canvas is shown (its final text) yet says canvas.
+            message = shown[match.message_id]
+            assert message.hidden == (match.where != "message" and message.kind != "canvas")
             assert "**" in match.snippet
         assert len({m.message_id for m in result.matches}) == len(result.matches)
         assert result.title == conv.title

@@ -513,11 +513,30 @@ class BackendClient:
             cursor = str(next_cursor)
 
     async def conversation(self, conversation_id: str) -> dict[str, Any]:
-        body = await self.get_json(f"/backend-api/conversation/{quote(conversation_id)}")
+        """One conversation whole, as the export has it: with its hidden messages and the widgets' state (where a
+        2026 deep-research report is kept; ``chatgpt-files-and-canvas.md`` §4)."""
+        body = await self.get_json(
+            f"/backend-api/conversation/{quote(conversation_id)}",
+            {"include_visually_hidden_messages": "true", "include_widget_state": "true"},
+        )
         if not isinstance(body, dict):
             raise Unavailable(f"conversation {conversation_id}: unexpected answer")
         body.setdefault("id", conversation_id)
         return body
+
+    async def textdocs(self, conversation_id: str) -> list[dict[str, Any]]:
+        """A conversation's canvas documents at their current version: ``[{id, version, title, textdoc_type,
+        content, comments, updated_at}]`` (``chatgpt-files-and-canvas.md`` §3)."""
+        body = await self.get_json(f"/backend-api/conversation/{quote(conversation_id)}/textdocs")
+        return [d for d in body if isinstance(d, dict)] if isinstance(body, list) else []
+
+    async def textdoc_history(self, textdoc_id: str, before_version: int) -> list[dict[str, Any]]:
+        """The versions of a canvas document before ``before_version``, as ``…/textdocs`` shapes one, newest first."""
+        body = await self.get_json(
+            f"/backend-api/textdoc/{quote(textdoc_id)}/history", {"before_version": before_version}
+        )
+        states = body.get("previous_doc_states") if isinstance(body, dict) else None
+        return [s for s in states if isinstance(s, dict)] if isinstance(states, list) else []
 
     async def memories(self) -> list[Memory]:
         body = await self.get_json("/backend-api/memories", {"include_memory_entries": "true"})

@@ -145,8 +145,20 @@ def valid_text(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text) if not text.isascii() else text
 
 
+def _linked(ref: Mapping[str, Any]) -> str:
+    """A reference without its readable ``alt``, in the shape ``alt`` has: ``([title](url))``, one per source."""
+    items = ref.get("items")
+    links = [
+        f"[{_s(item.get('title')).strip() or url}]({url})"
+        for item in (items if isinstance(items, list) else [])
+        if isinstance(item, dict) and (url := _s(item.get("url")))
+    ]
+    return f"({', '.join(links)})" if links else ""
+
+
 def strip_citations(text: str, metadata: Any = None) -> str:
-    """Replace citation markers with their readable form where known, else drop them."""
+    """Replace citation markers with their readable form where known (the reference's ``alt``, else links made
+    from its items), else drop them."""
     if "\ue200" not in text and not _PRIVATE_USE.search(text):
         return text
     refs = metadata.get("content_references") if isinstance(metadata, dict) else None
@@ -154,8 +166,8 @@ def strip_citations(text: str, metadata: Any = None) -> str:
         for ref in refs:
             if not isinstance(ref, dict):
                 continue
-            marker, alt = _s(ref.get("matched_text")), _s(ref.get("alt"))
+            marker, alt = _s(ref.get("matched_text")), _s(ref.get("alt")).strip() or _linked(ref)
             if marker and "\ue200" in marker:
-                text = text.replace(marker, alt.strip() and f" {alt.strip()}")
+                text = text.replace(marker, alt and f" {alt}")
     text = _CITATION.sub("", text)
     return _PRIVATE_USE.sub("", text)

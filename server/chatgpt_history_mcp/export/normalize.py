@@ -3,6 +3,12 @@
 Every rule here is a bug someone shipped (see ``chatgpt-data.md`` §1.3): the transcript is the path from
 ``current_node`` to the root (the newest leaf when it is missing), never the first child nor every child;
 hidden messages stay hidden; cycles and dangling parents never hang or crash.
+
+What ChatGPT shows but no message holds is made visible here (``chatgpt-files-and-canvas.md`` §3, §4): a
+deep-research report kept in a widget's state becomes the text of its (empty) answer, and each canvas document
+of the current branch, rebuilt from its hidden calls, is a message of its own (kind ``canvas``), spliced into the
+tree right after the call that gave it its final text: there the transcript reads in order (no message before it
+refers to a version newer than the one it shows, none after it to an older one).
 """
 
 from __future__ import annotations
@@ -13,11 +19,15 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from chatgpt_history_mcp.export.canvas import TEXTDOCS_KEY, RebuiltCanvas, canvas_recipient, rebuild_canvases
 from chatgpt_history_mcp.export.content import HIDDEN_TYPES, render_content, valid_text
-from chatgpt_history_mcp.model import ROLES, Conversation, Message, Role, Source
+from chatgpt_history_mcp.export.research import Report, is_async_report, widget_report, with_sources
+from chatgpt_history_mcp.model import ROLES, Conversation, Message, MessageKind, Role, Source
 
 #: Bumped when normalization changes, so a re-import rebuilds conversations made by an older version.
-NORMALIZER_VERSION = 1
+#: 2: canvas documents rebuilt as messages, deep-research reports shown (widget state), citations without an
+#: ``alt`` linked from their items.
+NORMALIZER_VERSION = 2
 
 _VISIBLE_TOOL_TYPES = frozenset({"execution_output", "multimodal_text", "tether_quote"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b\u2028\u2029\ufeff]")
@@ -87,12 +97,19 @@ def _is_hidden(role: str, content_type: str, text: str, raw: Mapping[str, Any], 
     return not text.strip()
 
 
-def _message(node_id: str, parent_id: str | None, raw: Mapping[str, Any], created: datetime | None) -> Message:
+def _message(
+    node_id: str, parent_id: str | None, raw: Mapping[str, Any], created: datetime | None, report: Report | None
+) -> Message:
     author = _dict(raw.get("author"))
     meta = _dict(raw.get("metadata"))
     role_name = author.get("role")
     role: Role = role_name if isinstance(role_name, str) and role_name in ROLES else "tool"  # type: ignore[assignment]
     content_type, text = render_content(raw.get("content"), meta)
+    kind: MessageKind = "message"
+    if report is not None:  # the answer the person saw, whoever's node keeps it
+        role, text, kind = "assistant", report.text, "deep_research"
+    elif role == "assistant" and is_async_report(meta):
+        text, kind = with_sources(text, meta), "deep_research"
     return Message(
         id=node_id,
         parent_id=parent_id,
@@ -101,9 +118,69 @@ def _message(node_id: str, parent_id: str | None, raw: Mapping[str, Any], create
         create_time=created,
         content_type=content_type,
         text=text,
-        hidden=_is_hidden(role, content_type, text, raw, meta),
+        hidden=_is_hidden(role, content_type, text, raw, meta) if kind == "message" else not text.strip(),
         model=_str(meta.get("model_slug")),
         recipient=_str(raw.get("recipient")),
+        kind=kind,
+    )
+
+
+def _one_report_each(messages: list[Message], reports: dict[int, Report], tree: _Tree) -> None:
+    """A report a tool's message spells out, when the assistant's node holds the same one, is left to the
+    assistant's node: the tool's message is what it was (hidden tool output)."""
+    answered = {r.text for r in reports.values() if not r.from_tool}
+    for at, report in reports.items():
+        if report.from_tool and report.text in answered:
+            shown = messages[at]
+            raw = tree.message(shown.id) or {}
+            messages[at] = _message(shown.id, shown.parent_id, raw, shown.create_time, None)
+
+
+def _with_canvases(
+    messages: list[Message], path: list[str], tree: _Tree, textdocs: Any
+) -> tuple[list[Message], list[str]]:
+    """``messages`` and the current ``path`` with a message for each canvas document of the branch, each after
+    its anchor (several at one anchor in creation order), the anchor's children hung under the last of them."""
+    if textdocs is None and not any(canvas_recipient(m.recipient) for m in messages):
+        return messages, path  # nearly every conversation
+    rebuilt = rebuild_canvases([(n, m) for n in path if (m := tree.message(n)) is not None], textdocs)
+    if not rebuilt:
+        return messages, path
+    by_id = {m.id: m for m in messages}
+    inserted: dict[str, list[Message]] = {}
+    for doc in rebuilt:
+        anchor = by_id.get(doc.anchor)
+        if anchor is None:
+            continue
+        chain = inserted.setdefault(doc.anchor, [])
+        chain.append(_canvas_message(doc, chain[-1].id if chain else doc.anchor, anchor.create_time))
+    last = {anchor: chain[-1].id for anchor, chain in inserted.items()}
+    spliced: list[Message] = []
+    for message in messages:
+        if message.parent_id in last:
+            message = message.model_copy(update={"parent_id": last[message.parent_id]})
+        spliced.append(message)
+        spliced.extend(inserted.get(message.id, ()))
+    new_path: list[str] = []
+    for node_id in path:
+        new_path.append(node_id)
+        new_path.extend(m.id for m in inserted.get(node_id, ()))
+    return spliced, new_path
+
+
+def _canvas_message(doc: RebuiltCanvas, parent_id: str, created: datetime | None) -> Message:
+    canvas = doc.canvas
+    return Message(
+        id=f"canvas-{canvas.textdoc_id or doc.anchor}",
+        parent_id=parent_id,
+        role="assistant",
+        create_time=created,
+        content_type="code" if (canvas.type or "").startswith("code/") else "text",
+        text=canvas.versions[-1].text if canvas.versions else "",
+        hidden=False,
+        model=doc.model,
+        kind="canvas",
+        canvas=canvas,
     )
 
 
@@ -186,14 +263,22 @@ def normalize_conversation(raw: Any, source: Source = "export") -> Conversation:
     path = tree.path_to_root(current) if current is not None else []
 
     messages: list[Message] = []
+    reports: dict[int, Report] = {}
     for node_id in tree.order(times):
         raw_message = tree.message(node_id)
         if raw_message is None:
             continue
         parent = tree.parent[node_id]
         parent_id = parent if parent is not None and tree.message(parent) is not None else None
-        messages.append(_message(node_id, parent_id, raw_message, created.get(node_id)))
+        if (report := widget_report(raw_message)) is not None:
+            reports[len(messages)] = report
+        messages.append(_message(node_id, parent_id, raw_message, created.get(node_id), report))
+    if reports:
+        _one_report_each(messages, reports, tree)
     with_message = {m.id for m in messages}
+    messages, current_path = _with_canvases(
+        messages, [n for n in path if n in with_message], tree, raw.get(TEXTDOCS_KEY)
+    )
 
     create_time = parse_time(raw.get("create_time"))
     update_time = parse_time(raw.get("update_time"))
@@ -214,7 +299,7 @@ def normalize_conversation(raw: Any, source: Source = "export") -> Conversation:
         is_starred=bool(raw.get("is_starred")),
         source=source,
         messages=messages,
-        current_path=[n for n in path if n in with_message],
+        current_path=current_path,
     )
 
 

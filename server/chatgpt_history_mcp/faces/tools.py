@@ -138,7 +138,10 @@ def get_conversation(
     offset: Annotated[int, Field(ge=0, description="First message to return (use next_offset)")] = 0,
     limit: Annotated[int, Field(ge=1, le=200, description="Most messages per page")] = 50,
     include_hidden: Annotated[
-        bool, Field(description="Also system prompts, tool calls, reasoning and custom instructions")
+        bool,
+        Field(
+            description="Also system prompts, tool calls, reasoning, custom instructions and earlier canvas versions"
+        ),
     ] = False,
     branch: Annotated[
         Literal["current", "all"],
@@ -146,7 +149,8 @@ def get_conversation(
     ] = "current",
     max_chars_per_message: Annotated[int, Field(ge=200, le=200_000)] = 20_000,
 ) -> ConversationPage:
-    """Read a conversation's messages in order, paged to fit a context window."""
+    """Read a conversation's messages in order, paged to fit a context window. A canvas document is a message
+    of kind canvas (its final text, title, type, versions), a deep-research report one of kind deep_research."""
     with user_errors():
         return _store(ctx).get_conversation(
             conversation_id,

@@ -6,6 +6,8 @@
    that are not stored. A sync right after a sync queues nothing and fetches no bodies.
 3. Fetch the queued bodies a few at a time and commit every :data:`CHUNK` conversations (archive and
    index), so a sync that is killed, rate-limited or fails keeps what it fetched and the next one resumes.
+   A body with canvas calls brings ChatGPT's current canvas text along (``…/textdocs``), and a document's
+   history where the rebuild from the calls disagrees with it: the normalizer takes them over its rebuild.
 4. Name the projects and custom GPTs: the sidebar's names are kept with the listing; the ids the stored
    conversations carry that the sidebar does not list (custom GPTs, mostly) are looked up once each
    (``/gizmos/{id}``; again on a full sync), a 404 kept as a deleted GPT.
@@ -27,9 +29,10 @@ from typing import Any, TypeVar
 
 import anyio
 
-from chatgpt_history_mcp.chatgpt.backend import BackendClient, BackendNotFound
+from chatgpt_history_mcp.chatgpt.backend import BackendClient, BackendNotFound, RequestRejected
 from chatgpt_history_mcp.errors import BackendError
-from chatgpt_history_mcp.export.normalize import parse_time
+from chatgpt_history_mcp.export.canvas import TEXTDOCS_KEY, mentions_canvas
+from chatgpt_history_mcp.export.normalize import normalize_conversation, parse_time
 from chatgpt_history_mcp.ingest.conversations import write_conversations
 from chatgpt_history_mcp.model import Gizmo, gizmo_kind, to_epoch
 from chatgpt_history_mcp.results import SyncReport
@@ -262,7 +265,9 @@ async def _fetch(
         if errors:
             return
         try:
-            bodies[cid] = await client.conversation(cid)
+            body = await client.conversation(cid)
+            await _add_textdocs(client, cid, body)
+            bodies[cid] = body
         except BackendNotFound:
             missing.append(cid)
         except BackendError as exc:
@@ -272,6 +277,32 @@ async def _fetch(
         for cid in ids:
             group.start_soon(one, cid)
     return {cid: bodies[cid] for cid in ids if cid in bodies}, missing, errors[0] if errors else None
+
+
+async def _add_textdocs(client: BackendClient, cid: str, body: dict[str, Any]) -> None:
+    """Put ChatGPT's current text of the conversation's canvases in ``body`` (for the normalizer), with the history
+    of each document whose rebuild from the calls does not end where ChatGPT's text is (an edit made in the
+    canvas): one request per conversation with a canvas, one more per document that needs it. An endpoint that
+    does not know the conversation or refuses the request leaves the rebuild as it is."""
+    if not mentions_canvas(body):
+        return
+    try:
+        docs = await client.textdocs(cid)
+        rebuilt = {
+            m.canvas.textdoc_id: m.canvas
+            for m in normalize_conversation(body, "api").transcript()
+            if m.canvas is not None and m.canvas.textdoc_id
+        }
+        for doc in docs:
+            mine, version = rebuilt.get(str(doc.get("id"))), doc.get("version")
+            if not isinstance(version, int) or version < 2:
+                continue
+            if mine is None or (mine.version, mine.versions[-1].text) != (version, doc.get("content")):
+                doc["previous_doc_states"] = await client.textdoc_history(str(doc["id"]), version)
+    except (BackendNotFound, RequestRejected) as exc:
+        log.info("no canvas text from ChatGPT for %s: %s", cid, exc)
+        return
+    body[TEXTDOCS_KEY] = docs
 
 
 def _store_chunk(store: HistoryStore, bodies: list[dict[str, Any]], done: list[str]) -> None:

@@ -1,10 +1,15 @@
 """What search sees of a conversation: the visible transcript, and what the person saw or wrote that the
 transcript hides.
 
-A person remembers ``fitz`` from the code ChatGPT ran, the title of a canvas document, or what it searched the
-web for; none of that is a visible message. Those texts are indexed in a field of their own, weighted below
-the conversation itself, and a match there says where it is. Reasoning, system prompts and custom instructions
-are left out: the person did not see them, and the same instructions in every chat would match everything.
+A person remembers ``fitz`` from the code ChatGPT ran, or what it searched the web for; none of that is a visible
+message. Those texts are indexed in a field of their own, weighted below the conversation itself, and a match
+there says where it is. Reasoning, system prompts and custom instructions are left out: the person did not see
+them, and the same instructions in every chat would match everything.
+
+A canvas document's final text is a message of its own (kind ``canvas``) and is indexed where the person saw
+it, with the assistant's words. What its earlier versions said and the final one no longer does stays findable
+in the hidden field: each call that made a version stands, for search, for the lines that version brought and
+the final text dropped (no line twice), in place of its raw JSON.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ _MAX_JSON_STRINGS = 200
 def where(message: Message) -> str:
     """Where a message stands for a person: ``message`` (the transcript), ``canvas``, ``web search``,
     ``tool call`` (code or a query sent to a tool) or ``tool output``."""
+    if message.kind == "canvas":
+        return "canvas"
     if not message.hidden:
         return "message"
     recipient = (message.recipient or "").lower()
@@ -87,12 +94,35 @@ def _strings(value: Any, key: str = "") -> Iterator[str]:
 
 def searchable_messages(conv: Conversation) -> list[tuple[Message, str]]:
     """The messages of the current branch that search looks at, with the text it sees of each."""
+    messages = conv.transcript(include_hidden=True)
+    earlier = _earlier_canvas_lines(messages)
     found: list[tuple[Message, str]] = []
-    for message in conv.transcript(include_hidden=True):
+    for message in messages:
         if not message.hidden:
             found.append((message, message.text))
+        elif message.id in earlier:
+            if earlier[message.id]:
+                found.append((message, earlier[message.id]))
         elif (text := hidden_text(message)) is not None:
             found.append((message, text))
+    return found
+
+
+def _earlier_canvas_lines(messages: list[Message]) -> dict[str, str]:
+    """By the id of each call that made a canvas version: the lines of that version no earlier version had and the
+    final text does not (empty for the call of the final version: its words are the canvas message's)."""
+    found: dict[str, str] = {}
+    for message in messages:
+        if message.canvas is None:
+            continue
+        final = set(message.text.splitlines())
+        seen: set[str] = set()
+        for version in message.canvas.versions:
+            if version.message_id is None:
+                continue
+            lines = [line for line in version.text.splitlines() if line.strip() and line not in final]
+            found[version.message_id] = "\n".join(dict.fromkeys(line for line in lines if line not in seen))
+            seen.update(lines)
     return found
 
 

@@ -20,6 +20,8 @@ from chatgpt_history_mcp.model import Conversation, Message, from_epoch
 from chatgpt_history_mcp.redact import masker
 from chatgpt_history_mcp.results import (
     AsOf,
+    CanvasVersionView,
+    CanvasView,
     ConversationList,
     ConversationPage,
     ConversationSummary,
@@ -349,9 +351,11 @@ class HistoryStore:
             truncated = len(text) > max_chars_per_message
             if truncated:
                 text = text[:max_chars_per_message]
-            if page and used + len(text) > PAGE_CHARS:
+            canvas = self._canvas_view(message, include_hidden, max_chars_per_message)
+            size = len(text) + sum(len(v.text or "") for v in canvas.versions) if canvas else len(text)
+            if page and used + size > PAGE_CHARS:
                 break
-            used += len(text)
+            used += size
             page.append(
                 MessageView(
                     message_id=message.id,
@@ -359,6 +363,7 @@ class HistoryStore:
                     role=message.role,
                     create_time=message.create_time,
                     content_type=message.content_type,
+                    kind=message.kind,
                     text=text,
                     model=message.model,
                     hidden=message.hidden,
@@ -366,6 +371,7 @@ class HistoryStore:
                     alternatives=max(1, siblings[message.parent_id]) if not message.hidden else 1,
                     truncated=truncated,
                     full_length=len(full) if truncated else None,
+                    canvas=canvas,
                 )
             )
             index += 1
@@ -395,6 +401,39 @@ class HistoryStore:
             note=note,
         )
 
+    def _canvas_view(self, message: Message, include_hidden: bool, max_chars: int) -> CanvasView | None:
+        """A canvas message's document; its earlier versions' text only with ``include_hidden`` (the person no
+        longer sees them), the final one's never (it is the message's text)."""
+        canvas = message.canvas
+        if canvas is None:
+            return None
+        versions = []
+        for n, version in enumerate(canvas.versions):
+            shown = include_hidden and n < len(canvas.versions) - 1
+            versions.append(
+                CanvasVersionView(
+                    version=version.version,
+                    message_id=version.message_id,
+                    length=len(version.text),
+                    text=self.mask(version.text)[:max_chars] if shown else None,
+                    note=version.note,
+                )
+            )
+        return CanvasView(
+            textdoc_id=canvas.textdoc_id,
+            title=self.mask(canvas.title) if canvas.title else None,
+            type=canvas.type,
+            version=canvas.version,
+            exact=canvas.exact,
+            source=canvas.source,
+            notes=[self.mask(note) for note in canvas.notes],
+            comments=[
+                c.model_copy(update={"quote": self.mask(c.quote), "comment": self.mask(c.comment)})
+                for c in canvas.comments
+            ],
+            versions=versions,
+        )
+
     @translate_faults
     def transcript_markdown(self, conversation_id: str, branch: Branch = "current") -> str:
         """The conversation as Markdown: the current branch (an answer split by "continue generating" reads as
@@ -415,8 +454,19 @@ class HistoryStore:
         sections = _current_sections(conv) if branch == "current" else _all_sections(conv)
         for first, text, label in sections:
             when = f" ({first.create_time.isoformat(timespec='minutes')})" if first.create_time else ""
-            lines += [f"## {first.role.capitalize()}{when}{label}", "", self.mask(text).strip(), ""]
+            lines += [f"## {self._heading(first)}{when}{label}", "", self.mask(_body(first, text)).strip(), ""]
         return "\n".join(lines).rstrip() + "\n"
+
+    def _heading(self, message: Message) -> str:
+        """A Markdown section's title: the author, or what a canvas or deep-research message is."""
+        if message.kind == "deep_research":
+            return "Assistant · deep research report"
+        canvas = message.canvas
+        if canvas is None:
+            return message.role.capitalize()
+        facts = ", ".join(f for f in (canvas.type, f"version {canvas.version}" if canvas.version else None) if f)
+        title = self.mask(canvas.title or "untitled")
+        return f"Canvas: {title}" + (f" ({facts})" if facts else "")
 
     def as_of(self) -> AsOf:
         """When the store last heard from ChatGPT (a complete sync) and from an export."""
@@ -462,11 +512,29 @@ class HistoryStore:
 Section = tuple[Message, str, str]
 
 
+def _body(message: Message, text: str) -> str:
+    """A section's text: a code canvas fenced in its language, a canvas that could not be rebuilt with why."""
+    canvas = message.canvas
+    if canvas is None:
+        return text
+    kind = canvas.type or ""
+    if kind.startswith("code/") and text.strip():
+        text = f"```{kind.removeprefix('code/')}\n{text}\n```"
+    notes = [f"> Note: {note}" for note in canvas.notes]
+    return "\n\n".join([text, *notes]) if notes else text
+
+
 def _current_sections(conv: Conversation) -> list[Section]:
-    """The current branch, a continued answer merged into the section it continues."""
+    """The current branch, a continued answer merged into the section it continues (a canvas or a report is
+    never a continuation, nor continued)."""
     sections: list[tuple[Message, str, str]] = []  # first message, text, id of the last one merged
     for message in conv.transcript():
-        if sections and message.role == "assistant" and sections[-1][0].role == "assistant":
+        if (
+            sections
+            and message.role == "assistant"
+            and sections[-1][0].role == "assistant"
+            and message.kind == sections[-1][0].kind == "message"
+        ):
             first, text, last_id = sections[-1]
             # "Continue generating" resumes mid-sentence (or mid code block) right under its parent.
             joiner = "" if message.parent_id == last_id else "\n\n"
