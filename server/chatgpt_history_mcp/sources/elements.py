@@ -283,7 +283,7 @@ class ElementReader:
             yield Element(members, None)
             return
         keys = ", ".join(sorted(members)[:6])
-        raise ShapeProblem(f"not a list of conversations (an object with {keys})")
+        raise ShapeProblem(f"not a list of conversations (an object with {keys}); is this the export?")
 
     def _element(self) -> Element:
         if self._known is not None and self._data[self._pos] == _OPEN_OBJECT:
