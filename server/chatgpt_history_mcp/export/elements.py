@@ -32,7 +32,7 @@ HEAD_BYTES = 256
 #: Bytes read from the file at a time.
 READ_SIZE = 256 * 1024
 #: Bytes of text handed to the decoder at first for one element, doubled until the element fits.
-_WINDOW = 64 * 1024
+_WINDOW = 32 * 1024
 #: Stored keys tried at one position at most (many elements starting with the same bytes: parsed instead).
 _MAX_CANDIDATES = 8
 #: A decoder error this close to the end of the text it was given may only mean that the text ends there.
@@ -283,7 +283,7 @@ class ElementReader:
             yield Element(members, None)
             return
         keys = ", ".join(sorted(members)[:6])
-        raise ShapeProblem(f"not a list of conversations (an object with {keys})")
+        raise ShapeProblem(f"not a list of conversations (an object with {keys}); is this the export?")
 
     def _element(self) -> Element:
         if self._known is not None and self._data[self._pos] == _OPEN_OBJECT:
@@ -351,14 +351,17 @@ class ElementReader:
 
     def _decode(self, window: int) -> bool:
         """Align the text on the position, covering at least ``window`` bytes from it (less at the end of the
-        file); whether it reaches the end of the file. Text is decoded a read at a time beyond that: what is
-        left of the last piece is copied along, so pieces much larger than an element keep that cheap."""
-        if not self._aligned:
+        file); whether it reaches the end of the file. While elements are parsed one after the other, text is
+        decoded a read beyond that: what is left of the last piece is copied along, so pieces much larger than
+        an element keep that cheap."""
+        ahead = READ_SIZE  # the elements after this one will be read next
+        if not self._aligned:  # after a known element: the next one is likely known too, decode no further
             self._text, self._ti, self._tend, self._aligned = "", 0, self._pos, True
             self._guard.restart(self._depth)
+            ahead = 0
         if self._tend < self._pos + window:
             self._fill(window)
-            limit = min(len(self._data), self._pos + window + READ_SIZE)
+            limit = min(len(self._data), self._pos + window + ahead)
             end = limit if self._eof and limit == len(self._data) else _utf8_cut(self._data, limit)
             piece = self._data[self._tend : end]
             self._guard.scan(piece)

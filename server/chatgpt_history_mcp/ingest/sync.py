@@ -50,6 +50,8 @@ SAME_TIME = 0.01
 #: Seconds a step of a running sync waits for the store's write lock (a sent turn, another writer's commit)
 #: before the sync stops, keeping what it stored: the next one resumes from its queue.
 STEP_WAIT = 60.0
+#: Seconds the sync's first step waits for the write lock before it refuses (another import runs).
+START_WAIT = 5.0
 
 T = TypeVar("T")
 
@@ -165,7 +167,9 @@ async def _step(store: HistoryStore, change: Callable[[Write], None]) -> None:
 async def _sync_steps(
     store: HistoryStore, client: BackendClient, full: bool, report: SyncReport, reporter: _Reporter
 ) -> None:
-    await _locked(store, store.reindex_pending, wait=0)  # what a killed writer left; busy: refused at once
+    # What a killed writer left. A moment's holder (a sent turn, a store opening) is waited for; an import
+    # still running after START_WAIT refuses the sync, which then reaches ChatGPT not at all.
+    await _locked(store, store.reindex_pending, wait=START_WAIT)
     await reporter("listing conversations")
     try:
         sidebar = await client.sidebar()
