@@ -376,7 +376,7 @@ _BLOCK_PICKLE = 4
 #: Postings blocks are left uncompressed: zlib was a sixth of import time, and reads skip inflating.
 _CODEC = _LeanCodec(compression=0)
 #: Pool size (Whoosh's estimate, MB) at which a worker seals its segment and starts a new one: bounds memory.
-SEGMENT_POOL_MB = 128
+SEGMENT_POOL_MB = 96
 #: Conversations per message sent to an index worker.
 _WORKER_BATCH = 64
 
