@@ -102,12 +102,8 @@ class Settings(BaseModel):
     access_token: str | None = Field(default=None, repr=False, exclude=True, description="Bearer token")
     account_id: str | None = Field(default=None, description="The ChatGPT workspace to use")
     http_token: str | None = Field(default=None, repr=False, exclude=True, description="Bearer token for HTTP")
-
-    def token_variables(self, env: Mapping[str, str] | None = None) -> list[str]:
-        """The names of the environment variables a login came from (for ``status``: never the values)."""
-        env = os.environ if env is None else env
-        names = [ENV_SESSION_TOKEN, *(f"{ENV_SESSION_TOKEN}_{i}" for i in range(SPLIT_TOKEN_PARTS)), ENV_ACCESS_TOKEN]
-        return [n for n in names if given(env.get(n))]
+    #: The names of the environment variables the login came from (for ``status``: never the values).
+    token_variables: list[str] = Field(default_factory=list, description="Where the login came from")
 
     @classmethod
     def from_env(
@@ -138,7 +134,9 @@ class Settings(BaseModel):
         session = given(env.get(ENV_SESSION_TOKEN)) or "".join(
             given(env.get(f"{ENV_SESSION_TOKEN}_{i}")) or "" for i in range(SPLIT_TOKEN_PARTS)
         )
+        token_names = [ENV_SESSION_TOKEN, *(f"{ENV_SESSION_TOKEN}_{i}" for i in range(SPLIT_TOKEN_PARTS))]
         return cls(
+            token_variables=[n for n in [*token_names, ENV_ACCESS_TOKEN] if given(env.get(n))],
             base_url=(given(env.get(ENV_BASE_URL)) or DEFAULT_BASE_URL).rstrip("/"),
             session_token=session or None,
             access_token=given(env.get(ENV_ACCESS_TOKEN)),

@@ -88,7 +88,8 @@ def login_location(settings: Settings) -> str | None:
     """Where the ChatGPT login in use comes from, in words (never the token): the environment, the system
     keyring, the private file, or None when there is none."""
     if Credentials.from_settings(settings).configured:
-        return f"the environment ({', '.join(settings.token_variables())})"
+        names = settings.token_variables  # empty: given to Settings directly, not by the environment
+        return f"the environment ({', '.join(names)})" if names else "the settings"
     return _stored(settings.config_dir)[1]
 
 
