@@ -6,8 +6,8 @@ both valid (the importer sniffs their type, ``get_file`` decodes them) and disti
 content), without holding gigabytes in memory: a small valid image is padded with ignorable chunks of seeded
 random bytes, written piece by piece.
 
-PDFs are written with the standard library (one font, plain text lines); images need Pillow (the ``test``
-extra), imported only when an image is made.
+PDFs are written with the standard library (one font, plain text lines); images need Pillow (a dependency of
+the package), imported only when an image is made.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ images and PDFs padded to sizes drawn per kind and scaled to about SIZE in total
 piece at a time (a 2 GB export takes ~30 s and ~80 MB of memory); ``size_bytes`` in the JSON is the planned size.
 ``--layout 2026``: ``conversations-NNN.json``, files flat as ``<id>.dat`` with ``conversation_asset_file_names.json``,
 ``library_files.json`` and ``export_manifest.json``. Without these options the output is byte-identical to
-what it was before they existed (the benchmarks compare against it); images need Pillow (the test extra).
+what it was before they existed (the benchmarks compare against it); images need Pillow (a dependency of the package).
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ code-interpreter charts, canvases, deep-research reports. A second ZIP,
 
 The output is deterministic: running the script twice gives byte-identical ZIPs
 (fixed ZIP timestamps and attributes, sorted entries, seeded randomness only; the
-images are encoded by Pillow, so with the version uv.lock pins). Needs Pillow (the
-``test`` extra) for JPEG and WEBP; everything else is the standard library.
+images are encoded by Pillow, so with the version uv.lock pins). Needs Pillow (a
+dependency of the package) for JPEG and WEBP; everything else is the standard library.
 
 Usage::
 

@@ -32,6 +32,11 @@ class ExportError(UserError):
     """An export that cannot be read; the message says which file and what to do."""
 
 
+class ImageUnreadable(UserError):
+    """An image that cannot be shown: no image Pillow decodes, damaged, or more pixels than is safe to decode;
+    the message names the file, and says the original is still there to download."""
+
+
 class StoreBusy(UserError):
     """Another process (or thread) is writing the store, or syncing it."""
 
