@@ -116,9 +116,17 @@ ADTS_FRAME = b"\xff\xf1\x50\x80\x02\x1f\xfc" + b"\x00" * 10
         (_ftyp(b"heic", b"mif1", b"heic"), None, "image/heic"),
         (_ftyp(b"mif1", b"mif1", b"heic"), None, "image/heic"),
         (_ftyp(b"avif", b"avif", b"mif1"), None, "image/avif"),
-        (_zip("word/document.xml"), "report.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (
+            _zip("word/document.xml"),
+            "report.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
         (_zip("xl/workbook.xml"), "Budget.XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (_zip("ppt/presentation.xml"), "deck.pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+        (
+            _zip("ppt/presentation.xml"),
+            "deck.pptx",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        ),
         (_zip("word/document.xml"), "report", "application/zip"),  # a ZIP with no name to tell
         (_zip("a.txt"), "archive.zip", "application/zip"),
         (_zip("word/document.xml"), "report.dat", "application/zip"),

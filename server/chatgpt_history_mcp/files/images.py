@@ -32,8 +32,10 @@ MAX_SIDE = 1568
 #: Encoded size allowed: under the ~1 MB hosts accept for an image once base64 adds its third.
 MAX_BYTES = 750_000
 
-#: Formats every host displays: a file in one of these that fits is passed on as it is.
-_AS_IS = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+#: Formats every host displays: a file in one of these that fits is passed on as it is. MPO is how Pillow opens
+#: many phones' JPEGs (a JPEG followed by a depth map or a second view, which a JPEG reader skips).
+_AS_IS = {"PNG": "image/png", "JPEG": "image/jpeg", "MPO": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+_JPEG_FORMATS = {"JPEG", "MPO"}
 #: Sources drawn rather than photographed, whose text and edges JPEG would smear.
 _LOSSLESS_SOURCES = {"PNG", "GIF", "BMP", "TIFF"}
 #: The smallest budget taken: any image, shrunk far enough, fits it.
@@ -84,13 +86,20 @@ def agent_image(
                     return _fit(image, fh, max_side, max_bytes, label)
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
             raise _too_many_pixels(label) from exc
+        except Image.UnidentifiedImageError as exc:  # its message is the path in the data folder: no help
+            raise ImageUnreadable(
+                f"The image {label} cannot be shown: it is in no image format this server decodes. The file itself "
+                "is still there to download."
+            ) from exc
         except _DECODE_ERRORS as exc:
             raise ImageUnreadable(
-                f"The image {label} cannot be shown: {complaint(exc)}. The file itself is still there to download."
+                f"The image {label} cannot be shown: it is damaged ({complaint(exc)}). The file itself is still "
+                "there to download."
             ) from exc
 
 
 def _fit(image: Image.Image, fh: BinaryIO, max_side: int, max_bytes: int, label: str) -> AgentImage:
+    """The opened ``image`` (read from ``fh``) as it is when it fits, else upright, downscaled, re-encoded."""
     limit = Image.MAX_IMAGE_PIXELS
     if limit is not None and image.width * image.height > limit:
         raise _too_many_pixels(label)  # held even when the warnings filter was raced by another thread
@@ -101,7 +110,7 @@ def _fit(image: Image.Image, fh: BinaryIO, max_side: int, max_bytes: int, label:
     size = os.fstat(fh.fileno()).st_size  # not by seeking: Pillow reads on from where fh is
     if (
         image.format in _AS_IS
-        and not getattr(image, "is_animated", False)
+        and (image.format == "MPO" or not getattr(image, "is_animated", False))
         and orientation == 1
         and target == (width, height)
         and size <= max_bytes
@@ -109,7 +118,7 @@ def _fit(image: Image.Image, fh: BinaryIO, max_side: int, max_bytes: int, label:
         fh.seek(0)
         return AgentImage(fh.read(), _AS_IS[image.format], width, height, width, height, resized=False)
     source_format = image.format
-    if source_format == "JPEG":
+    if source_format in _JPEG_FORMATS:
         # Decode at a DCT scale no smaller than the target: a 50 MP photo never lands in memory whole.
         image.draft(None, (target[1], target[0]) if turned else target)
     image.seek(0)  # the first frame of an animation
@@ -148,23 +157,27 @@ def _encode(image: Image.Image, lossless_source: bool, max_bytes: int) -> tuple[
     transparency) or JPEG, quality stepping down, then the size shrinking by what the last try missed by."""
     alpha = image.mode == "RGBA"
     if alpha or lossless_source:
-        data = _save(image, "PNG", max_bytes)
-        if data is not None:
-            return data, "image/png", image.size
+        png = _save_within(image, "PNG", max_bytes)
+        if png is not None:
+            return png, "image/png", image.size
     lossy, mime = ("WEBP", "image/webp") if alpha else ("JPEG", "image/jpeg")
     while True:
-        for quality in _QUALITIES[:-1]:
-            data = _save(image, lossy, max_bytes, quality=quality)
-            if data is not None:
+        for quality in _QUALITIES:
+            data = _save(image, lossy, quality=quality)
+            if len(data) <= max_bytes or max(image.size) == 1:  # 1 px fits any budget agent_image accepts
                 return data, mime, image.size
-        data = _save(image, lossy, None, quality=_QUALITIES[-1])
-        assert data is not None  # unbounded
-        if len(data) <= max_bytes or max(image.size) == 1:  # 1 px fits any budget agent_image accepts
-            return data, mime, image.size
+            if len(data) > 2 * max_bytes:
+                break  # the lower qualities would not halve it: shrink instead
         # Bytes grow about with the pixel count: shrink by the square root of how far over the budget it was.
         factor = min(_SHRINK, math.sqrt(max_bytes / len(data)) * 0.95)
         smaller = (max(1, int(image.width * factor)), max(1, int(image.height * factor)))
         image = image.resize(smaller, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def _save(image: Image.Image, fmt: str, **options: int) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
 
 
 class _OverBudget(Exception):
@@ -172,21 +185,22 @@ class _OverBudget(Exception):
 
 
 class _BoundedBuffer(io.BytesIO):
-    def __init__(self, limit: int | None) -> None:
+    def __init__(self, limit: int) -> None:
         super().__init__()
         self._limit = limit
 
     def write(self, data: bytes, /) -> int:  # type: ignore[override]
-        if self._limit is not None and self.tell() + len(data) > self._limit:
+        if self.tell() + len(data) > self._limit:
             raise _OverBudget
         return super().write(data)
 
 
-def _save(image: Image.Image, fmt: str, max_bytes: int | None, **options: int) -> bytes | None:
-    """The image encoded, or None as soon as it is clear it will not fit ``max_bytes``."""
+def _save_within(image: Image.Image, fmt: str, max_bytes: int) -> bytes | None:
+    """The image encoded, or None as soon as the encoder's output passes ``max_bytes`` (PNG writes as it goes:
+    a photo that will not fit as PNG stops early, at the cost of at most the budget)."""
     buffer = _BoundedBuffer(max_bytes)
     try:
-        image.save(buffer, fmt, **options)
+        image.save(buffer, fmt)
     except _OverBudget:
         return None
     return buffer.getvalue()

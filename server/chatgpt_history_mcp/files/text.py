@@ -91,7 +91,7 @@ def _pdf_text(path: Path, max_chars: int) -> ExtractedText:
             # AES needs the ``cryptography`` package, which is not a dependency: the PDF is fine, only locked.
             return ExtractedText("", None, False, "The PDF is encrypted (AES): its text cannot be read here.")
         except Exception as exc:
-            return ExtractedText("", None, False, f"The PDF cannot be read: {complaint(exc)}.")
+            return ExtractedText("", None, False, f"The PDF is damaged and cannot be read ({complaint(exc)}).")
         parts: list[str] = []
         chars = 0
         failed = 0
@@ -124,5 +124,7 @@ def _pdf_note(text: str, page_count: int, failed: int) -> str | None:
     if failed:
         notes.append(f"{failed} of its pages could not be read (the PDF is damaged there).")
     if not text and not failed and page_count:
-        notes.append("The PDF has no text layer (a scan, or images only): its text cannot be read without OCR.")
+        notes.append(
+            "No text was found in the PDF: it has no text layer (a scan, or images only) or its pages are damaged."
+        )
     return " ".join(notes) or None
