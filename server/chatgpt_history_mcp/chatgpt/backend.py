@@ -642,11 +642,16 @@ class BackendClient:
         sent, and to another host nothing of ours at all (neither the web app's headers nor a cookie)."""
         if max_bytes is not None and link.size is not None and link.size > max_bytes:
             raise _too_large(file_id, max_bytes, f"ChatGPT says it has {link.size:,} bytes")
+        label = f"the download of file {file_id}"  # never the link itself: its query is the secret
         base = httpx.URL(self.base_url)
-        url = base.join(link.url)
+        try:
+            url = base.join(link.url)
+        except httpx.InvalidURL:
+            url = httpx.URL()
+        if url.scheme not in ("http", "https") or not url.host:
+            raise Unavailable(f"{label}: ChatGPT answered with a download link that is not a web address")
         headers = {"Accept": "*/*"}
         same_host = (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
-        label = f"the download of file {file_id}"  # never the link itself: its query is the secret
         attempt = 0
         while True:
             if same_host:
@@ -673,11 +678,11 @@ class BackendClient:
                 status, html = response.status_code, "text/html" in response.headers.get("content-type", "")
                 if status == 404 or (status in (401, 403) and not html):  # HTML: a Cloudflare check, not the link
                     raise _LinkRefused
-                if response.status_code >= 400:
+                if status >= 400:
                     await response.aread()
                     self._raise_for_status(response, label)
-                if response.status_code != 200:
-                    raise Unavailable(f"{label}: ChatGPT answered {response.status_code}")
+                if status != 200:  # a redirect (not followed: it would carry our headers elsewhere) or no content
+                    raise Unavailable(f"{label}: ChatGPT answered {status}")
                 fd, name = tempfile.mkstemp(dir=into, prefix=".download-", suffix=".part")
                 path = Path(name)
                 try:
@@ -796,5 +801,5 @@ def _unreachable(label: str, exc: httpx.TransportError) -> Unavailable:
 
 
 def _plain(exc: BaseException) -> BaseException:
-    """The cause to chain: httpx errors carry the request (with our headers) — keep only the text."""
-    return RuntimeError(f"{type(exc).__name__}: {exc}")
+    """The cause to chain: httpx errors carry the request (with our headers) — keep only the text, masked."""
+    return RuntimeError(_mask_secrets(f"{type(exc).__name__}: {exc}"))
