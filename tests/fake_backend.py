@@ -939,6 +939,10 @@ class FakeBackend:
         the gizmo itself (the older shape some tools read). ``sidebar_gpts`` (False): the sidebar also lists the
         account's custom GPTs after its projects (a client must tell them apart by ``g-p-``).
       ``download_url_lifetime`` (300 s on the fake clock): how long a signed ``download_url`` works.
+      ``relative_download_urls`` (False): the ``download_url`` is a path on this server (``/backend-api/estuary/…``)
+        rather than an absolute URL (a client resolves it against the base URL).
+      ``download_error_status`` (404): the HTTP status of the download endpoint's ``{status: "error", …}`` (some
+        builds answer it with 200).
     """
 
     def __init__(
@@ -973,6 +977,8 @@ class FakeBackend:
         sidebar_shape: Literal["nested", "flat"] = "nested",
         sidebar_gpts: bool = False,
         download_url_lifetime: float = 300.0,
+        relative_download_urls: bool = False,
+        download_error_status: int = 404,
     ) -> None:
         self.account = account if account is not None else sample_account()
         self.session_token_length = session_token_length
@@ -1006,6 +1012,8 @@ class FakeBackend:
         self.sidebar_shape = sidebar_shape
         self.sidebar_gpts = sidebar_gpts
         self.download_url_lifetime = download_url_lifetime
+        self.relative_download_urls = relative_download_urls
+        self.download_error_status = download_error_status
         self._url_key = os.urandom(32)
         #: Every signed download URL issued, oldest first (secrets: a client must never log them).
         self.download_urls: list[str] = []
@@ -1673,7 +1681,8 @@ class FakeBackend:
     def _signed_url(self, f: FakeFile) -> str:
         ts = int(self.now())
         sig = self._signature(f.file_id, ts)
-        url = f"{self.url}/backend-api/estuary/content?id={f.file_id}&ts={ts}&p=fs&sig={sig}"
+        path = f"/backend-api/estuary/content?id={f.file_id}&ts={ts}&p=fs&sig={sig}"
+        url = path if self.relative_download_urls else self.url + path
         self.download_urls.append(url)
         return url
 
@@ -1684,7 +1693,7 @@ class FakeBackend:
         f = self._file_for(rec, file_id)
         if f is None:
             error = {"status": "error", "error_code": "file_not_found", "error_message": "File not found."}
-            return _json(404, error)
+            return _json(self.download_error_status, error)
         return _json(
             200,
             {

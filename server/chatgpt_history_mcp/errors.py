@@ -68,6 +68,15 @@ class BackendError(UserError):
     (the kinds are in :mod:`chatgpt_history_mcp.chatgpt.backend`)."""
 
 
+class FileTooLarge(UserError):
+    """A file over the size bound the caller set: refused whole, nothing of it kept."""
+
+    def __init__(self, message: str, *, file_id: str, limit: int) -> None:
+        super().__init__(message)
+        self.file_id = file_id
+        self.limit = limit
+
+
 class SendingDisabled(UserError):
     """Sending was not switched on."""
 

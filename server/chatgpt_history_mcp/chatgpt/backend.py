@@ -10,14 +10,17 @@ line or exception it produces contains the session cookie or the access token.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
+import os
 import random
 import re
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
@@ -27,7 +30,7 @@ from urllib.parse import quote
 import anyio
 import httpx
 
-from chatgpt_history_mcp.errors import BackendError
+from chatgpt_history_mcp.errors import BackendError, FileTooLarge
 from chatgpt_history_mcp.model import Gizmo, gizmo_kind
 from chatgpt_history_mcp.results import Memory
 from chatgpt_history_mcp.settings import DEFAULT_BASE_URL, ENV_ACCOUNT_ID, ENV_SESSION_TOKEN, Settings, given
@@ -52,19 +55,33 @@ EXPORT_HINT = "the data export (Settings → Data controls → Export) works wit
 _SECRET_HEADER = re.compile(
     r"""(\(b'[^']*(?:cookie|authorization|token)[^']*', b)('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""", re.IGNORECASE
 )
+#: The signature of a signed download link (``sig=`` of the backend's estuary links and of Azure blob links;
+#: ``Signature=``, ``X-Amz-Signature=`` elsewhere): whoever holds it can fetch the file, so it is never shown.
+_LINK_SIGNATURE = re.compile(r"([?&](?:sig|signature|x-amz-signature|x-amz-security-token)=)[^&#\s'\"]+", re.IGNORECASE)
 
 
-class _MaskSecretHeaders(logging.Filter):
-    """httpcore logs every response's headers at DEBUG, a rotated session cookie among them: mask such values."""
+def _mask_secrets(text: str) -> str:
+    """``text`` with the values of secret headers and the signatures of signed links masked."""
+    return _LINK_SIGNATURE.sub(r"\1[masked]", _SECRET_HEADER.sub(r"\1'[masked]'", text))
+
+
+class _MaskSecrets(logging.Filter):
+    """httpcore logs every response's headers at DEBUG (a rotated session cookie among them) and httpx every
+    request's URL at INFO (a signed download link among them): mask such values before any handler sees them."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str) and _SECRET_HEADER.search(record.msg):
-            record.msg = _SECRET_HEADER.sub(r"\1'[masked]'", record.msg)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a record whose arguments do not fit its format: logging reports it
+            return True
+        masked = _mask_secrets(message)
+        if masked != message:
+            record.msg, record.args = masked, None
         return True
 
 
-for _name in ("httpcore.http11", "httpcore.http2", "httpcore.connection", "httpcore.proxy", "httpcore.socks"):
-    logging.getLogger(_name).addFilter(_MaskSecretHeaders())
+for _name in ("httpx", "httpcore.http11", "httpcore.http2", "httpcore.connection", "httpcore.proxy", "httpcore.socks"):
+    logging.getLogger(_name).addFilter(_MaskSecrets())
 
 
 class CredentialsMissing(BackendError):
@@ -83,6 +100,14 @@ class Blocked(BackendError):
 
 class BackendNotFound(BackendError):
     pass
+
+
+class FileGone(BackendNotFound):
+    """A file the backend no longer serves (deleted, expired, or not part of the conversation asked for)."""
+
+    def __init__(self, message: str, *, file_id: str) -> None:
+        super().__init__(message)
+        self.file_id = file_id
 
 
 class RequestRejected(BackendError):
@@ -112,6 +137,32 @@ class OutcomeUnknown(BackendError):
         super().__init__(message)
         self.conversation_id = conversation_id
         self.partial_text = partial_text
+
+
+@dataclass(frozen=True)
+class DownloadedFile:
+    """A file fetched from the backend into a temporary file of the caller's folder, flushed to disk: the caller
+    moves it into place or deletes it. ``mime_type_declared`` is what the backend says, not what the bytes are."""
+
+    path: Path
+    size: int
+    sha256: str
+    file_name: str | None
+    mime_type_declared: str | None
+
+
+@dataclass(frozen=True)
+class _DownloadLink:
+    """What the download endpoint answers: where the bytes are for a few minutes (a secret: never shown)."""
+
+    url: str = field(repr=False)
+    file_name: str | None
+    size: int | None
+    mime_type: str | None
+
+
+class _LinkRefused(Exception):
+    """The signed link was refused (401, 403, 404): it expired, or the file went away since it was issued."""
 
 
 @dataclass(frozen=True)
@@ -377,10 +428,7 @@ class BackendClient:
         refreshed = False
         while True:
             all_headers = {**headers, **await self._auth_headers(force_refresh=refreshed)}
-            async with self._limiter:
-                if self._pacing:
-                    await anyio.sleep(self._pacing)
-                self.requests += 1
+            async with self._turn():
                 request = self._http.build_request(
                     "POST", path, json=body, headers=all_headers, timeout=httpx.Timeout(30.0, read=read_timeout)
                 )
@@ -416,18 +464,22 @@ class BackendClient:
         except (httpx.TransportError, httpx.TimeoutException) as exc:
             raise OutcomeUnknown(f"{path}: the answer stopped arriving ({type(exc).__name__})") from None
 
-    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One HTTP exchange, with failures mapped to typed errors (401 is returned for the caller)."""
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """One request's turn on the wire: within the bound on concurrency, after the pacing between requests."""
         async with self._limiter:
             if self._pacing:
                 await anyio.sleep(self._pacing)
             self.requests += 1
+            yield
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One HTTP exchange, with failures mapped to typed errors (401 is returned for the caller)."""
+        async with self._turn():
             try:
                 response = await self._http.request(method, path, **kwargs)
-            except httpx.TimeoutException as exc:
-                raise Unavailable(f"{path}: ChatGPT did not answer in time") from _plain(exc)
             except httpx.TransportError as exc:
-                raise Unavailable(f"{path}: connection failed ({type(exc).__name__})") from _plain(exc)
+                raise _unreachable(path, exc) from _plain(exc)
         if response.status_code >= 400 and response.status_code != 401:
             self._raise_for_status(response, path)
         return response
@@ -538,6 +590,122 @@ class BackendClient:
         states = body.get("previous_doc_states") if isinstance(body, dict) else None
         return [s for s in states if isinstance(s, dict)] if isinstance(states, list) else []
 
+    async def download_file(
+        self, file_id: str, into: Path, *, conversation_id: str | None = None, max_bytes: int | None = None
+    ) -> DownloadedFile:
+        """Fetch a file (``chatgpt-files-and-canvas.md`` §2) into a new temporary file in the folder ``into``.
+
+        The download endpoint gives a signed link, which is fetched at once and never kept: it lives minutes, so
+        one refused on arrival is asked for afresh once. ``conversation_id`` is the conversation the file belongs
+        to (the backend refuses a file of another one). Raises :class:`FileGone` for a file the backend no longer
+        serves, :class:`FileTooLarge` as soon as the file is known (declared or streamed) to pass ``max_bytes``,
+        and the usual backend errors (rate limits and failures are retried like any request); an ``OSError`` of
+        ``into`` (a full disk) passes through. Whatever fails, nothing is left in ``into``.
+        """
+        link = await self._download_link(file_id, conversation_id)
+        try:
+            return await self._fetch_link(file_id, link, into, max_bytes)
+        except _LinkRefused:
+            link = await self._download_link(file_id, conversation_id)
+        try:
+            return await self._fetch_link(file_id, link, into, max_bytes)
+        except _LinkRefused:
+            raise FileGone(
+                f"file {file_id} is no longer available from ChatGPT: its download link is refused", file_id=file_id
+            ) from None
+
+    async def _download_link(self, file_id: str, conversation_id: str | None) -> _DownloadLink:
+        """The signed link from today's endpoint, or from the older one (``file-service`` files) where today's
+        has none: a 404, or an error for a ``file-…`` id."""
+        scope = {"conversation_id": conversation_id} if conversation_id else {}
+        try:
+            body = await self.get_json(f"/backend-api/files/download/{quote(file_id)}", {**scope, "inline": "false"})
+        except BackendNotFound:
+            body = None
+        link = _download_link(body)
+        if link is None and (body is None or file_id.startswith("file-")):
+            with suppress(BackendNotFound):
+                link = _download_link(await self.get_json(f"/backend-api/files/{quote(file_id)}/download", scope))
+        if link is not None:
+            return link
+        where = f" in conversation {conversation_id}" if conversation_id else ""
+        said = body.get("error_message") if isinstance(body, dict) else None
+        why = f" ({str(said)[:200]})" if said else ""
+        raise FileGone(
+            f"file {file_id} is no longer available from ChatGPT{where}{why}: deleted, expired, or not visible "
+            "to this account",
+            file_id=file_id,
+        )
+
+    async def _fetch_link(self, file_id: str, link: _DownloadLink, into: Path, max_bytes: int | None) -> DownloadedFile:
+        """GET a signed link into a temporary file, retried like any request. The link needs no bearer: none is
+        sent, and to another host nothing of ours at all (neither the web app's headers nor a cookie)."""
+        if max_bytes is not None and link.size is not None and link.size > max_bytes:
+            raise _too_large(file_id, max_bytes, f"ChatGPT says it has {link.size:,} bytes")
+        label = f"the download of file {file_id}"  # never the link itself: its query is the secret
+        base = httpx.URL(self.base_url)
+        try:
+            url = base.join(link.url)
+        except httpx.InvalidURL:
+            url = httpx.URL()
+        if url.scheme not in ("http", "https") or not url.host:
+            raise Unavailable(f"{label}: ChatGPT answered with a download link that is not a web address")
+        headers = {"Accept": "*/*"}
+        same_host = (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
+        attempt = 0
+        while True:
+            if same_host:
+                request = self._http.build_request("GET", url, headers=headers)
+            else:
+                request = httpx.Request("GET", url, headers={**headers, "User-Agent": USER_AGENT})
+            try:
+                return await self._receive(request, label, file_id, link, into, max_bytes)
+            except (Unavailable, RateLimited) as exc:
+                if not await self._wait_to_retry(exc, attempt):
+                    raise
+                attempt += 1
+
+    async def _receive(
+        self, request: httpx.Request, label: str, file_id: str, link: _DownloadLink, into: Path, max_bytes: int | None
+    ) -> DownloadedFile:
+        """One GET of a signed link, its bytes streamed into a temporary file (hashed on the way, fsynced)."""
+        async with self._turn():
+            try:
+                response = await self._http.send(request, stream=True)
+            except httpx.TransportError as exc:
+                raise _unreachable(label, exc) from _plain(exc)
+            try:
+                status, html = response.status_code, "text/html" in response.headers.get("content-type", "")
+                if status == 404 or (status in (401, 403) and not html):  # HTML: a Cloudflare check, not the link
+                    raise _LinkRefused
+                if status >= 400:
+                    await response.aread()
+                    self._raise_for_status(response, label)
+                if status != 200:  # a redirect (not followed: it would carry our headers elsewhere) or no content
+                    raise Unavailable(f"{label}: ChatGPT answered {status}")
+                fd, name = tempfile.mkstemp(dir=into, prefix=".download-", suffix=".part")
+                path = Path(name)
+                try:
+                    size, digest = 0, hashlib.sha256()
+                    with os.fdopen(fd, "wb") as out:
+                        async for chunk in response.aiter_bytes():
+                            size += len(chunk)
+                            if max_bytes is not None and size > max_bytes:
+                                raise _too_large(file_id, max_bytes, f"more than {max_bytes:,} bytes arrived")
+                            digest.update(chunk)
+                            out.write(chunk)
+                        out.flush()
+                        await anyio.to_thread.run_sync(os.fsync, out.fileno())
+                except (httpx.TransportError, httpx.DecodingError) as exc:
+                    path.unlink(missing_ok=True)
+                    raise Unavailable(f"{label}: the file stopped arriving ({type(exc).__name__})") from _plain(exc)
+                except BaseException:
+                    path.unlink(missing_ok=True)
+                    raise
+            finally:
+                await response.aclose()
+        return DownloadedFile(path, size, digest.hexdigest(), link.file_name, link.mime_type)
+
     async def memories(self) -> list[Memory]:
         body = await self.get_json("/backend-api/memories", {"include_memory_entries": "true"})
         entries = (body.get("memories") or body.get("memory_entries") or []) if isinstance(body, dict) else []
@@ -577,6 +745,29 @@ def _gizmo(wrapper: Any) -> Gizmo | None:
     )
 
 
+def _download_link(body: Any) -> _DownloadLink | None:
+    """The link of a download endpoint's answer, or None for ``{status: "error", …}`` or no link."""
+    if not isinstance(body, dict) or body.get("status", "success") != "success":
+        return None
+    url, name, size, mime = (body.get(k) for k in ("download_url", "file_name", "file_size_bytes", "mime_type"))
+    if not isinstance(url, str) or not url:
+        return None
+    return _DownloadLink(
+        url,
+        name if isinstance(name, str) and name else None,
+        size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+        mime if isinstance(mime, str) and mime else None,
+    )
+
+
+def _too_large(file_id: str, limit: int, why: str) -> FileTooLarge:
+    return FileTooLarge(
+        f"file {file_id} is larger than the {limit:,} bytes allowed ({why}): not downloaded",
+        file_id=file_id,
+        limit=limit,
+    )
+
+
 def _json(response: httpx.Response) -> Any:
     try:
         return response.json()
@@ -602,6 +793,13 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
+def _unreachable(label: str, exc: httpx.TransportError) -> Unavailable:
+    """The error for a request that got no answer (a timeout, a refused or broken connection): worth a retry."""
+    if isinstance(exc, httpx.TimeoutException):
+        return Unavailable(f"{label}: ChatGPT did not answer in time")
+    return Unavailable(f"{label}: connection failed ({type(exc).__name__})")
+
+
 def _plain(exc: BaseException) -> BaseException:
-    """The cause to chain: httpx errors carry the request (with our headers) — keep only the text."""
-    return RuntimeError(f"{type(exc).__name__}: {exc}")
+    """The cause to chain: httpx errors carry the request (with our headers) — keep only the text, masked."""
+    return RuntimeError(_mask_secrets(f"{type(exc).__name__}: {exc}"))
