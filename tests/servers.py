@@ -16,7 +16,7 @@ from outside import free_port
 #: The tools a server offers: the local read-only ones, the live ones (ChatGPT's backend), and send_message only
 #: when sending is switched on.
 LOCAL_TOOLS = frozenset(
-    {"search_conversations", "list_conversations", "list_projects", "get_conversation", "history_status"}
+    {"search_conversations", "list_conversations", "list_projects", "get_conversation", "get_file", "history_status"}
 )
 LIVE_READ_TOOLS = frozenset({"list_memories", "list_automations"})
 READ_ONLY_TOOLS = LOCAL_TOOLS | LIVE_READ_TOOLS

@@ -19,6 +19,11 @@ GizmoKind = Literal["project", "gpt"]
 #: What a message is beside its role: an ordinary message, a canvas document (rebuilt from the hidden calls that made
 #: it, shown where it reached its final text) or a deep-research report (the assistant's answer to a research task).
 MessageKind = Literal["message", "canvas", "deep_research"]
+#: What a file is to a reader: shown as a picture, read as text, listened to, or only named.
+FileKind = Literal["image", "document", "audio", "other"]
+#: How a file came into a conversation: the person attached it, ChatGPT generated it (DALL-E, image_gen), code
+#: the assistant ran drew it (a chart), an agent's browser took it, or it is a voice turn's recording.
+FileOrigin = Literal["upload", "generated", "code_output", "screenshot", "voice"]
 
 
 def from_epoch(epoch: float | None) -> datetime | None:
@@ -70,6 +75,23 @@ class Canvas(BaseModel):
     notes: list[str] = Field(default_factory=list, description="What could not be rebuilt, and what was done")
 
 
+class Attachment(BaseModel):
+    """A file a message refers to (``chatgpt-files-and-canvas.md`` §1.1): what the message says of it, and once
+    the store holds the file, what its bytes say (type, size) and the text a search reads in it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file_id: str
+    name: str | None = None
+    mime_type: str | None = Field(default=None, description="As the bytes say once stored, else as the message did")
+    size: int | None = None
+    width: int | None = None
+    height: int | None = None
+    kind: FileKind = "other"
+    origin: FileOrigin = "upload"
+    text: str | None = Field(default=None, description="Text read from the file (documents, PDFs), for search")
+
+
 class Message(BaseModel):
     """One node of a conversation tree that carries a message."""
 
@@ -87,6 +109,7 @@ class Message(BaseModel):
     recipient: str | None = None
     kind: MessageKind = "message"
     canvas: Canvas | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 class Conversation(BaseModel):
@@ -115,6 +138,14 @@ class Conversation(BaseModel):
         by_id = {m.id: m for m in self.messages}
         path = [by_id[i] for i in self.current_path if i in by_id]
         return path if include_hidden else [m for m in path if not m.hidden]
+
+    def attachments(self) -> list[Attachment]:
+        """Every file the conversation refers to, on any branch, once each (the first mention)."""
+        seen: dict[str, Attachment] = {}
+        for message in self.messages:
+            for attachment in message.attachments:
+                seen.setdefault(attachment.file_id, attachment)
+        return list(seen.values())
 
     def models(self) -> set[str]:
         found = {m.model for m in self.transcript(include_hidden=True) if m.model}

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from chatgpt_history_mcp.model import CanvasComment, GizmoKind
+from chatgpt_history_mcp.model import CanvasComment, FileKind, FileOrigin, GizmoKind
 
 #: The ``project_name`` of a result: what the person calls its project or custom GPT.
 ProjectName = Annotated[str | None, Field(description="Its project's or GPT's name; null until a sync fetches names")]
@@ -19,6 +19,7 @@ class MessageMatch(BaseModel):
     where: str = Field(
         default="message",
         description="message (the transcript), canvas (a canvas document, its final text or an earlier version), "
+        "attachment (a file the message carries: its name or text; get_file reads it), "
         "or hidden from the transcript: web search, tool call, tool output (get_conversation with "
         "include_hidden=true shows those)",
     )
@@ -92,6 +93,46 @@ class CanvasView(BaseModel):
     versions: list[CanvasVersionView] = Field(default_factory=list, description="Every version, oldest first")
 
 
+#: Where an MCP client reads a stored file's bytes (a resource template; its own MIME type per file).
+FILE_URI = "chatgpt://files/{file_id}"
+
+
+class AttachmentView(BaseModel):
+    """A file a message carries. ``available``: the store has its bytes (get_file reads it, ``uri`` serves it)."""
+
+    file_id: str
+    name: str | None = None
+    mime_type: str | None = None
+    size: int | None = Field(default=None, description="Bytes")
+    width: int | None = None
+    height: int | None = None
+    kind: FileKind = Field(description="image, document, audio or other")
+    origin: FileOrigin = Field(description="upload, generated (by ChatGPT), code_output, screenshot or voice")
+    available: bool = Field(description="false: the export did not carry it (normal for many) and no sync brought it")
+    uri: str | None = Field(default=None, description="The file's resource (chatgpt://files/…), when available")
+
+
+class FileContent(BaseModel):
+    """A stored file as get_file gives it: what it is, and its content as far as it reads as text."""
+
+    file_id: str
+    name: str | None
+    mime_type: str
+    size: int = Field(description="Bytes")
+    kind: FileKind
+    conversation_id: str | None = Field(description="The conversation it came with")
+    uri: str = Field(description="The original bytes, as a resource")
+    width: int | None = None
+    height: int | None = None
+    shown_width: int | None = Field(default=None, description="The image given here (downscaled when larger)")
+    shown_height: int | None = None
+    text: str | None = Field(default=None, description="The text of a document or PDF, this page of it")
+    offset: int = 0
+    total_chars: int | None = None
+    next_offset: int | None = Field(default=None, description="Pass as offset to read on; null at the end")
+    note: str | None = None
+
+
 class MessageView(BaseModel):
     message_id: str
     parent_id: str | None = None
@@ -107,6 +148,7 @@ class MessageView(BaseModel):
     truncated: bool = Field(default=False, description="Text cut to max_chars_per_message; full_length tells how long")
     full_length: int | None = None
     canvas: CanvasView | None = None
+    attachments: list[AttachmentView] = Field(default_factory=list, description="Files the message carries")
 
 
 class ConversationPage(BaseModel):
@@ -330,6 +372,11 @@ class ImportReport(BaseModel):
     unchanged: int = 0
     older: int = 0
     invalid: int = 0
+    files_added: int = Field(default=0, description="Files kept (uploads, images, voice clips)")
+    files_bytes: int = Field(default=0, description="Bytes of new content they brought (a file kept before: 0)")
+    files_missing: int = Field(default=0, description="Files messages name that the source does not carry")
+    files_over_limit: int = Field(default=0, description="Files not kept: the files bound was reached")
+    files_unreadable: int = Field(default=0, description="Files whose bytes could not be read")
     seconds: float = 0.0
     #: Set when most entries were unreadable: what was imported is likely not the whole history.
     warning: str | None = None
@@ -345,6 +392,12 @@ class ImportReport(BaseModel):
             parts.append(f"{self.older} kept (stored copy is newer)")
         if self.invalid:
             parts.append(f"{self.invalid} skipped (unreadable)")
+        if self.files_added:
+            parts.append(f"{self.files_added} files kept ({self.files_bytes / 1024**2:,.1f} MB new)")
+        if self.files_over_limit:
+            parts.append(f"{self.files_over_limit} files not kept (over CHATGPT_HISTORY_FILES_LIMIT)")
+        if self.files_unreadable:
+            parts.append(f"{self.files_unreadable} files unreadable")
         return ", ".join(parts)
 
     def check_readable(self) -> None:

@@ -22,6 +22,8 @@ ENV_REDACT = "CHATGPT_HISTORY_REDACT"
 ENV_SYNC_INTERVAL = "CHATGPT_HISTORY_SYNC_INTERVAL"
 ENV_WATCH_INTERVAL = "CHATGPT_HISTORY_WATCH_INTERVAL"
 ENV_HTTP_TOKEN = "CHATGPT_HISTORY_HTTP_TOKEN"
+ENV_FILES_LIMIT = "CHATGPT_HISTORY_FILES_LIMIT"
+ENV_SYNC_FILES = "CHATGPT_HISTORY_SYNC_FILES"
 #: ChatGPT's web backend, and what authenticates us there.
 ENV_BASE_URL = "CHATGPT_BASE_URL"
 ENV_SESSION_TOKEN = "CHATGPT_SESSION_TOKEN"
@@ -39,6 +41,10 @@ DEFAULT_SYNC_PACING = 0.1
 DEFAULT_SYNC_INTERVAL = 12 * 3600.0
 #: Seconds between two looks into the export folders for a new export ZIP.
 DEFAULT_WATCH_INTERVAL = 30.0
+#: The most bytes of files (uploads, images, voice clips) the data folder keeps; past it, files are named but not
+#: kept (a message says so). Voice clips alone can reach gigabytes.
+DEFAULT_FILES_LIMIT = 20 * 1024**3
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([smhd]?)\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
@@ -53,6 +59,16 @@ def parse_duration(text: str, bare_unit: str = "s") -> float:
         raise ValueError(f"{text!r} is not a duration; write e.g. 12h, 30m, 90s or 0 (off)")
     number, unit = match.groups()
     return float(number) * _UNIT_SECONDS[(unit or bare_unit).lower()]
+
+
+def parse_size(text: str) -> int:
+    """Bytes in a size such as ``20G``, ``500M``, ``1.5GB`` or ``0`` (binary units: 1G = 1024³ bytes). Raises
+    ValueError with a sentence that shows the accepted forms."""
+    match = _SIZE.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a size; write e.g. 20G, 500M or 0 (keep no files)")
+    number, unit = match.groups()
+    return int(float(number) * (1024 ** ("kmgt".find(unit.lower()) + 1) if unit else 1))
 
 
 def _duration_setting(env: Mapping[str, str], name: str, bare_unit: str, default: float) -> float:
@@ -104,6 +120,10 @@ class Settings(BaseModel):
     http_token: str | None = Field(default=None, repr=False, exclude=True, description="Bearer token for HTTP")
     #: The names of the environment variables the login came from (for ``status``: never the values).
     token_variables: list[str] = Field(default_factory=list, description="Where the login came from")
+    files_limit: int = Field(
+        default=DEFAULT_FILES_LIMIT, ge=0, description="Most bytes of files kept (0: keep none, only name them)"
+    )
+    sync_files: bool = Field(default=True, description="A sync downloads the files of the conversations it brings")
 
     @classmethod
     def from_env(
@@ -134,6 +154,12 @@ class Settings(BaseModel):
         session = given(env.get(ENV_SESSION_TOKEN)) or "".join(
             given(env.get(f"{ENV_SESSION_TOKEN}_{i}")) or "" for i in range(SPLIT_TOKEN_PARTS)
         )
+        files_limit = DEFAULT_FILES_LIMIT
+        if (raw_limit := given(env.get(ENV_FILES_LIMIT))) is not None:
+            try:
+                files_limit = parse_size(raw_limit)
+            except ValueError as exc:
+                log.warning("%s: %s; using the default", ENV_FILES_LIMIT, exc)
         token_names = [ENV_SESSION_TOKEN, *(f"{ENV_SESSION_TOKEN}_{i}" for i in range(SPLIT_TOKEN_PARTS))]
         return cls(
             token_variables=[n for n in [*token_names, ENV_ACCESS_TOKEN] if given(env.get(n))],
@@ -147,6 +173,8 @@ class Settings(BaseModel):
             allow_send=allow_send,
             redact=(given(env.get(ENV_REDACT)) or "").lower() not in FALSY,
             sync_pacing=max(0.0, pacing),
+            files_limit=files_limit,
+            sync_files=(given(env.get(ENV_SYNC_FILES)) or "").lower() not in FALSY,
             data_dir=Path(chosen_dir).expanduser() if chosen_dir else default_data_dir(),
             exports=[Path(p).expanduser() for p in exports],
             config_dir=Path(config).expanduser() if config else default_config_dir(),

@@ -18,7 +18,7 @@ from chatgpt_history_mcp.export.canvas import (
 )
 from chatgpt_history_mcp.export.normalize import normalize_conversation
 from chatgpt_history_mcp.model import Conversation, Message
-from chatgpt_history_mcp.search.searchable import searchable_messages, where
+from chatgpt_history_mcp.search.searchable import searchable_messages
 
 T0 = 1_735_689_600.0  # 2025-01-01
 
@@ -343,7 +343,7 @@ def test_search_sees_the_final_text_visible_and_earlier_lines_once_behind_their_
     second = chat.canvas("update_textdoc", update("first wording", "second wording"), version=2)
     third = chat.canvas("update_textdoc", update("second", "final"), version=3)
     conv = chat.conversation()
-    seen = {m.id: (m.hidden, where(m), text) for m, text in searchable_messages(conv)}
+    seen = {m.id: (m.hidden, found, text) for m, text, found in searchable_messages(conv)}
     canvas = only_canvas(conv)
     assert seen[canvas.id] == (False, "canvas", "kept line\nfinal wording")
     assert seen[first] == (True, "canvas", "first wording")

@@ -37,12 +37,12 @@ from sample import (
     SOURDOUGH,
     SPANISH,
 )
+from servers import LOCAL_TOOLS
 
 pytestmark = pytest.mark.anyio
 
 SRV_SAMPLE_ZIP = REPO / "examples" / "sample-export.zip"
 #: Local, read-only history tools; then the live ones, which reach ChatGPT (open world).
-LOCAL_TOOLS = {"search_conversations", "list_conversations", "list_projects", "get_conversation", "history_status"}
 LIVE_TOOLS = {"sync_history", "list_memories", "list_automations"}
 TOOLS = LOCAL_TOOLS | LIVE_TOOLS
 
@@ -441,8 +441,13 @@ async def test_history_status_reports_a_failed_background_import(srv_mode: str, 
 
 async def test_resource_template_is_listed(srv_client: Client) -> None:
     templates = (await srv_client.list_resource_templates()).resource_templates
-    assert [t.uri_template for t in templates] == ["chatgpt://conversations/{conversation_id}"]
+    assert [t.uri_template for t in templates] == [
+        "chatgpt://conversations/{conversation_id}",
+        "chatgpt://files/{file_id}",
+    ]
     assert templates[0].mime_type == "text/markdown"
+    # Each file is read under its own type (the template can only declare one).
+    assert templates[1].mime_type == "application/octet-stream"
 
 
 async def test_resource_reads_a_transcript_as_markdown(srv_client: Client) -> None:

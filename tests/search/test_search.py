@@ -469,11 +469,14 @@ def test_one_result_per_conversation_with_up_to_three_matches(sample_store: Hist
         for match in result.matches:
             assert match.message_id in shown  # a message of the current branch, not of another branch
             assert match.role == shown[match.message_id].role
-            # A hidden match says where it is; a canvas is shown (its final text) yet says canvas.
+            # A hidden match says where it is; a canvas is shown (its final text) yet says canvas; a file a
+            # shown message carries says attachment.
             message = shown[match.message_id]
-            assert message.hidden == (match.where != "message" and message.kind != "canvas")
+            assert message.hidden == (match.where not in ("message", "attachment") and message.kind != "canvas")
+            if match.where == "attachment":
+                assert message.attachments
             assert "**" in match.snippet
-        assert len({m.message_id for m in result.matches}) == len(result.matches)
+        assert len({(m.message_id, m.where) for m in result.matches}) == len(result.matches)
         assert result.title == conv.title
 
 

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from chatgpt_history_mcp.export.attachments import message_attachments
 from chatgpt_history_mcp.export.canvas import TEXTDOCS_KEY, RebuiltCanvas, canvas_recipient, rebuild_canvases
 from chatgpt_history_mcp.export.content import HIDDEN_TYPES, render_content, valid_text
 from chatgpt_history_mcp.export.research import Report, is_async_report, widget_report, with_sources
@@ -26,8 +27,8 @@ from chatgpt_history_mcp.model import ROLES, Conversation, Message, MessageKind,
 
 #: Bumped when normalization changes, so a re-import rebuilds conversations made by an older version.
 #: 2: canvas documents rebuilt as messages, deep-research reports shown (widget state), citations without an
-#: ``alt`` linked from their items.
-NORMALIZER_VERSION = 2
+#: ``alt`` linked from their items. 3: the files each message refers to (attachments).
+NORMALIZER_VERSION = 3
 
 _VISIBLE_TOOL_TYPES = frozenset({"execution_output", "multimodal_text", "tether_quote"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b\u2028\u2029\ufeff]")
@@ -122,6 +123,7 @@ def _message(
         model=_str(meta.get("model_slug")),
         recipient=_str(raw.get("recipient")),
         kind=kind,
+        attachments=message_attachments(raw),
     )
 
 

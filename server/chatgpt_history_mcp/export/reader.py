@@ -35,6 +35,7 @@ from chatgpt_history_mcp.export.elements import (
     ShapeProblem,
     TextProblem,
 )
+from chatgpt_history_mcp.export.files import MAX_MAP_BYTES, ExportFiles, Listed
 from chatgpt_history_mcp.export.normalize import conversation_id
 
 _CONVERSATION_FILE = re.compile(r"(?:^|/)conversations(?:-(\d+))?\.json$", re.IGNORECASE)
@@ -122,6 +123,7 @@ class Export(AbstractContextManager["Export"]):
         self.path = Path(path).expanduser()
         self._zip: zipfile.ZipFile | None = None
         self.entries: list[_Entry] = self._open()
+        self._files: ExportFiles | None = None
 
     # -- opening -------------------------------------------------------------------------------------
 
@@ -176,6 +178,37 @@ class Export(AbstractContextManager["Export"]):
         return sorted(entries, key=lambda e: _order(e.name))
 
     # -- reading -------------------------------------------------------------------------------------
+
+    def files(self) -> ExportFiles:
+        """The files this export carries (uploads, generated images, voice clips), by the ids messages name. A
+        lone ``conversations.json`` carries none (its folder may hold anything: it is not listed)."""
+        if self._files is None:
+            self._files = ExportFiles(self._listing(), self._read_small)
+        return self._files
+
+    def _listing(self) -> Iterator[Listed]:
+        if self._zip is not None:
+            archive = self._zip
+            for info in archive.infolist():
+                if not info.is_dir():
+                    yield Listed(info.filename, info.file_size, lambda i=info: _open_member(archive, i))  # type: ignore[misc]
+        elif self.path.is_dir():
+            for p in self.path.rglob("*"):
+                if p.is_file() and not p.is_symlink():
+                    yield Listed(p.relative_to(self.path).as_posix(), p.stat().st_size, lambda p=p: p.open("rb"))  # type: ignore[misc]
+
+    def _read_small(self, name: str) -> bytes | None:
+        """The bytes of the export's own small JSON file ``name`` nearest the top (a name map), if any."""
+        found = sorted(
+            (e for e in self._listing() if PurePosixPath(e.path).name == name), key=lambda e: e.path.count("/")
+        )
+        if not found or found[0].size > MAX_MAP_BYTES:
+            return None
+        try:
+            with found[0].open() as f:
+                return f.read(MAX_MAP_BYTES + 1)
+        except (OSError, zipfile.BadZipFile, zlib.error, _ISAL_ERROR, RuntimeError):
+            return None  # a damaged name map costs only the names it gives
 
     @property
     def total_bytes(self) -> int:

@@ -10,16 +10,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 import anyio
 from mcp.server import MCPServer
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS, ToolAnnotations
+from mcp.types import INVALID_PARAMS, InputRequiredResult, ToolAnnotations
 from pydantic import Field
 
 from chatgpt_history_mcp import __version__
 from chatgpt_history_mcp.errors import NotFound, UserError
 from chatgpt_history_mcp.faces import tools
 from chatgpt_history_mcp.faces.app_state import AppState
+from chatgpt_history_mcp.results import FILE_URI
 from chatgpt_history_mcp.settings import Settings
 
 if TYPE_CHECKING:  # loaded when a session opens the store, not before tools/list
@@ -29,7 +31,8 @@ INSTRUCTIONS = """\
 This server holds the user's ChatGPT history (imported from their data export), searchable locally.
 Use search_conversations to find past chats by what was said (words, "exact phrases", -exclusions,
 prefix*, code identifiers); it returns conversations with their best matching messages. Use
-get_conversation to read one (paged; follow next_offset). list_conversations browses by date or project;
+get_conversation to read one (paged; follow next_offset); a message's attachments name files that get_file
+shows (images as pictures, documents and PDFs as text). list_conversations browses by date or project;
 list_projects names the user's projects and custom GPTs (a name or an id works as project).
 Cite conversations by title and date when you use them."""
 SEND_INSTRUCTIONS = """
@@ -56,6 +59,33 @@ class UnknownToolIsInvalidParams:
         return await call_next(ctx)
 
 
+class FileBytes(bytes):
+    """A file's bytes that know their MIME type: a resource template declares one type for every file it
+    serves, and :class:`HistoryServer` gives each file its own."""
+
+    mime_type: str
+
+    def __new__(cls, data: bytes, mime_type: str) -> FileBytes:
+        made = super().__new__(cls, data)
+        made.mime_type = mime_type
+        return made
+
+
+class HistoryServer(MCPServer):
+    """The SDK's server, with each file resource read under the file's own MIME type."""
+
+    async def read_resource(self, uri: Any, context: Any = None) -> Any:
+        results = await super().read_resource(uri, context)
+        if isinstance(results, InputRequiredResult):
+            return results
+        return [
+            ReadResourceContents(content=r.content, mime_type=r.content.mime_type, meta=r.meta)
+            if isinstance(r.content, FileBytes)
+            else r
+            for r in results
+        ]
+
+
 Registered = tuple[Callable[..., Any], str, ToolAnnotations]
 #: The tools a host is offered, with their titles and hints: (function, title, annotations).
 TOOLS: tuple[Registered, ...] = (
@@ -63,6 +93,7 @@ TOOLS: tuple[Registered, ...] = (
     (tools.list_conversations, "List ChatGPT conversations", tools.READ_ONLY),
     (tools.list_projects, "List ChatGPT projects and custom GPTs", tools.READ_ONLY),
     (tools.get_conversation, "Read a ChatGPT conversation", tools.READ_ONLY),
+    (tools.get_file, "Read a file from a ChatGPT conversation", tools.READ_ONLY),
     (tools.history_status, "History status", tools.READ_ONLY),
     (tools.sync_history, "Sync from ChatGPT", tools.SYNC),
     (tools.list_memories, "List ChatGPT memories", tools.LIVE),
@@ -100,7 +131,7 @@ def create_server(settings: Settings) -> MCPServer:
         except UserError as exc:
             raise ResourceError(str(exc)) from exc
 
-    mcp = MCPServer(
+    mcp = HistoryServer(
         "chatgpt-history",
         title="ChatGPT History",
         version=__version__,
@@ -126,6 +157,22 @@ def create_server(settings: Settings) -> MCPServer:
             raise ResourceNotFoundError(str(exc)) from exc
         except UserError as exc:  # the store cannot be used (damaged, could not be opened)
             raise ResourceError(str(exc)) from exc
+
+    @mcp.resource(
+        FILE_URI,
+        name="file",
+        title="A file from a ChatGPT conversation",
+        description="The original bytes of an attachment (its own MIME type); get_conversation lists them",
+        mime_type="application/octet-stream",
+    )
+    def file_resource(file_id: str, ctx: Context) -> FileBytes:
+        try:
+            data, mime_type = tools.session_state(ctx).store.file_bytes(file_id)
+        except NotFound as exc:
+            raise ResourceNotFoundError(str(exc)) from exc
+        except UserError as exc:
+            raise ResourceError(str(exc)) from exc
+        return FileBytes(data, mime_type)
 
     @mcp.resource(
         "chatgpt://memories",

@@ -7,6 +7,7 @@ person (or model) can act on. :func:`chatgpt_history_mcp.faces.mcp_server.create
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Literal, cast
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, cast
 import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import ToolAnnotations
+from mcp.types import CallToolResult, ContentBlock, ImageContent, TextContent, ToolAnnotations
 from pydantic import Field
 
 from chatgpt_history_mcp.errors import UserError
@@ -24,6 +25,7 @@ from chatgpt_history_mcp.results import (
     AutomationList,
     ConversationList,
     ConversationPage,
+    FileContent,
     HistoryStatus,
     MemoryList,
     ProjectList,
@@ -160,6 +162,26 @@ def get_conversation(
             branch=branch,
             max_chars_per_message=max_chars_per_message,
         )
+
+
+def get_file(
+    ctx: Context,
+    file_id: Annotated[str, Field(description="An attachment's file_id, from get_conversation")],
+    offset: Annotated[int, Field(ge=0, description="First character of a document's text (use next_offset)")] = 0,
+    max_chars: Annotated[int, Field(ge=500, le=200_000, description="Most characters of text per call")] = 40_000,
+) -> Annotated[CallToolResult, FileContent]:
+    """Read a file from a conversation (an uploaded photo, a generated image, a chart, a PDF, a text file):
+    an image as a picture you can see (downscaled; the original is the file's resource), a document or PDF
+    as its text (paged: follow next_offset), anything else as what is known of it."""
+    with user_errors():
+        found = _store(ctx).read_file(file_id, offset=offset, max_chars=max_chars)
+    content = found.content
+    blocks: list[ContentBlock] = []
+    if found.image is not None:
+        data = base64.b64encode(found.image.data).decode()
+        blocks.append(ImageContent(type="image", data=data, mime_type=found.image.mime_type))
+    blocks.append(TextContent(type="text", text=content.model_dump_json(exclude_none=True)))
+    return CallToolResult(content=blocks, structured_content=content.model_dump(mode="json"))
 
 
 def history_status(ctx: Context) -> HistoryStatus:

@@ -20,6 +20,7 @@ from chatgpt_history_mcp.export.normalize import (
     normalize_conversation,
     parse_time,
 )
+from chatgpt_history_mcp.ingest.attachments import Attacher, FileSource
 from chatgpt_history_mcp.model import Source, to_epoch
 from chatgpt_history_mcp.results import ImportReport
 from chatgpt_history_mcp.store.history import HistoryStore
@@ -77,11 +78,12 @@ class Writer:
     replaced by an older copy; bytes that changed without changing it (a field the export added, another
     layout) only renew its key."""
 
-    def __init__(self, store: HistoryStore, write: Write, source: Source) -> None:
+    def __init__(self, store: HistoryStore, write: Write, source: Source, files: FileSource | None = None) -> None:
         self.keys = store.archive.change_keys()
         self.write = write
         self.source: Source = source
         self.report = ImportReport(path="", outcome="imported")
+        self.attacher = Attacher(store, write, files, self.report)
 
     def known_elements(self) -> KnownElements:
         """The export elements the archive holds as they are: what the reader may pass over."""
@@ -116,6 +118,7 @@ class Writer:
             log.warning("skipping conversation #%d: %s", report.conversations, exc)
             report.invalid += 1
             return
+        conv = self.attacher.attach(conv)
         stamp = to_epoch(conv.update_time)
         if known is not None and known[1] is not None and stamp is not None and stamp < known[1]:
             report.older += 1
@@ -140,12 +143,13 @@ def write_conversations(
     bodies: list[dict[str, Any]],
     source: Source,
     also: Callable[[Write], None] | None = None,
+    files: FileSource | None = None,
 ) -> ImportReport:
     """One atomic step outside an import (a sync chunk, a sent turn): raw conversations into the store, with
     ``also(write)`` in the same write. Two bodies of one conversation are resolved first: the newest (by update
     time, then the later in the list) is the one written. The caller holds the write lock."""
     with store.write() as write:
-        writer = Writer(store, write, source)
+        writer = Writer(store, write, source, files)
         for body in newest_per_conversation(bodies):
             writer.apply(body)
         if also is not None:

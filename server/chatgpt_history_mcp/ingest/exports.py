@@ -18,8 +18,10 @@ from pathlib import Path
 
 from chatgpt_history_mcp.errors import ExportError, StoreBusy
 from chatgpt_history_mcp.export.elements import KNOWN
+from chatgpt_history_mcp.export.files import ExportFiles
 from chatgpt_history_mcp.export.normalize import NORMALIZER_VERSION
 from chatgpt_history_mcp.export.reader import EntryShapes, Export
+from chatgpt_history_mcp.ingest.attachments import Carried
 from chatgpt_history_mcp.ingest.conversations import Writer
 from chatgpt_history_mcp.results import ImportReport
 from chatgpt_history_mcp.store.history import HistoryStore
@@ -43,6 +45,21 @@ class Progress:
 ProgressFn = Callable[[Progress], None]
 
 
+class ExportFileSource:
+    """The files an export carries, as the attachments of what it imports find them."""
+
+    origin = "export"
+
+    def __init__(self, files: ExportFiles) -> None:
+        self._files = files
+
+    def carried(self, file_id: str) -> Carried | None:
+        found = self._files.find(file_id)
+        if found is None:
+            return None
+        return Carried(name=found.name, size=found.size, open=found.open)
+
+
 def _fingerprint_key(fingerprint: str) -> str:
     return f"{NORMALIZER_VERSION}:{fingerprint}"
 
@@ -64,6 +81,7 @@ def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | 
         store.write_lock.describe(f"importing {resolved}", force=True)
         fingerprint = _fingerprint_key(export.fingerprint())
         store.reindex_pending()
+        store.blobs.sweep(store.archive.file_hashes())  # what a killed import placed
         if _imported(store, fingerprint):
             return ImportReport(path=resolved, outcome="unchanged", seconds=time.perf_counter() - started)
         total = export.total_bytes
@@ -75,7 +93,7 @@ def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | 
 
         shapes = EntryShapes()
         with store.write(parallel_after=PARALLEL_AFTER) as write:
-            writer = Writer(store, write, "export")
+            writer = Writer(store, write, "export", ExportFileSource(export.files()))
             report = writer.report
             report.path = resolved
             for element in export.elements(on_read, writer.known_elements()):

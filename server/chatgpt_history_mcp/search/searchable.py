@@ -15,6 +15,7 @@ the final text dropped (no line twice), in place of its raw JSON.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,6 +33,9 @@ MAX_TOOL_OUTPUT_CHARS = 2_000
 #: Keys of tool-call JSON whose values are machinery, not words anyone wrote (canvas regexes, ids).
 _MACHINERY_KEYS = frozenset({"pattern", "multiple", "type", "id", "textdoc_id", "recency", "source", "ref_id"})
 _MAX_JSON_STRINGS = 200
+#: Where a hit on a file's name or text stands, and the most of that text indexed.
+ATTACHMENT = "attachment"
+MAX_ATTACHMENT_CHARS = 100_000
 
 
 def where(message: Message) -> str:
@@ -92,20 +96,33 @@ def _strings(value: Any, key: str = "") -> Iterator[str]:
             yield from _strings(item, key)
 
 
-def searchable_messages(conv: Conversation) -> list[tuple[Message, str]]:
-    """The messages of the current branch that search looks at, with the text it sees of each."""
+def searchable_messages(conv: Conversation) -> list[tuple[Message, str, str]]:
+    """The messages of the current branch that search looks at: each with the text it sees and where that text
+    stands (:func:`where`). A file a message carries is an entry of its own (``attachment``: its name, and the
+    text of a document or PDF), with a copy of the message: a hit on the file is told from one on the words."""
     messages = conv.transcript(include_hidden=True)
     earlier = _earlier_canvas_lines(messages)
-    found: list[tuple[Message, str]] = []
+    found: list[tuple[Message, str, str]] = []
     for message in messages:
         if not message.hidden:
-            found.append((message, message.text))
+            found.append((message, message.text, where(message)))
         elif message.id in earlier:
             if earlier[message.id]:
-                found.append((message, earlier[message.id]))
+                found.append((message, earlier[message.id], where(message)))
         elif (text := hidden_text(message)) is not None:
-            found.append((message, text))
+            found.append((message, text, where(message)))
+        for attachment in message.attachments:
+            name = _file_name_words(attachment.name) if attachment.name else None
+            if text := "\n".join(t for t in (name, attachment.text) if t):
+                found.append((message.model_copy(), text[:MAX_ATTACHMENT_CHARS], ATTACHMENT))
     return found
+
+
+def _file_name_words(name: str) -> str:
+    """A file's name as search reads it: whole, then in its pieces (``mug-IMG_4471.jpg`` also as ``mug IMG_4471
+    jpg``): a person remembers ``IMG_4471`` or ``kayak briefing``, not the name's dashes and extension."""
+    pieces = " ".join(re.split(r"[\s.\-]+", name)).strip()
+    return name if pieces == name else f"{name} {pieces}"
 
 
 def _earlier_canvas_lines(messages: list[Message]) -> dict[str, str]:
@@ -130,9 +147,16 @@ def index_document(conv: Conversation) -> IndexDocument:
     """What the index holds of a conversation, with secrets masked (whatever results show, the index must not
     be able to spell a pasted key out)."""
     messages = searchable_messages(conv)
-    title, *bodies = redact_all([conv.title or "", *(text for _, text in messages)])
+    title, *bodies = redact_all([conv.title or "", *(text for _, text, _ in messages)])
     texts: dict[str, list[str]] = {}
-    for (message, _), body in zip(messages, bodies, strict=True):
+    for (message, _, found), body in zip(messages, bodies, strict=True):
+        # A file's name is what a person remembers of it; its text, like hidden text, weighs less than the chat.
+        if found == ATTACHMENT:
+            name, _, text = body.partition("\n")
+            texts.setdefault(ROLE_FIELDS[message.role], []).append(name)
+            if text:
+                texts.setdefault(HIDDEN_FIELD, []).append(text)
+            continue
         texts.setdefault(ROLE_FIELDS[message.role] if not message.hidden else HIDDEN_FIELD, []).append(body)
     return IndexDocument(
         conversation_id=conv.id,

@@ -65,6 +65,19 @@ CREATE TABLE IF NOT EXISTS sync_state (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS gizmos (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT, deleted INTEGER NOT NULL DEFAULT 0, fetched_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS files (
+    file_id TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mime_type TEXT NOT NULL,
+    name TEXT,
+    conversation_id TEXT,
+    origin TEXT NOT NULL,
+    text BLOB,
+    stored_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS files_content ON files(sha256);
+CREATE TABLE IF NOT EXISTS files_gone (file_id TEXT PRIMARY KEY, reason TEXT NOT NULL, checked_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (
     path TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -96,6 +109,23 @@ class ConversationRow:
     project_id: str | None
     is_archived: bool
     message_count: int
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file the store keeps: the id messages name it by, its content's SHA-256 (where its bytes are, see
+    :mod:`.blobs`), what its bytes are, what it was called and the conversation it came with."""
+
+    file_id: str
+    sha256: str
+    size: int
+    mime_type: str
+    name: str | None
+    conversation_id: str | None
+    origin: str
+
+
+_FILE_COLUMNS = "file_id, sha256, size, mime_type, name, conversation_id, origin"
 
 
 @dataclass(frozen=True)
@@ -269,6 +299,36 @@ class Archive:
         rows = self._db.execute("SELECT id, kind, name, deleted FROM gizmos")
         return {r[0]: Gizmo(id=r[0], kind=r[1], name=r[2], deleted=bool(r[3])) for r in rows}
 
+    def file(self, file_id: str) -> StoredFile | None:
+        row = self._db.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE file_id = ?", (file_id,)).fetchone()
+        return StoredFile(*row) if row else None
+
+    def files(self, ids: Iterable[str] | None = None) -> dict[str, StoredFile]:
+        """The stored files among ``ids`` (every stored file when None), by id."""
+        if ids is None:
+            rows = self._db.execute(f"SELECT {_FILE_COLUMNS} FROM files").fetchall()
+        else:
+            wanted = list(dict.fromkeys(ids))
+            rows = []
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows += self._db.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE file_id IN ({marks})", chunk)
+        return {r[0]: StoredFile(*r) for r in rows}
+
+    def file_hashes(self) -> set[str]:
+        return {r[0] for r in self._db.execute("SELECT DISTINCT sha256 FROM files")}
+
+    def file_counts(self) -> tuple[int, int]:
+        """How many files the store keeps and their bytes on disk (each content once)."""
+        count = self._db.execute("SELECT count(*) FROM files").fetchone()[0]
+        size = self._db.execute("SELECT coalesce(sum(size), 0) FROM (SELECT DISTINCT sha256, size FROM files)")
+        return int(count), int(size.fetchone()[0])
+
+    def gone_files(self) -> dict[str, str]:
+        """Files ChatGPT said are gone (or refused), by id: why. A sync does not ask for them again."""
+        return {r[0]: r[1] for r in self._db.execute("SELECT file_id, reason FROM files_gone")}
+
     def queued(self) -> list[str]:
         """Conversations a sync listed as newer but has not fetched yet (a sync that stopped early)."""
         return [r[0] for r in self._db.execute("SELECT id FROM sync_queue ORDER BY listed_update DESC")]
@@ -381,6 +441,36 @@ class ArchiveWriter:
             "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = coalesce(excluded.name, gizmos.name), "
             "deleted = excluded.deleted, fetched_at = excluded.fetched_at",
             [(g.id, g.kind, g.name, int(g.deleted), fetched_at) for g in gizmos],
+        )
+
+    def put_file(self, stored: StoredFile, text: str | None) -> None:
+        """Record a kept file (its bytes already in place, see :mod:`.blobs`) and the text read from it."""
+        body = zlib.compress(text.encode(), 6) if text else None
+        self.db.execute(
+            f"INSERT OR REPLACE INTO files ({_FILE_COLUMNS}, text, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                stored.file_id,
+                stored.sha256,
+                stored.size,
+                stored.mime_type,
+                stored.name,
+                stored.conversation_id,
+                stored.origin,
+                body,
+                time.time(),
+            ),
+        )
+        self.db.execute("DELETE FROM files_gone WHERE file_id = ?", (stored.file_id,))
+
+    def file_text(self, file_id: str) -> str | None:
+        """The text read from a stored file (this transaction's writes included)."""
+        row = self.db.execute("SELECT text FROM files WHERE file_id = ?", (file_id,)).fetchone()
+        return zlib.decompress(row[0]).decode() if row and row[0] else None
+
+    def mark_gone(self, file_id: str, reason: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO files_gone (file_id, reason, checked_at) VALUES (?, ?, ?)",
+            (file_id, reason, time.time()),
         )
 
     def set_sync_value(self, key: str, value: str) -> None:

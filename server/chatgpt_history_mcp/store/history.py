@@ -39,11 +39,14 @@ from chatgpt_history_mcp.results import (
 from chatgpt_history_mcp.search.index import Filters, IndexBroken, SearchIndex
 from chatgpt_history_mcp.search.morphology import guess_language
 from chatgpt_history_mcp.search.query import parse_query
-from chatgpt_history_mcp.search.searchable import searchable_messages, where
+from chatgpt_history_mcp.search.searchable import searchable_messages
 from chatgpt_history_mcp.search.snippets import best_messages
-from chatgpt_history_mcp.store import projects
+from chatgpt_history_mcp.settings import DEFAULT_FILES_LIMIT
+from chatgpt_history_mcp.store import files, projects
 from chatgpt_history_mcp.store.archive import Archive, Order
+from chatgpt_history_mcp.store.blobs import Blobs
 from chatgpt_history_mcp.store.faults import storage_errors, translate_faults
+from chatgpt_history_mcp.store.files import FILE_PAGE_CHARS, FileRead, attachment_views
 from chatgpt_history_mcp.store.locking import Activity, WriteLock
 from chatgpt_history_mcp.store.writing import Write, reindex_pending, write
 
@@ -52,6 +55,8 @@ log = logging.getLogger(__name__)
 #: Characters per page of ``get_conversation``: about 15k tokens, under hosts' tool-result limits
 #: (Claude Code truncates near 25k tokens).
 PAGE_CHARS = 60_000
+#: The largest file a resource read sends (base64 in one JSON message: hosts choke on more).
+MAX_RESOURCE_BYTES = 64 * 1024**2
 MAX_MATCHES = 3
 #: The roles whose words tell a conversation's language.
 _CONVERSING = ("user", "assistant")
@@ -91,8 +96,13 @@ REBUILD_WAIT = 120.0
 class HistoryStore:
     """Everything under one data dir: ``archive.sqlite3``, ``index/``, and the write lock."""
 
-    def __init__(self, data_dir: Path, *, redact_secrets: bool = True) -> None:
+    def __init__(
+        self, data_dir: Path, *, redact_secrets: bool = True, files_limit: int | None = DEFAULT_FILES_LIMIT
+    ) -> None:
         self.data_dir = data_dir
+        #: The files of the history (uploads, images, voice), kept once by content; at most ``files_limit`` bytes.
+        self.blobs = Blobs(data_dir / "files")
+        self.files_limit = files_limit
         #: What every text in a result passes through: secrets masked, unless switched off.
         self.mask = masker(redact_secrets)
         self.write_lock = WriteLock(data_dir / "write.lock")
@@ -209,18 +219,18 @@ class HistoryStore:
             if conv is None:
                 continue  # deleted since it was indexed
             candidates = [
-                (m, text, where(m))
-                for m, text in searchable_messages(conv)
+                (m, text, kind)
+                for m, text, kind in searchable_messages(conv)
                 if (role is None or (m.role == role and not m.hidden)) and (dated is None or _in_range(m, *dated))
             ]
-            kinds = {m.id: kind for m, _, kind in candidates}
+            kinds = {id(m): kind for m, _, kind in candidates}  # by object: a file's entry shares its message's id
             language = guess_language([t for m, t, k in candidates if k == "message" and m.role in _CONVERSING])
             hits = best_messages([(m, t) for m, t, _ in candidates], outcome.query, MAX_MATCHES, language, self.mask)
             matches = [
                 MessageMatch(
                     message_id=hit.message.id,
                     role=hit.message.role,
-                    where=kinds[hit.message.id],
+                    where=kinds[id(hit.message)],
                     create_time=hit.message.create_time,
                     snippet=hit.snippet,
                 )
@@ -342,6 +352,7 @@ class HistoryStore:
         else:
             messages = [m for m in conv.messages if include_hidden or not m.hidden]
         siblings = Counter(m.parent_id for m in conv.messages if not m.hidden)
+        attachment = attachment_views(self.archive, conv)
         page: list[MessageView] = []
         used = 0
         index = offset
@@ -372,6 +383,7 @@ class HistoryStore:
                     truncated=truncated,
                     full_length=len(full) if truncated else None,
                     canvas=canvas,
+                    attachments=[attachment(a) for a in message.attachments],
                 )
             )
             index += 1
@@ -400,6 +412,22 @@ class HistoryStore:
             next_offset=next_offset,
             note=note,
         )
+
+    @translate_faults
+    def read_file(self, file_id: str, *, offset: int = 0, max_chars: int = FILE_PAGE_CHARS) -> FileRead:
+        """A stored file as an agent reads it (see :mod:`.files`); :class:`NotFound` for an id it does not keep."""
+        return files.read_file(self.archive, self.blobs, file_id, offset=offset, max_chars=max_chars, mask=self.mask)
+
+    @translate_faults
+    def file_bytes(self, file_id: str) -> tuple[bytes, str]:
+        """A stored file's original bytes and MIME type (for its resource)."""
+        found, path = files.stored_file(self.archive, self.blobs, file_id)
+        if found.size > MAX_RESOURCE_BYTES:
+            raise BadArgument(
+                f"the file {file_id!r} is {found.size / 1024**2:,.0f} MB, more than a resource sends "
+                f"({MAX_RESOURCE_BYTES // 1024**2} MB); get_file says what it is"
+            )
+        return path.read_bytes(), found.mime_type
 
     def _canvas_view(self, message: Message, include_hidden: bool, max_chars: int) -> CanvasView | None:
         """A canvas message's document; its earlier versions' text only with ``include_hidden`` (the person no

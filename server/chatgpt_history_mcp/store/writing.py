@@ -22,7 +22,8 @@ from chatgpt_history_mcp.model import Conversation
 from chatgpt_history_mcp.results import Reindexing
 from chatgpt_history_mcp.search.index import IndexBatch
 from chatgpt_history_mcp.search.searchable import index_document
-from chatgpt_history_mcp.store.archive import ArchiveWriter
+from chatgpt_history_mcp.store.archive import ArchiveWriter, StoredFile
+from chatgpt_history_mcp.store.blobs import Staged
 from chatgpt_history_mcp.store.faults import storage_errors
 
 if TYPE_CHECKING:
@@ -53,6 +54,14 @@ class Write:
         #: they stay queued and are indexed from the archive (which holds the last copy) once it has committed.
         self.indexed: dict[str, None] = {}
         self.again: set[str] = set()
+        #: Contents this write placed in the files folder (none was there before): removed if it fails.
+        self.placed: list[str] = []
+
+    def keep_file(self, staged: Staged, stored: StoredFile, text: str | None) -> None:
+        """Keep a staged file as ``stored`` says (its bytes once, by content) with the text read from it."""
+        if self._store.blobs.keep(staged):
+            self.placed.append(staged.sha256)
+        self.archive.put_file(stored, text)
 
     def put(self, conv: Conversation, change_key: str | None, *, new: bool = False) -> None:
         """Store ``conv`` (the last copy put wins); ``new`` says the index cannot hold it yet (faster)."""
@@ -103,6 +112,7 @@ def write(store: HistoryStore, parallel_after: int | None = None) -> Iterator[Wr
         except BaseException:  # the archive rolled back (its commit may be what failed): so does the index
             if handle is not None:
                 handle._cancel()
+                store.blobs.remove(handle.placed)  # no row names them now
             raise
         finally:
             reserve.unlink(missing_ok=True)

@@ -1,0 +1,159 @@
+"""The files a conversation's messages name, brought into the store with it (in the same write).
+
+For each attachment: a file the store already keeps only fills in what its bytes say (its type, size, text);
+one the source carries (the export's entry, a download a sync staged) is copied in, hashed as it streams, its type
+sniffed from its bytes and the text of a document or PDF read for search; one nobody has stays named, not
+available (missing files are normal: exports leave many out). The store never holds more than its files bound.
+"""
+
+from __future__ import annotations
+
+import logging
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO, Protocol
+
+from chatgpt_history_mcp.errors import FileTooLarge
+from chatgpt_history_mcp.files.kinds import kind_of, sniff_mime
+from chatgpt_history_mcp.files.text import extract_text
+from chatgpt_history_mcp.model import Attachment, Conversation, Message
+from chatgpt_history_mcp.results import ImportReport
+from chatgpt_history_mcp.store.archive import StoredFile
+from chatgpt_history_mcp.store.blobs import Staged
+from chatgpt_history_mcp.store.history import HistoryStore
+from chatgpt_history_mcp.store.writing import Write
+
+log = logging.getLogger(__name__)
+
+#: Characters of a file's text kept for search (a long PDF's first pages are what a person remembers).
+MAX_TEXT_CHARS = 200_000
+
+
+@dataclass(frozen=True)
+class Carried:
+    """A file a source holds: what it says the file is called, and its bytes (a stream to copy, or bytes a
+    download already staged)."""
+
+    name: str | None
+    size: int
+    open: Callable[[], IO[bytes]] | None = None
+    staged: Staged | None = None
+
+
+class FileSource(Protocol):
+    """Where the files of a write come from: an export's catalog, or the downloads a sync staged."""
+
+    @property
+    def origin(self) -> str: ...
+
+    def carried(self, file_id: str) -> Carried | None: ...
+
+
+class Attacher:
+    """Resolves the attachments of the conversations of one write; counts what it did in the report."""
+
+    def __init__(self, store: HistoryStore, write: Write, source: FileSource | None, report: ImportReport) -> None:
+        self._store = store
+        self._write = write
+        self._source = source
+        self._report = report
+        self._stored: dict[str, StoredFile] | None = None  # read when a first conversation names a file
+        self._used = 0
+        self._texts: dict[str, str | None] = {}
+
+    def attach(self, conv: Conversation) -> Conversation:
+        """``conv`` with each attachment as the store knows it (files the source carries kept first)."""
+        if not any(m.attachments for m in conv.messages):
+            return conv
+        if self._stored is None:
+            self._stored = self._store.archive.files()
+            self._used = sum({f.sha256: f.size for f in self._stored.values()}.values())
+        messages: list[Message] = []
+        changed = False
+        for message in conv.messages:
+            if message.attachments:
+                resolved = tuple(self._resolve(a, conv.id) for a in message.attachments)
+                if resolved != message.attachments:
+                    message = message.model_copy(update={"attachments": resolved})
+                    changed = True
+            messages.append(message)
+        return conv.model_copy(update={"messages": messages}) if changed else conv
+
+    def _resolve(self, attachment: Attachment, conversation_id: str) -> Attachment:
+        assert self._stored is not None
+        stored = self._stored.get(attachment.file_id) or self._keep(attachment, conversation_id)
+        if stored is None:
+            return attachment
+        kind = kind_of(stored.mime_type) if stored.mime_type != "application/octet-stream" else attachment.kind
+        return attachment.model_copy(
+            update={
+                "name": attachment.name or stored.name,
+                "mime_type": stored.mime_type,
+                "size": stored.size,
+                "kind": kind,
+                "text": self._text(stored.file_id),
+            }
+        )
+
+    def _text(self, file_id: str) -> str | None:
+        if file_id not in self._texts:
+            self._texts[file_id] = self._write.archive.file_text(file_id)
+        return self._texts[file_id]
+
+    def _keep(self, attachment: Attachment, conversation_id: str) -> StoredFile | None:
+        carried = self._source.carried(attachment.file_id) if self._source is not None else None
+        if carried is None:
+            self._report.files_missing += 1
+            return None
+        room = self._store.files_limit - self._used if self._store.files_limit is not None else None
+        if room is not None and (room <= 0 or carried.size > room):
+            self._report.files_over_limit += 1
+            if carried.staged is not None:
+                carried.staged.path.unlink(missing_ok=True)
+            return None
+        try:
+            staged = carried.staged or self._store.blobs.stage(carried.open, attachment.file_id, room)  # type: ignore[arg-type]
+        except FileTooLarge:  # the entry was larger than the listing said
+            self._report.files_over_limit += 1
+            return None
+        except (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError) as exc:
+            # one damaged entry costs that file, not the import (its conversation keeps naming it)
+            log.warning(
+                "could not read the file %s of the export (%s); it is named but not kept", attachment.file_id, exc
+            )
+            self._report.files_unreadable += 1
+            return None
+        mime = sniff_mime(staged.head, carried.name or attachment.name)
+        name = attachment.name or carried.name
+        stored = StoredFile(
+            file_id=attachment.file_id,
+            sha256=staged.sha256,
+            size=staged.size,
+            mime_type=mime,
+            name=name,
+            conversation_id=conversation_id,
+            origin=self._source.origin if self._source is not None else "export",
+        )
+        new_content = not self._store.blobs.has(staged.sha256)
+        text = self._extract(staged, mime)
+        self._write.keep_file(staged, stored, text)
+        self._texts[stored.file_id] = text
+        assert self._stored is not None
+        self._stored[stored.file_id] = stored
+        self._report.files_added += 1
+        if new_content:
+            self._used += staged.size
+            self._report.files_bytes += staged.size
+        return stored
+
+    @staticmethod
+    def _extract(staged: Staged, mime: str) -> str | None:
+        """The text of a document or PDF, for search (a file whose text cannot be read is still kept)."""
+        try:
+            found = extract_text(staged.path, mime, max_chars=MAX_TEXT_CHARS)
+        except Exception as exc:  # a library's failure on one odd file must not fail the import
+            log.warning("could not read the text of a %s file (%s)", mime, type(exc).__name__)
+            return None
+        return found.text if found is not None and found.text.strip() else None
