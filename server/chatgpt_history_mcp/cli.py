@@ -317,7 +317,7 @@ def _on_store(command: str, settings: Settings, args: argparse.Namespace) -> int
     """The commands that work on the history store (a read-only or damaged data folder is said at once)."""
     from chatgpt_history_mcp.store.history import HistoryStore
 
-    store = HistoryStore(settings.data_dir, redact_secrets=settings.redact)
+    store = HistoryStore(settings.data_dir, redact_secrets=settings.redact, files_limit=settings.files_limit)
     try:
         if command == "import":
             return _import(store, args.paths)

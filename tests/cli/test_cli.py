@@ -225,3 +225,24 @@ def test_settings_ignore_empty_values_and_placeholders_a_host_left_unexpanded() 
     assert Settings.from_env({}, exports=args.export).exports == [Path("a.zip"), Path("b.zip")]
     args = _parser().parse_args(["serve", "--export", "${user_config.exports}"])
     assert Settings.from_env({}, exports=args.export).exports == []
+
+
+def test_the_files_bound_and_file_downloads_are_settings(tmp_path: Path) -> None:
+    from chatgpt_history_mcp.settings import DEFAULT_FILES_LIMIT, Settings
+
+    assert Settings.from_env({}).files_limit == DEFAULT_FILES_LIMIT and Settings.from_env({}).sync_files
+    sized = {"500M": 500 * 1024**2, "1.5G": int(1.5 * 1024**3), "0": 0, "20 GiB": 20 * 1024**3, "4096": 4096}
+    for text, size in sized.items():
+        assert Settings.from_env({"CHATGPT_HISTORY_FILES_LIMIT": text}).files_limit == size
+    # a typo keeps the default (a host's mistake must not stop the server), and so does a placeholder
+    for text in ("lots", "${user_config.files_limit}"):
+        assert Settings.from_env({"CHATGPT_HISTORY_FILES_LIMIT": text}).files_limit == DEFAULT_FILES_LIMIT
+    assert not Settings.from_env({"CHATGPT_HISTORY_SYNC_FILES": "false"}).sync_files
+    # the store a command opens keeps within the bound
+    data = tmp_path / "data"
+    extra = {"CHATGPT_HISTORY_FILES_LIMIT": "0", "CHATGPT_HISTORY_DATA_DIR": str(data)}
+    ran = run_cli(tmp_path, "import", str(SAMPLE), env_extra=extra)
+    assert ran.returncode == 0, ran.stderr
+    assert (data / "archive.sqlite3").exists() and not list((data / "files").glob("??/*"))
+    ran = run_cli(tmp_path, "import", str(SAMPLE), env_extra={"CHATGPT_HISTORY_DATA_DIR": str(tmp_path / "all")})
+    assert "8 files kept" in ran.stdout + ran.stderr

@@ -42,7 +42,10 @@ class AppState:
             from chatgpt_history_mcp.ingest.keeper import Keeper
             from chatgpt_history_mcp.store.history import HistoryStore
 
-            store = self._store = HistoryStore(self.settings.data_dir, redact_secrets=self.settings.redact)
+            settings = self.settings
+            store = self._store = HistoryStore(
+                settings.data_dir, redact_secrets=settings.redact, files_limit=settings.files_limit
+            )
             keeper = self.keeper = Keeper(self.settings, store)
         except StoreError as exc:  # a fault of the data folder, said with what to do: no traceback needed
             log.error("%s", exc)
