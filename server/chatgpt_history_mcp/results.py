@@ -363,6 +363,14 @@ class AutomationList(BaseModel):
     note: str | None = None
 
 
+def _size(size: int) -> str:
+    """Bytes as a person reads them: 26.2 KB, 1.4 MB, 2.0 GB."""
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:,.1f} {unit}"
+    return f"{size} bytes"
+
+
 class ImportReport(BaseModel):
     path: str
     outcome: Literal["imported", "unchanged"]
@@ -393,7 +401,7 @@ class ImportReport(BaseModel):
         if self.invalid:
             parts.append(f"{self.invalid} skipped (unreadable)")
         if self.files_added:
-            parts.append(f"{self.files_added} files kept ({self.files_bytes / 1024**2:,.1f} MB new)")
+            parts.append(f"{self.files_added} files kept ({_size(self.files_bytes)} new)")
         if self.files_over_limit:
             parts.append(f"{self.files_over_limit} files not kept (over CHATGPT_HISTORY_FILES_LIMIT)")
         if self.files_unreadable:

@@ -199,6 +199,9 @@ def test_demo_runs_a_real_session(tmp_path: Path) -> None:
     assert "24 added" in done.stdout
     assert SOURDOUGH_TITLE in done.stdout, "the demo shows a search result"
     assert "机器学习入门问题" in done.stdout
+    assert '"title": "candle_shop_about"' in done.stdout, "the demo shows a canvas"
+    assert '"name": "mug-IMG_4471.jpg"' in done.stdout, "the demo shows a message's attachment"
+    assert "the image content block: image/jpeg, 5,697 bytes" in done.stdout, "and the picture get_file gives"
     assert "Demo finished" in done.stdout
     assert "Traceback" not in done.stderr
 
