@@ -36,6 +36,7 @@ from chatgpt_history_mcp.results import (
     Memory,
     ProjectList,
     SearchPage,
+    size_text,
 )
 from chatgpt_history_mcp.settings import (
     ENV_ALLOW_SEND,
@@ -369,6 +370,9 @@ def _status(store: HistoryStore, settings: Settings, args: argparse.Namespace) -
     print(f"data dir:      {status.data_dir}")
     print(f"conversations: {counts}")
     print(f"indexed:       {status.indexed:,}{pending}")
+    if status.files is not None:
+        bound = "keep none" if status.files.limit == 0 else f"bound {size_text(status.files.limit or 0)}"
+        print(f"files:         {status.files.kept:,} ({size_text(status.files.bytes)}; {bound})")
     print(f"login:         {login or 'none (`chatgpt-history-mcp login` to sync from ChatGPT)'}")
     for source in status.sources:
         when = source.imported_at.isoformat(timespec="seconds") if source.imported_at else "never"

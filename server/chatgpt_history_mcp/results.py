@@ -278,6 +278,14 @@ class WriterActivity(BaseModel):
     since: datetime | None
 
 
+class FilesStatus(BaseModel):
+    """The files the store keeps (uploads, images, voice clips), their bytes on disk, and the bound on them."""
+
+    kept: int
+    bytes: int = Field(description="On disk, each content once")
+    limit: int | None = Field(description="CHATGPT_HISTORY_FILES_LIMIT in bytes (0: keep none)")
+
+
 class HistoryStatus(BaseModel):
     data_dir: str
     conversations: int
@@ -286,6 +294,7 @@ class HistoryStatus(BaseModel):
     custom_gpts: int = Field(description="Custom GPTs (g-…) chatted with, as list_projects lists them")
     indexed: int
     pending_index: int
+    files: FilesStatus | None = None
     sources: list[SourceStatus]
     importing: ImportState
     writing: WriterActivity | None = Field(
@@ -363,7 +372,7 @@ class AutomationList(BaseModel):
     note: str | None = None
 
 
-def _size(size: int) -> str:
+def size_text(size: int) -> str:
     """Bytes as a person reads them: 26.2 KB, 1.4 MB, 2.0 GB."""
     for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
         if size >= scale:
@@ -401,7 +410,7 @@ class ImportReport(BaseModel):
         if self.invalid:
             parts.append(f"{self.invalid} skipped (unreadable)")
         if self.files_added:
-            parts.append(f"{self.files_added} files kept ({_size(self.files_bytes)} new)")
+            parts.append(f"{self.files_added} files kept ({size_text(self.files_bytes)} new)")
         if self.files_over_limit:
             parts.append(f"{self.files_over_limit} files not kept (over CHATGPT_HISTORY_FILES_LIMIT)")
         if self.files_unreadable:

@@ -218,3 +218,12 @@ async def test_get_file_over_stdio_gives_the_picture(tmp_path: Path) -> None:
         picture = Image.open(io.BytesIO(base64.b64decode(image.data)))
         assert picture.size == glaze.size
         assert close(quadrant_colours(picture), glaze.quadrants, JPEG_TOLERANCE)  # type: ignore[arg-type]
+
+
+async def test_the_transcript_resource_links_each_attachment(client: Client) -> None:
+    glaze = next(s for s in FILES.values() if "IMG_4471" in s.name)
+    (content,) = (await client.read_resource(f"chatgpt://conversations/{glaze.conversation_id}")).contents
+    assert f"- attachment: [mug-IMG_4471.jpg](chatgpt://files/{glaze.file_id}) (image/jpeg, 5.6 KB)" in content.text  # type: ignore[union-attr]
+    houseplant = next(s for s in FILES.values() if s.file_id == "file-abc123").conversation_id
+    (content,) = (await client.read_resource(f"chatgpt://conversations/{houseplant}")).contents
+    assert f"{MISSING_FILES[0]} (not in this history)" in content.text  # type: ignore[union-attr]

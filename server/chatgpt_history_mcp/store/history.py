@@ -20,11 +20,13 @@ from chatgpt_history_mcp.model import Conversation, Message, from_epoch
 from chatgpt_history_mcp.redact import masker
 from chatgpt_history_mcp.results import (
     AsOf,
+    AttachmentView,
     CanvasVersionView,
     CanvasView,
     ConversationList,
     ConversationPage,
     ConversationSummary,
+    FilesStatus,
     HistoryStatus,
     ImportState,
     MessageMatch,
@@ -35,6 +37,7 @@ from chatgpt_history_mcp.results import (
     SourceStatus,
     SyncReport,
     WriterActivity,
+    size_text,
 )
 from chatgpt_history_mcp.search.index import Filters, IndexBroken, SearchIndex
 from chatgpt_history_mcp.search.morphology import guess_language
@@ -480,9 +483,13 @@ class HistoryStore:
             facts.append(f"project: {name} ({conv.project_id})" if name else f"project: {conv.project_id}")
         lines += [" · ".join(facts), ""]
         sections = _current_sections(conv) if branch == "current" else _all_sections(conv)
+        attachment = attachment_views(self.archive, conv)
         for first, text, label in sections:
             when = f" ({first.create_time.isoformat(timespec='minutes')})" if first.create_time else ""
             lines += [f"## {self._heading(first)}{when}{label}", "", self.mask(_body(first, text)).strip(), ""]
+            lines += [_attachment_line(attachment(a)) for a in first.attachments]
+            if first.attachments:
+                lines.append("")
         return "\n".join(lines).rstrip() + "\n"
 
     def _heading(self, message: Message) -> str:
@@ -510,6 +517,7 @@ class HistoryStore:
     def status(self) -> HistoryStatus:
         counts = self.archive.counts()
         project_count, gpt_count = projects.kinds(self.archive)
+        kept, kept_bytes = self.archive.file_counts()
         return HistoryStatus(
             data_dir=str(self.data_dir),
             conversations=counts["conversations"],
@@ -518,6 +526,7 @@ class HistoryStore:
             custom_gpts=gpt_count,
             indexed=self.index.doc_count(),
             pending_index=len(self.archive.pending()),
+            files=FilesStatus(kept=kept, bytes=kept_bytes, limit=self.files_limit),
             sources=[
                 SourceStatus(
                     path=s.path,
@@ -538,6 +547,14 @@ class HistoryStore:
 
 #: A Markdown section: its first message, its text, and what its heading adds (which version of a turn).
 Section = tuple[Message, str, str]
+
+
+def _attachment_line(view: AttachmentView) -> str:
+    """An attachment in a Markdown transcript: a link to its resource when the store has it."""
+    name = view.name or view.file_id
+    facts = ", ".join(f for f in (view.mime_type, size_text(view.size) if view.size else None) if f)
+    shown = f"[{name}]({view.uri})" if view.uri else f"{name} (not in this history)"
+    return f"- attachment: {shown}" + (f" ({facts})" if facts else "")
 
 
 def _body(message: Message, text: str) -> str:
