@@ -279,6 +279,23 @@ async def test_a_canvas_edited_in_chatgpt_comes_from_its_textdocs_with_its_histo
     ]
 
 
+def test_an_export_of_the_same_time_leaves_the_synced_canvas_as_chatgpt_has_it(tmp_path: Path) -> None:
+    """The export and the sync hold the same conversation at the same time; the sync's copy has ChatGPT's own canvas
+    text (an edit made in the canvas, which no call holds): importing the export afterwards must not undo it."""
+    account = export_account()
+    account.textdocs[CANDLE_CANVAS][0].versions.append(EDITED)
+    with FakeBackend(account) as fb:
+        anyio.run(sync_and_read, tmp_path, fb)
+    store = HistoryStore(tmp_path / "data")
+    try:
+        report = import_export(store, SAMPLE)
+        assert report.added == 0 and report.updated < ALL_SAMPLE
+        (canvas,) = [m for m in store.conversation(CANDLE_CANVAS).messages if m.kind == "canvas"]
+        assert canvas.text == EDITED and canvas.canvas is not None and canvas.canvas.source == "chatgpt"
+    finally:
+        store.close()
+
+
 # ---- a data folder of the previous normalizer
 
 

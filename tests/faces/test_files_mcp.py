@@ -134,6 +134,8 @@ async def test_get_file_shows_an_image_with_its_pixels_within_the_size_hosts_tak
     assert (facts["width"], facts["height"]) == (width, height)
     assert facts["uri"] == f"chatgpt://files/{sample.file_id}"
     assert json.loads(next(c for c in result.content if c.type == "text").text)["file_id"] == sample.file_id
+    (link,) = [c for c in result.content if c.type == "resource_link"]
+    assert (link.uri, link.mime_type, link.size) == (facts["uri"], sample.mime_type, facts["size"])
 
 
 async def test_a_large_image_is_downscaled_and_the_resource_keeps_the_original(client: Client) -> None:

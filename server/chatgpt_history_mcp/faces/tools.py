@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, cast
 import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, ContentBlock, ImageContent, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, ContentBlock, ImageContent, ResourceLink, TextContent, ToolAnnotations
 from pydantic import Field
 
 from chatgpt_history_mcp.errors import UserError
@@ -172,7 +172,8 @@ def get_file(
 ) -> Annotated[CallToolResult, FileContent]:
     """Read a file from a conversation (an uploaded photo, a generated image, a chart, a PDF, a text file):
     an image as a picture you can see (downscaled; the original is the file's resource), a document or PDF
-    as its text (paged: follow next_offset), anything else as what is known of it."""
+    as its text (paged: follow next_offset), anything else as what is known of it; each with a link to the
+    original bytes (the resource chatgpt://files/{file_id})."""
     with user_errors():
         found = _store(ctx).read_file(file_id, offset=offset, max_chars=max_chars)
     content = found.content
@@ -181,6 +182,11 @@ def get_file(
         data = base64.b64encode(found.image.data).decode()
         blocks.append(ImageContent(type="image", data=data, mime_type=found.image.mime_type))
     blocks.append(TextContent(type="text", text=content.model_dump_json(exclude_none=True)))
+    name = content.name or content.file_id
+    # the original bytes, for a host that fetches them
+    blocks.append(
+        ResourceLink(type="resource_link", uri=content.uri, name=name, mime_type=content.mime_type, size=content.size)
+    )
     return CallToolResult(content=blocks, structured_content=content.model_dump(mode="json"))
 
 

@@ -21,7 +21,7 @@ from chatgpt_history_mcp.export.normalize import (
     parse_time,
 )
 from chatgpt_history_mcp.ingest.attachments import Attacher, FileSource
-from chatgpt_history_mcp.model import Source, to_epoch
+from chatgpt_history_mcp.model import Conversation, Source, to_epoch
 from chatgpt_history_mcp.results import ImportReport
 from chatgpt_history_mcp.store.history import HistoryStore
 from chatgpt_history_mcp.store.writing import Write
@@ -123,7 +123,7 @@ class Writer:
         if known is not None and known[1] is not None and stamp is not None and stamp < known[1]:
             report.older += 1
             return
-        if known is not None and element is not None and stamp == known[1] and self.write.archive.holds(conv):
+        if known is not None and element is not None and stamp == known[1] and self._kept(conv):
             # Other bytes, the same conversation (a field the normalizer ignores, another layout): the key is
             # renewed, so the next export passes over it unparsed. (Another update_time is another body.)
             self.write.archive.set_change_key(conv.id, key)
@@ -136,6 +136,11 @@ class Writer:
             report.added += 1
         else:
             report.updated += 1
+
+    def _kept(self, conv: Conversation) -> bool:
+        """Whether an export's copy of the same time as the stored one leaves it as it is: the same body, or a
+        synced copy (ChatGPT's canvas text, files it downloaded: what an export of that time cannot add to)."""
+        return self.write.archive.holds(conv) or self.write.archive.stored_source(conv.id) == "api"
 
 
 def write_conversations(

@@ -403,6 +403,11 @@ class ArchiveWriter:
             return False
         return _stored_json(conv.model_copy(update={"source": row[0]})) == stored
 
+    def stored_source(self, conversation_id: str) -> str | None:
+        """Where the stored copy came from (``export`` or ``api``), or None when there is none."""
+        row = self.db.execute("SELECT source FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        return row[0] if row else None
+
     def set_change_key(self, conversation_id: str, change_key: str) -> None:
         """Record a new change key for a stored conversation that stays as it is."""
         self.db.execute("UPDATE conversations SET change_key = ? WHERE id = ?", (change_key, conversation_id))
