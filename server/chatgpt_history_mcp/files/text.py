@@ -26,9 +26,10 @@ MAX_PDF_PAGES = 1000
 _BYTES_PER_CHAR = 4
 _PAGE_SEPARATOR = "\n\n"
 
-# pypdf logs a WARNING for every oddity of a PDF it reads around ("Ignoring wrong pointing object…"): on a
-# server's stderr that is noise about someone's upload that no one can act on. Its errors still show.
-logging.getLogger("pypdf").setLevel(logging.ERROR)
+# pypdf logs every oddity of a PDF it reads around, as a WARNING ("Ignoring wrong pointing object…") or an ERROR
+# ("Advanced encoding … not implemented yet", with a 2 kB table, on every page): on a server's stderr that is noise
+# about someone's upload that no one can act on. What it costs the text is in ExtractedText.note instead.
+logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,8 @@ def _pdf_text(path: Path, max_chars: int) -> ExtractedText:
             if reader.is_encrypted and not reader.decrypt(""):
                 return ExtractedText("", None, False, "The PDF is password-protected: its text cannot be read.")
             page_count = len(reader.pages)
+        except OSError:
+            raise  # the disk, not the PDF
         except pypdf.errors.DependencyError:
             # AES needs the ``cryptography`` package, which is not a dependency: the PDF is fine, only locked.
             return ExtractedText("", None, False, "The PDF is encrypted (AES): its text cannot be read here.")
@@ -99,6 +102,8 @@ def _pdf_text(path: Path, max_chars: int) -> ExtractedText:
         for number in range(min(page_count, MAX_PDF_PAGES)):
             try:
                 page_text = reader.pages[number].extract_text()
+            except OSError:
+                raise
             except Exception:
                 failed += 1
                 continue
