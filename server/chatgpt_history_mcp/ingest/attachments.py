@@ -150,10 +150,7 @@ class Attacher:
 
     @staticmethod
     def _extract(staged: Staged, mime: str) -> str | None:
-        """The text of a document or PDF, for search (a file whose text cannot be read is still kept)."""
-        try:
-            found = extract_text(staged.path, mime, max_chars=MAX_TEXT_CHARS)
-        except Exception as exc:  # a library's failure on one odd file must not fail the import
-            log.warning("could not read the text of a %s file (%s)", mime, type(exc).__name__)
-            return None
+        """The text of a document or PDF, for search (a file whose text cannot be read is still kept: extract_text
+        says so in a note, and raises only when the disk fails, which fails the import as any write would)."""
+        found = extract_text(staged.path, mime, max_chars=MAX_TEXT_CHARS)
         return found.text if found is not None and found.text.strip() else None

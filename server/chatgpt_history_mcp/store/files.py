@@ -96,7 +96,7 @@ def read_file(
         uri=file_uri(found.file_id),
     )
     if kind == "image":
-        image = agent_image(path)
+        image = agent_image(path, label=found.name or found.file_id)
         shown = "" if not image.resized else f", shown at {image.width}×{image.height}"
         content = content.model_copy(
             update={
