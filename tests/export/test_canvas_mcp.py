@@ -5,7 +5,6 @@ backend whose ``…/textdocs`` hold ChatGPT's current canvas text."""
 from __future__ import annotations
 
 import json
-import time
 import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from chatgpt_history_mcp.ingest.exports import import_export
 from chatgpt_history_mcp.settings import Settings
 from chatgpt_history_mcp.store.history import HistoryStore
 from fake_backend import FakeBackend, export_account
+from mcp_calls import succeed, wait_for_import
 from sample import (
     ALL_SAMPLE,
     ALL_SAMPLE_2026,
@@ -52,27 +52,16 @@ def anyio_backend() -> str:
 
 
 async def call(client: Client, tool: str, **arguments: Any) -> Json:
-    result = await client.call_tool(tool, arguments)
-    assert not result.is_error, f"{tool}({arguments}): {result.content}"
-    assert result.structured_content is not None
-    return result.structured_content
-
-
-async def wait_for(client: Client, conversations: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        status = await call(client, "history_status")
-        if status["conversations"] == conversations and not status["importing"]["running"]:
-            return
-        assert time.monotonic() < deadline, status
-        await anyio.sleep(0.05)
+    structured = (await succeed(client, tool, **arguments)).structured_content
+    assert structured is not None
+    return structured
 
 
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[Client]:
     server = create_server(Settings(data_dir=tmp_path / "data", exports=[SAMPLE, SAMPLE_2026]))
     async with Client(server) as connected:
-        await wait_for(connected, ALL_SAMPLE + ALL_SAMPLE_2026)
+        await wait_for_import(connected, ALL_SAMPLE + ALL_SAMPLE_2026)
         yield connected
 
 

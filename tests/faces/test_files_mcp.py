@@ -9,13 +9,11 @@ import base64
 import io
 import json
 import sys
-import time
 import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
@@ -23,6 +21,7 @@ from PIL import Image
 
 from chatgpt_history_mcp.faces.mcp_server import create_server
 from chatgpt_history_mcp.settings import Settings
+from mcp_calls import succeed, wait_for_import
 from sample import (
     ALL_SAMPLE,
     ALL_SAMPLE_2026,
@@ -55,27 +54,11 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def call(client: Client, tool: str, **arguments: Any) -> Any:
-    result = await client.call_tool(tool, arguments)
-    assert not result.is_error, f"{tool}({arguments}): {result.content}"
-    return result
-
-
-async def wait_for(client: Client, conversations: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        status = (await call(client, "history_status")).structured_content
-        if status["conversations"] == conversations and not status["importing"]["running"]:
-            return
-        assert time.monotonic() < deadline, status
-        await anyio.sleep(0.05)
-
-
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[Client]:
     server = create_server(Settings(data_dir=tmp_path / "data", exports=[SAMPLE, SAMPLE_2026]))
     async with Client(server) as connected:
-        await wait_for(connected, ALL_SAMPLE + ALL_SAMPLE_2026)
+        await wait_for_import(connected, ALL_SAMPLE + ALL_SAMPLE_2026)
         yield connected
 
 
@@ -101,14 +84,14 @@ def close(found: list[tuple[int, int, int]], expected: tuple[Any, ...], toleranc
 
 async def test_each_message_lists_its_files_and_whether_they_are_there(client: Client) -> None:
     for sample in ALL_FILES.values():
-        page = await call(client, "get_conversation", conversation_id=sample.conversation_id, include_hidden=True)
+        page = await succeed(client, "get_conversation", conversation_id=sample.conversation_id, include_hidden=True)
         listed = {a["file_id"]: a for m in page.structured_content["messages"] for a in m["attachments"]}
         shown = listed[sample.file_id]
         assert shown["available"] and shown["uri"] == f"chatgpt://files/{sample.file_id}"
         assert shown["mime_type"] == sample.mime_type and shown["size"] == len(entry_bytes(sample))
         assert shown["kind"] == {"image": "image", "audio": "audio"}.get(sample.mime_type.split("/")[0], "document")
     houseplant = next(s for s in FILES.values() if s.file_id == "file-abc123").conversation_id
-    page = await call(client, "get_conversation", conversation_id=houseplant)
+    page = await succeed(client, "get_conversation", conversation_id=houseplant)
     listed = {a["file_id"]: a for m in page.structured_content["messages"] for a in m["attachments"]}
     gone = [listed[f] for f in MISSING_FILES if f in listed]
     assert gone and all(not a["available"] and a["uri"] is None for a in gone)
@@ -119,7 +102,7 @@ async def test_each_message_lists_its_files_and_whether_they_are_there(client: C
 async def test_get_file_shows_an_image_with_its_pixels_within_the_size_hosts_take(
     client: Client, sample: SampleFile
 ) -> None:
-    result = await call(client, "get_file", file_id=sample.file_id)
+    result = await succeed(client, "get_file", file_id=sample.file_id)
     (image,) = [c for c in result.content if c.type == "image"]
     data = base64.b64decode(image.data)
     assert len(data) <= 750_000
@@ -140,7 +123,7 @@ async def test_get_file_shows_an_image_with_its_pixels_within_the_size_hosts_tak
 
 async def test_a_large_image_is_downscaled_and_the_resource_keeps_the_original(client: Client) -> None:
     chart = next(s for s in FILES.values() if s.conversation_id == READING_CHART and s.quadrants)
-    facts = (await call(client, "get_file", file_id=chart.file_id)).structured_content
+    facts = (await succeed(client, "get_file", file_id=chart.file_id)).structured_content
     assert (facts["shown_width"], facts["shown_height"]) == (1568, 871)
     original = await client.read_resource(f"chatgpt://files/{chart.file_id}")
     (content,) = original.contents
@@ -157,21 +140,21 @@ async def test_every_file_resource_is_its_bytes_under_its_own_type(client: Clien
 
 async def test_a_pdf_and_a_csv_read_as_their_text(client: Client) -> None:
     pdf = next(s for s in FILES.values() if s.conversation_id == KAYAK_PDF)
-    facts = (await call(client, "get_file", file_id=pdf.file_id)).structured_content
+    facts = (await succeed(client, "get_file", file_id=pdf.file_id)).structured_content
     assert PDF_WORD in facts["text"] and facts["next_offset"] is None and facts["kind"] == "document"
     csv = next(s for s in FILES.values() if s.mime_type == "text/csv")
-    facts = (await call(client, "get_file", file_id=csv.file_id)).structured_content
+    facts = (await succeed(client, "get_file", file_id=csv.file_id)).structured_content
     assert CSV_WORD in facts["text"] and facts["total_chars"] == len(entry_bytes(csv).decode())
     schedule = next(s for s in FILES_2026.values() if s.mime_type == "application/pdf")  # a .dat without a name
-    assert ORCHESTRA_WORD in (await call(client, "get_file", file_id=schedule.file_id)).structured_content["text"]
+    assert ORCHESTRA_WORD in (await succeed(client, "get_file", file_id=schedule.file_id)).structured_content["text"]
 
 
 async def test_long_text_is_paged_by_next_offset(client: Client) -> None:
     pdf = next(s for s in FILES.values() if s.conversation_id == KAYAK_PDF)
-    whole = (await call(client, "get_file", file_id=pdf.file_id)).structured_content["text"]
+    whole = (await succeed(client, "get_file", file_id=pdf.file_id)).structured_content["text"]
     pages, offset = [], 0
     while offset is not None:
-        page = (await call(client, "get_file", file_id=pdf.file_id, offset=offset, max_chars=500)).structured_content
+        page = (await succeed(client, "get_file", file_id=pdf.file_id, offset=offset, max_chars=500)).structured_content
         pages.append(page["text"])
         offset = page["next_offset"]
     assert len(pages) > 1 and "".join(pages) == whole
@@ -189,7 +172,7 @@ async def test_search_finds_words_that_live_only_in_a_file_or_a_canvas(client: C
         ),
         (CANVAS_WORD, CANDLE_CANVAS, "canvas"),
     ):
-        page = (await call(client, "search_conversations", query=word)).structured_content
+        page = (await succeed(client, "search_conversations", query=word)).structured_content
         assert [r["conversation_id"] for r in page["results"]] == [conversation], word
         assert page["results"][0]["matches"][0]["where"] == where
 
@@ -214,8 +197,8 @@ async def test_get_file_over_stdio_gives_the_picture(tmp_path: Path) -> None:
     )
     glaze = next(s for s in FILES.values() if "IMG_4471" in s.name)
     async with Client(params) as client:
-        await wait_for(client, ALL_SAMPLE, timeout=60)
-        result = await call(client, "get_file", file_id=glaze.file_id)
+        await wait_for_import(client, ALL_SAMPLE, timeout=60)
+        result = await succeed(client, "get_file", file_id=glaze.file_id)
         (image,) = [c for c in result.content if c.type == "image"]
         picture = Image.open(io.BytesIO(base64.b64decode(image.data)))
         assert picture.size == glaze.size

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
@@ -57,6 +57,18 @@ class UnknownToolIsInvalidParams:
             if isinstance(name, str) and name not in self._names:
                 raise MCPError(INVALID_PARAMS, f"Unknown tool: {name}")
         return await call_next(ctx)
+
+
+@contextmanager
+def resource_errors() -> Iterator[None]:
+    """The resources' one mapping of expected failures: an id the store does not have is not found (-32602),
+    a store that cannot be used (damaged, could not be opened) an error with its message."""
+    try:
+        yield
+    except NotFound as exc:
+        raise ResourceNotFoundError(str(exc)) from exc
+    except UserError as exc:
+        raise ResourceError(str(exc)) from exc
 
 
 class FileBytes(bytes):
@@ -126,10 +138,8 @@ def create_server(settings: Settings) -> MCPServer:
         if not current:
             raise ResourceNotFoundError("the history store is not open")
         state = current[-1]
-        try:
+        with resource_errors():
             return await anyio.to_thread.run_sync(lambda: state.store)
-        except UserError as exc:
-            raise ResourceError(str(exc)) from exc
 
     mcp = HistoryServer(
         "chatgpt-history",
@@ -151,12 +161,8 @@ def create_server(settings: Settings) -> MCPServer:
         mime_type="text/markdown",
     )
     def conversation_markdown(conversation_id: str, ctx: Context) -> str:
-        try:
+        with resource_errors():
             return tools.session_state(ctx).store.transcript_markdown(conversation_id)
-        except NotFound as exc:
-            raise ResourceNotFoundError(str(exc)) from exc
-        except UserError as exc:  # the store cannot be used (damaged, could not be opened)
-            raise ResourceError(str(exc)) from exc
 
     @mcp.resource(
         FILE_URI,
@@ -166,13 +172,8 @@ def create_server(settings: Settings) -> MCPServer:
         mime_type="application/octet-stream",
     )
     def file_resource(file_id: str, ctx: Context) -> FileBytes:
-        try:
-            data, mime_type = tools.session_state(ctx).store.file_bytes(file_id)
-        except NotFound as exc:
-            raise ResourceNotFoundError(str(exc)) from exc
-        except UserError as exc:
-            raise ResourceError(str(exc)) from exc
-        return FileBytes(data, mime_type)
+        with resource_errors():
+            return FileBytes(*tools.session_state(ctx).store.file_bytes(file_id))
 
     @mcp.resource(
         "chatgpt://memories",
