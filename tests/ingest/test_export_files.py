@@ -161,3 +161,18 @@ def test_files_a_killed_import_placed_are_swept_by_the_next(tmp_path: Path) -> N
     import_export(store, SAMPLE_2026)
     assert not orphan.exists()
     assert len(files_on_disk(store)) == store.archive.file_counts()[0]
+
+
+def test_an_image_that_cannot_be_decoded_is_described_with_its_bytes_kept(tmp_path: Path) -> None:
+    glaze = next(s for s in FILES.values() if s.name == "mug-IMG_4471.jpg")
+    broken = tmp_path / "broken-photo.zip"
+    with zipfile.ZipFile(SAMPLE) as old, zipfile.ZipFile(broken, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            data = old.read(info)
+            new.writestr(info.filename, data[:300] if info.filename == glaze.entry else data)
+    store = HistoryStore(tmp_path / "data")
+    import_export(store, broken)
+    read = store.read_file(glaze.file_id)
+    assert read.image is None and read.content.mime_type == "image/jpeg"  # the bytes still say JPEG
+    assert read.content.note and "mug-IMG_4471.jpg" in read.content.note
+    assert store.file_bytes(glaze.file_id) == (entry_bytes(broken, glaze.entry), "image/jpeg")

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from chatgpt_history_mcp.errors import NotFound
+from chatgpt_history_mcp.errors import ImageUnreadable, NotFound
 from chatgpt_history_mcp.files.images import AgentImage, agent_image
 from chatgpt_history_mcp.files.kinds import is_text_like, kind_of
 from chatgpt_history_mcp.files.text import extract_text
@@ -96,7 +96,10 @@ def read_file(
         uri=file_uri(found.file_id),
     )
     if kind == "image":
-        image = agent_image(path, label=found.name or found.file_id)
+        try:
+            image = agent_image(path, label=found.name or found.file_id)
+        except ImageUnreadable as exc:  # HEIC without its codec, a damaged file: what is known, and the bytes
+            return FileRead(content.model_copy(update={"note": str(exc)}))
         shown = "" if not image.resized else f", shown at {image.width}×{image.height}"
         content = content.model_copy(
             update={
