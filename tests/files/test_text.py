@@ -157,9 +157,9 @@ def test_a_pdf_with_a_damaged_xref_table_is_still_read(tmp_path: Path) -> None:
     assert PDF_WORD in extracted.text
 
 
-def _encrypted(user_password: str) -> bytes:
+def _encrypted(user_password: str, algorithm: str = "RC4-128") -> bytes:
     writer = PdfWriter(clone_from=io.BytesIO(kayak_bytes()))
-    writer.encrypt(user_password=user_password, owner_password="owner-secret", algorithm="RC4-128")
+    writer.encrypt(user_password=user_password, owner_password="owner-secret", algorithm=algorithm)
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
@@ -176,6 +176,13 @@ def test_a_pdf_locked_only_against_editing_is_read(tmp_path: Path) -> None:
     # An empty user password: any viewer opens it, only its owner may change it.
     extracted = extract_text(written(tmp_path, _encrypted("")), "application/pdf")
     assert extracted is not None
+    assert PDF_WORD in extracted.text
+
+
+@pytest.mark.parametrize("algorithm", ["AES-128", "AES-256"])
+def test_an_aes_encrypted_pdf_anyone_may_open_is_read(tmp_path: Path, algorithm: str) -> None:
+    extracted = extract_text(written(tmp_path, _encrypted("", algorithm)), "application/pdf")
+    assert extracted is not None and extracted.note is None
     assert PDF_WORD in extracted.text
 
 

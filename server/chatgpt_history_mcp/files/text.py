@@ -91,7 +91,7 @@ def _pdf_text(path: Path, max_chars: int) -> ExtractedText:
         except OSError:
             raise  # the disk, not the PDF
         except pypdf.errors.DependencyError:
-            # AES needs the ``cryptography`` package, which is not a dependency: the PDF is fine, only locked.
+            # AES needs the ``cryptography`` package (pypdf's ``crypto`` extra, a dependency): only without it.
             return ExtractedText("", None, False, "The PDF is encrypted (AES): its text cannot be read here.")
         except Exception as exc:
             return ExtractedText("", None, False, f"The PDF is damaged and cannot be read ({complaint(exc)}).")
