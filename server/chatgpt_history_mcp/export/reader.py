@@ -189,11 +189,17 @@ class Export(AbstractContextManager["Export"]):
                 for info in archive.members
                 if _CONVERSATION_FILE.search(info.filename) and not info.is_dir()
             ]
-            if not found:
-                where = "in any of its parts" if len(paths) > 1 else "inside"
-                raise ExportError(f"{self.path}: no conversations.json {where}; is this the ChatGPT data export ZIP?")
             if len(paths) > 1 or parts.part_number(paths[0]) is not None:
                 self._check_manifest(paths)
+            if not found:
+                where = (
+                    "in any of its parts"
+                    if len(paths) > 1
+                    else "inside, nor in the ZIPs inside it"
+                    if len(self._archives) > 1
+                    else "inside"
+                )
+                raise ExportError(f"{self.path}: no conversations.json {where}; is this the ChatGPT data export ZIP?")
         except BaseException:
             self.close()
             raise
