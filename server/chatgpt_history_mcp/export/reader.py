@@ -4,12 +4,15 @@ Conversations stream one at a time (exports reach gigabytes), from a single ``co
 split ``conversations-000.json`` … files; one already imported is passed over by the digest of its bytes
 (see :mod:`.elements`). The ZIP is never extracted to disk; entries are still checked
 (paths, symlinks, sizes, compression ratio) so a hostile file is refused before anything is read.
+An export in parts (``…-part-0001.zip`` …) or wrapped in one more ZIP (the Privacy Portal's) reads as one
+export from all its ZIPs (:mod:`.parts`), each checked the same way.
 Every failure is an :class:`ExportError` naming the file and what to do.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import lzma
 import os
 import re
@@ -17,8 +20,8 @@ import stat
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -27,6 +30,7 @@ from typing import IO, Any
 from isal import isal_zlib
 
 from chatgpt_history_mcp.errors import ExportError
+from chatgpt_history_mcp.export import parts
 from chatgpt_history_mcp.export.elements import (
     Element,
     ElementReader,
@@ -57,6 +61,17 @@ class _Entry:
     name: str
     size: int
     open: Callable[[], IO[bytes]]
+    archive: str | None = None  # the ZIP holding it, as errors name it
+
+
+@dataclass(frozen=True)
+class _Archive:
+    """One ZIP of an export: the export, one of its parts, or a ZIP inside it. ``members``: its entries, less
+    the ZIPs inside it that are read as archives of their own."""
+
+    label: str
+    zip: zipfile.ZipFile
+    members: tuple[zipfile.ZipInfo, ...]
 
 
 class _CountingReader:
@@ -121,7 +136,8 @@ class Export(AbstractContextManager["Export"]):
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).expanduser()
-        self._zip: zipfile.ZipFile | None = None
+        self._stack = ExitStack()
+        self._archives: list[_Archive] = []
         self.entries: list[_Entry] = self._open()
         self._files: ExportFiles | None = None
 
@@ -136,8 +152,10 @@ class Export(AbstractContextManager["Export"]):
             if not files:
                 raise ExportError(f"{path}: no conversations.json in this folder; point to the unpacked ChatGPT export")
             return sorted((self._file_entry(p) for p in files), key=lambda e: _order(e.name))
+        if parts.part_number(path) is not None:
+            return self._open_zips(parts.part_set(path))
         if zipfile.is_zipfile(path):
-            return self._open_zip(path)
+            return self._open_zips([path])
         if path.suffix.lower() == ".json":
             return [self._file_entry(path)]
         with path.open("rb") as f:
@@ -151,31 +169,86 @@ class Export(AbstractContextManager["Export"]):
     def _file_entry(self, p: Path) -> _Entry:
         return _Entry(name=str(p), size=p.stat().st_size, open=lambda: p.open("rb"))
 
-    def _open_zip(self, path: Path) -> list[_Entry]:
+    def _open_zips(self, paths: list[Path]) -> list[_Entry]:
+        """The conversation files of the export in these ZIPs (one, or every part of a split export)."""
         try:
-            archive = zipfile.ZipFile(path)
+            for path in paths:
+                self._add_zip(path, split=len(paths) > 1 or parts.part_number(path) is not None)
+            total = sum(info.file_size for archive in self._archives for info in archive.members)
+            if total > MAX_TOTAL_BYTES:
+                raise ExportError(
+                    f"{self.path}: the ZIP claims {total / 1024**3:.0f} GiB uncompressed; refusing (zip bomb?)"
+                )
+            found = [
+                (
+                    _order(info.filename),
+                    at,
+                    _Entry(info.filename, info.file_size, _opener(archive.zip, info), archive.label),
+                )
+                for at, archive in enumerate(self._archives)
+                for info in archive.members
+                if _CONVERSATION_FILE.search(info.filename) and not info.is_dir()
+            ]
+            if len(paths) > 1 or parts.part_number(paths[0]) is not None:
+                self._check_manifest(paths)
+            if not found:
+                where = (
+                    "in any of its parts"
+                    if len(paths) > 1
+                    else "inside, nor in the ZIPs inside it"
+                    if len(self._archives) > 1
+                    else "inside"
+                )
+                raise ExportError(f"{self.path}: no conversations.json {where}; is this the ChatGPT data export ZIP?")
+        except BaseException:
+            self.close()
+            raise
+        return [entry for _, _, entry in sorted(found, key=lambda f: (f[0], f[1]))]
+
+    def _add_zip(self, path: Path, *, split: bool) -> None:
+        """Open and check one ZIP; a ZIP holding ZIPs and no conversation file of its own (the Privacy Portal's
+        download) has each inner ZIP opened and checked as well. Parts of a split export are never wrapped."""
+        try:
+            archive = self._stack.enter_context(zipfile.ZipFile(path))
         except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
             # NotImplementedError: a "version needed to extract" zipfile does not know (a damaged directory)
-            raise ExportError(f"{path}: this ZIP is damaged or truncated ({exc}); download the export again") from exc
-        self._zip = archive
-        total = 0
-        entries: list[_Entry] = []
-        for info in archive.infolist():
+            what = "this part (or wait until its download has finished)" if split else "the export"
+            raise ExportError(f"{path}: this ZIP is damaged or truncated ({exc}); download {what} again") from exc
+        infos = archive.infolist()
+        for info in infos:
+            _check_entry(path, info)
+        wrapped = not split and not any(_CONVERSATION_FILE.search(i.filename) for i in infos)
+        inner = [i for i in infos if wrapped and not i.is_dir() and i.filename.lower().endswith(".zip")]
+        self._archives.append(_Archive(str(path), archive, tuple(i for i in infos if i not in inner)))
+        for info in sorted(inner, key=lambda i: i.filename):
+            label = f"{path}: {info.filename}"
             try:
-                _check_entry(path, info)
-            except ExportError:
-                self.close()
-                raise
-            total += info.file_size
-            if _CONVERSATION_FILE.search(info.filename) and not info.is_dir():
-                entries.append(_Entry(info.filename, info.file_size, lambda i=info: _open_member(archive, i)))  # type: ignore[misc]
-        if total > MAX_TOTAL_BYTES:
-            self.close()
-            raise ExportError(f"{path}: the ZIP claims {total / 1024**3:.0f} GiB uncompressed; refusing (zip bomb?)")
-        if not entries:
-            self.close()
-            raise ExportError(f"{path}: no conversations.json inside; is this the ChatGPT data export ZIP?")
-        return sorted(entries, key=lambda e: _order(e.name))
+                zipped = parts.open_inner(path, info, _opener(archive, info), label, self._stack)
+            except (_ISAL_ERROR, lzma.LZMAError) as exc:
+                raise ExportError(
+                    f"{label}: this inner ZIP is damaged ({_short(exc)}); download the export again"
+                ) from exc
+            members = zipped.infolist()
+            for member in members:
+                _check_entry(label, member)
+            self._archives.append(_Archive(label, zipped, tuple(members)))
+
+    def _check_manifest(self, paths: list[Path]) -> None:
+        """A split export whose manifest lists files no part holds lacks a part (one after the last found: a gap
+        in the numbering was refused before). Without a manifest, the parts found are the export."""
+        data = next((d for a in self._archives if (d := parts.read_manifest(a.zip)) is not None), None)
+        held = (info.filename for archive in self._archives for info in archive.members)
+        missing = parts.not_held(parts.manifest_paths(data), held)
+        if not missing:
+            return
+        shown = ", ".join(missing[:3]) + (", …" if len(missing) > 3 else "")
+        following = parts.part_name(paths[-1], len(paths) + 1)
+        raise ExportError(
+            f"{paths[0]}: this export comes in parts and its {parts.MANIFEST} lists {len(missing)} "
+            f"file{'s' if len(missing) != 1 else ''} that no part here holds ({shown}): a part is missing (found "
+            f"{', '.join(p.name for p in paths)}; next would be {following}); download the missing parts into "
+            f"{paths[0].parent} and import again; nothing was imported"
+        )
 
     # -- reading -------------------------------------------------------------------------------------
 
@@ -187,40 +260,36 @@ class Export(AbstractContextManager["Export"]):
         return self._files
 
     def _listing(self) -> Iterator[Listed]:
-        if self._zip is not None:
-            archive = self._zip
-            for info in archive.infolist():
-                if not info.is_dir():
-                    yield Listed(info.filename, info.file_size, lambda i=info: _open_member(archive, i))  # type: ignore[misc]
+        if self._archives:
+            for archive in self._archives:
+                yield from _archive_listing(archive)
         elif self.path.is_dir():
             for p in self.path.rglob("*"):
                 if p.is_file() and not p.is_symlink():
                     yield Listed(p.relative_to(self.path).as_posix(), p.stat().st_size, lambda p=p: p.open("rb"))  # type: ignore[misc]
 
     def _read_small(self, name: str) -> bytes | None:
-        """The bytes of the export's own small JSON file ``name`` nearest the top (a name map), if any."""
-        found = sorted(
-            (e for e in self._listing() if PurePosixPath(e.path).name == name), key=lambda e: e.path.count("/")
-        )
-        if not found or found[0].size > MAX_MAP_BYTES:
-            return None
-        try:
-            with found[0].open() as f:
-                return f.read(MAX_MAP_BYTES + 1)
-        except (OSError, zipfile.BadZipFile, zlib.error, _ISAL_ERROR, RuntimeError):
-            return None  # a damaged name map costs only the names it gives
+        """The bytes of the export's own small JSON file ``name`` nearest the top (a name map), if any. An
+        export in several ZIPs may carry one in each: their entries are merged (the first ZIP's win)."""
+        if len(self._archives) <= 1:
+            return _nearest_top(self._listing(), name)
+        return _merged([d for a in self._archives if (d := _nearest_top(_archive_listing(a), name)) is not None])
 
     @property
     def total_bytes(self) -> int:
         return sum(e.size for e in self.entries)
 
     def fingerprint(self) -> str:
-        """A cheap content identity: the ZIP's CRCs, or a hash of the JSON files."""
+        """A cheap content identity: the ZIP's CRCs, or a hash of the JSON files. Of one ZIP, its conversation
+        files'; of several (parts, inner ZIPs), every entry's: a part can bring files alone, and the parts
+        imported without it must not make the whole export look imported."""
         digest = hashlib.sha256()
-        if self._zip is not None:
-            for info in sorted(self._zip.infolist(), key=lambda i: i.filename):
-                if _CONVERSATION_FILE.search(info.filename):
-                    digest.update(f"{info.filename}\0{info.CRC}\0{info.file_size}\n".encode())
+        if self._archives:
+            every = len(self._archives) > 1
+            for archive in self._archives:
+                for info in sorted(archive.members, key=lambda i: i.filename):
+                    if every or _CONVERSATION_FILE.search(info.filename):
+                        digest.update(f"{info.filename}\0{info.CRC}\0{info.file_size}\n".encode())
             return digest.hexdigest()
         for entry in self.entries:
             digest.update(entry.name.encode() + b"\0")
@@ -245,7 +314,7 @@ class Export(AbstractContextManager["Export"]):
     def _read_entry(
         self, entry: _Entry, on_read: Callable[[int], None] | None, known: KnownElements | None
     ) -> Iterator[Element]:
-        label = f"{self.path}: {entry.name}" if self._zip is not None else entry.name
+        label = f"{entry.archive}: {entry.name}" if entry.archive is not None else entry.name
         try:
             with entry.open() as raw:
                 yield from ElementReader(_CountingReader(raw, on_read), _DepthGuard(label), known)
@@ -273,9 +342,8 @@ class Export(AbstractContextManager["Export"]):
             raise ExportError(f"{label}: could not be read ({_short(exc)})") from exc
 
     def close(self) -> None:
-        if self._zip is not None:
-            self._zip.close()
-            self._zip = None
+        self._stack.close()
+        self._archives = []
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -294,15 +362,70 @@ def _open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> IO[bytes]:
     return member
 
 
-def is_export_zip(path: Path) -> bool:
-    """Whether ``path`` is a complete ZIP with a ChatGPT conversations file inside (``conversations.json`` or
-    ``conversations-NNN.json``): how a ChatGPT export is told from other ZIPs, whatever its name. A ZIP still
-    being written has no central directory yet, so it is not one until it is whole."""
+def _opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], IO[bytes]]:
+    return lambda: _open_member(archive, info)
+
+
+def _archive_listing(archive: _Archive) -> Iterator[Listed]:
+    for info in archive.members:
+        if not info.is_dir():
+            yield Listed(info.filename, info.file_size, _opener(archive.zip, info))
+
+
+def _nearest_top(listing: Iterable[Listed], name: str) -> bytes | None:
+    """The bytes of the small file ``name`` nearest the top of a listing, if any and readable."""
+    found = sorted((e for e in listing if PurePosixPath(e.path).name == name), key=lambda e: e.path.count("/"))
+    if not found or found[0].size > MAX_MAP_BYTES:
+        return None
+    try:
+        with found[0].open() as f:
+            return f.read(MAX_MAP_BYTES + 1)
+    except (OSError, zipfile.BadZipFile, zlib.error, _ISAL_ERROR, RuntimeError):
+        return None  # a damaged name map costs only the names it gives
+
+
+def _merged(copies: list[bytes]) -> bytes | None:
+    """One name map from several ZIPs' copies: objects united (the first copy's keys win), arrays joined. Copies
+    that are not all objects or all arrays: the first, as a single ZIP's would be."""
+    if len(copies) <= 1:
+        return copies[0] if copies else None
+    try:
+        values = [json.loads(c) for c in copies]
+    except (ValueError, UnicodeDecodeError):
+        return copies[0]
+    if all(isinstance(v, dict) for v in values):
+        united: dict[str, Any] = {}
+        for value in values:
+            for key, item in value.items():
+                united.setdefault(key, item)
+        return json.dumps(united).encode()
+    if all(isinstance(v, list) for v in values):
+        return json.dumps([item for value in values for item in value]).encode()
+    return copies[0]
+
+
+def _zip_names(path: Path) -> list[str] | None:
+    """The entry names of a complete ZIP, or None (not a ZIP, or one still being written: no directory yet)."""
     try:
         with zipfile.ZipFile(path) as archive:
-            return any(_CONVERSATION_FILE.search(name) for name in archive.namelist())
+            return archive.namelist()
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+        return None
+
+
+def is_export_zip(path: Path) -> bool:
+    """Whether ``path`` is a complete ZIP with a ChatGPT conversations file inside (``conversations.json`` or
+    ``conversations-NNN.json``), or with the ZIPs the Privacy Portal wraps one in: how a ChatGPT export is told
+    from other ZIPs, whatever its name. A ZIP still being written has no central directory yet, so it is not
+    one until it is whole. A part of a split export is one when every part there is whole, none is still
+    downloading, and one holds conversations (a part missing altogether is for the import to report)."""
+    if parts.part_number(path) is None:
+        names = _zip_names(path)
+        return names is not None and any(_CONVERSATION_FILE.search(n) or parts.is_inner_export(n) for n in names)
+    if parts.downloading(path):
         return False
+    listed = [_zip_names(p) for p in parts.present_parts(path)]
+    return all(n is not None for n in listed) and any(_CONVERSATION_FILE.search(n) for ns in listed for n in ns or ())
 
 
 def holds_conversations(folder: Path) -> bool:
@@ -380,7 +503,7 @@ def _counted(count: int, kind: str) -> str:
     return f"{count} {kind if count == 1 else _PLURALS[kind]}"
 
 
-def _check_entry(path: Path, info: zipfile.ZipInfo) -> None:
+def _check_entry(path: Path | str, info: zipfile.ZipInfo) -> None:
     name = info.filename
     parts = PurePosixPath(name.replace("\\", "/")).parts
     if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts:
