@@ -3,7 +3,8 @@
 For each attachment: a file the store already keeps only fills in what its bytes say (its type, size, text);
 one the source carries (the export's entry, a download a sync staged) is copied in, hashed as it streams, its type
 sniffed from its bytes and the text of a document or PDF read for search; one nobody has stays named, not
-available (missing files are normal: exports leave many out). The store never holds more than its files bound.
+available (missing files are normal: exports leave many out), and is noted as wanted for the next sync to download
+(unless the store is full, or the message says the file is larger than the whole bound). The store never holds more than its files bound.
 """
 
 from __future__ import annotations
@@ -104,10 +105,13 @@ class Attacher:
 
     def _keep(self, attachment: Attachment, conversation_id: str) -> StoredFile | None:
         carried = self._source.carried(attachment.file_id) if self._source is not None else None
+        limit = self._store.files_limit
         if carried is None:
             self._report.files_missing += 1
+            if limit is None or (self._used < limit and (attachment.size is None or attachment.size <= limit)):
+                self._write.archive.want_file(attachment.file_id, conversation_id)
             return None
-        room = self._store.files_limit - self._used if self._store.files_limit is not None else None
+        room = limit - self._used if limit is not None else None
         if room is not None and (room <= 0 or carried.size > room):
             self._report.files_over_limit += 1
             if carried.staged is not None:
@@ -124,6 +128,7 @@ class Attacher:
                 "could not read the file %s of the export (%s); it is named but not kept", attachment.file_id, exc
             )
             self._report.files_unreadable += 1
+            self._write.archive.want_file(attachment.file_id, conversation_id)  # a sync may bring a sound copy
             return None
         mime = sniff_mime(staged.head, carried.name or attachment.name)
         name = attachment.name or carried.name
