@@ -3,8 +3,9 @@
 For each attachment: a file the store already keeps only fills in what its bytes say (its type, size, text);
 one the source carries (the export's entry, a download a sync staged) is copied in, hashed as it streams, its type
 sniffed from its bytes and the text of a document or PDF read for search; one nobody has stays named, not
-available (missing files are normal: exports leave many out), and is noted as wanted for the next sync to download
-(unless the store is full, or the message says the file is larger than the whole bound). The store never holds more than its files bound.
+available (missing files are normal: exports leave many out) and is noted as wanted, for the next sync to download
+(unless the store is full, or the message says the file is larger than the whole bound; so is one whose bytes
+could not be read). The store never holds more than its files bound.
 """
 
 from __future__ import annotations
