@@ -4,7 +4,9 @@ files no source had are a persistent wanted list, downloaded a chunk at a time, 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -121,6 +123,31 @@ async def test_a_file_an_export_left_out_comes_with_the_next_sync(
     shown = attachments(store, KAYAK_PDF)[PDF.file_id]
     assert (shown.available, shown.kind, shown.uri) == (True, "document", f"chatgpt://files/{PDF.file_id}")
     assert found(store, PDF_WORD) == [KAYAK_PDF]
+
+
+async def test_a_data_folder_from_before_the_wanted_list_gets_its_files(
+    backend: FakeBackend, make_store: Callable[..., HistoryStore], tmp_path: Path
+) -> None:
+    store = make_store()
+    import_export(store, export_without(tmp_path, PDF.entry))
+    with contextlib.closing(sqlite3.connect(store.archive.path)) as db, db:
+        db.execute("DELETE FROM files_wanted")  # as an archive written before the list existed has it
+    assert store.archive.wanted_files() == []
+    said: list[str] = []
+
+    def progress(done: int, total: int, message: str) -> None:
+        said.append(message)
+
+    looking = "looking for the files the stored conversations name"
+    report = await run_sync(store, backend, progress=progress)
+    assert (report.files_downloaded, report.files_gone) == (1, len(MISSING_FILES))
+    assert found(store, PDF_WORD) == [KAYAK_PDF]
+    assert looking in said
+    said.clear()
+    await run_sync(store, backend, progress=progress)
+    assert looking not in said  # once listed, the wanted list is kept as conversations are written
+    await run_sync(store, backend, full=True, progress=progress)
+    assert looking in said
 
 
 async def test_a_sync_cut_off_keeps_its_files_and_the_next_one_fetches_the_rest(

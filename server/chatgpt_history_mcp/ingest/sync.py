@@ -13,7 +13,8 @@
    (``/gizmos/{id}``; again on a full sync), a 404 kept as a deleted GPT.
 5. Fetch memories and automations and keep them, with the time they were fetched, for offline listing.
 6. Download the files the stored conversations name that the store lacks (the archive's persistent wanted list:
-   what an export left out, what the conversations this or an earlier sync fetched brought), a few at a time,
+   what an export left out, what the conversations this or an earlier sync fetched brought; a data folder's first
+   sync, and a full one, list what every stored conversation names first), a few at a time,
    committed every :data:`FILES_CHUNK` files with their conversations re-resolved (type, size and text from the
    bytes, so search finds a PDF's words), within the store's files bound. A file ChatGPT no longer has is marked
    gone and not asked for again; a failure keeps what was downloaded and leaves the rest wanted. Opt-out:
@@ -48,7 +49,7 @@ from chatgpt_history_mcp.export.canvas import TEXTDOCS_KEY, mentions_canvas
 from chatgpt_history_mcp.export.normalize import normalize_conversation, parse_time
 from chatgpt_history_mcp.ingest.attachments import Attacher, Carried
 from chatgpt_history_mcp.ingest.conversations import write_conversations
-from chatgpt_history_mcp.model import Gizmo, gizmo_kind, to_epoch
+from chatgpt_history_mcp.model import Attachment, Gizmo, gizmo_kind, to_epoch
 from chatgpt_history_mcp.results import ImportReport, SyncReport
 from chatgpt_history_mcp.store.archive import WantedFile
 from chatgpt_history_mcp.store.blobs import Blobs
@@ -63,6 +64,9 @@ log = logging.getLogger(__name__)
 CHUNK = 20
 #: Files downloaded between two commits (the client bounds how many are in flight).
 FILES_CHUNK = 10
+#: The archive's sync_state key saying when every stored conversation's missing files were last put on the wanted
+#: list (a data folder from before the list, or whose conversations came before files were kept, has it done once).
+FILES_LISTED = "files_listed_at"
 #: Listed and stored times closer than this are the same time (ISO in lists, epoch floats in bodies).
 SAME_TIME = 0.01
 #: Seconds a step of a running sync waits for the store's write lock (a sent turn, another writer's commit)
@@ -244,7 +248,7 @@ async def _sync_steps(
     report.memories, report.automations = len(memories), len(automations)
     if files:
         try:
-            await _sync_files(store, client, report, reporter)
+            await _sync_files(store, client, full, report, reporter)
         except BackendError as exc:
             report.outcome, report.error = "incomplete", str(exc)
 
@@ -370,10 +374,16 @@ def _room(store: HistoryStore) -> int | None:
     return store.files_limit - store.archive.file_counts()[1]
 
 
-async def _sync_files(store: HistoryStore, client: BackendClient, report: SyncReport, reporter: _Reporter) -> None:
+async def _sync_files(
+    store: HistoryStore, client: BackendClient, full: bool, report: SyncReport, reporter: _Reporter
+) -> None:
     """Download the wanted files, committing each chunk (see the module's step 6). A failure is raised after the
     chunk it struck is kept; the files not downloaded stay wanted for the next sync."""
     report.files_downloaded = 0
+    if full or store.archive.sync_value(FILES_LISTED) is None:
+        await reporter("looking for the files the stored conversations name")
+        missing = await anyio.to_thread.run_sync(_missing_files, store)
+        await _step(store, partial(_want_files, store, missing))
     wanted = store.archive.wanted_files()
     if not wanted:
         return
@@ -437,6 +447,25 @@ async def _download(
             got.path.unlink(missing_ok=True)
         raise
     return downloaded, gone, too_large, errors[0] if errors else None
+
+
+def _missing_files(store: HistoryStore) -> list[tuple[Attachment, str]]:
+    """Each file a stored conversation names that the store neither keeps nor knows is gone, with the conversation
+    (read outside the write lock: it reads every body)."""
+    known = store.archive.files().keys() | store.archive.gone_files().keys()
+    return [
+        (attachment, conv.id)
+        for conv in store.archive.iter_ids(list(store.archive.change_keys()))
+        for attachment in conv.attachments()
+        if attachment.file_id not in known
+    ]
+
+
+def _want_files(store: HistoryStore, missing: list[tuple[Attachment, str]], write: Write) -> None:
+    attacher = Attacher(store, write, None, ImportReport(path="", outcome="imported"))
+    for attachment, conversation_id in missing:
+        attacher.want(attachment, conversation_id)
+    write.archive.set_sync_value(FILES_LISTED, str(time.time()))
 
 
 def _store_files(
