@@ -194,7 +194,9 @@ class SyncReport(BaseModel):
     automations: int | None = None
     names: int | None = Field(default=None, description="Projects and custom GPTs whose names were fetched")
     files_downloaded: int | None = Field(
-        default=None, description="Files of the conversations downloaded and kept (None: files were not synced)"
+        default=None,
+        description="Files of the conversations downloaded and kept (null: files are switched off, or the sync "
+        "stopped before them)",
     )
     files_bytes: int = Field(default=0, description="Bytes of the files downloaded and kept")
     files_gone: int = Field(default=0, description="Files ChatGPT no longer has (not asked for again)")
