@@ -41,9 +41,10 @@ from a daemon thread (``with FakeBackend(...) as fb:`` or ``.start()`` / ``.stop
   ``input_message``, ``message_marker``, the assistant ``add``, ``append`` / bare ``{"v"}`` pieces, a closing
   ``patch``, ``title_generation`` for a new chat, ``message_stream_complete``, ``[DONE]``), else full message
   snapshots then ``[DONE]``. The answer is ``fb.answer_for(text)``; ``fb.stream_delay`` paces the pieces.
-- Faults per path pattern and count: 429 + ``Retry-After``, a Cloudflare HTML 403, 5xx, a dropped connection, a
-  slow answer, and "the access token expires after N backend requests"; those all strike before a send is looked
-  at (nothing recorded). After a send's turn is recorded: ``cut_stream`` (the body ends cleanly after N events,
+- Faults per path pattern and count (optionally once ``after`` matching requests have passed): 429 +
+  ``Retry-After``, a Cloudflare HTML 403, 5xx, a dropped connection, a slow answer, and "the access token expires
+  after N backend requests"; those all strike before a send is looked at (nothing recorded). After a send's turn
+  is recorded: ``cut_stream`` (the body ends cleanly after N events,
   before completion), ``reset_after_dispatch`` (a TCP reset before any response byte) and ``stream_error`` (an
   error event after the assistant's ``add``; only the user's message is recorded).
 
