@@ -41,9 +41,10 @@ from a daemon thread (``with FakeBackend(...) as fb:`` or ``.start()`` / ``.stop
   ``input_message``, ``message_marker``, the assistant ``add``, ``append`` / bare ``{"v"}`` pieces, a closing
   ``patch``, ``title_generation`` for a new chat, ``message_stream_complete``, ``[DONE]``), else full message
   snapshots then ``[DONE]``. The answer is ``fb.answer_for(text)``; ``fb.stream_delay`` paces the pieces.
-- Faults per path pattern and count: 429 + ``Retry-After``, a Cloudflare HTML 403, 5xx, a dropped connection, a
-  slow answer, and "the access token expires after N backend requests"; those all strike before a send is looked
-  at (nothing recorded). After a send's turn is recorded: ``cut_stream`` (the body ends cleanly after N events,
+- Faults per path pattern and count (optionally once ``after`` matching requests have passed): 429 +
+  ``Retry-After``, a Cloudflare HTML 403, 5xx, a dropped connection, a slow answer, and "the access token expires
+  after N backend requests"; those all strike before a send is looked at (nothing recorded). After a send's turn
+  is recorded: ``cut_stream`` (the body ends cleanly after N events,
   before completion), ``reset_after_dispatch`` (a TCP reset before any response byte) and ``stream_error`` (an
   error event after the assistant's ``add``; only the user's message is recorded).
 
@@ -763,7 +764,9 @@ class Fault:
     its query, ``*`` crossing ``/``) and, if set, ``method``. ``count``: how many matching requests it hits
     (``None``: all until cleared). ``hits`` counts those it did. ``cut``, ``reset`` and ``stream_error`` only
     act on a valid send (``POST /backend-api/f/conversation``) after its turn is recorded, and only such a send
-    counts as a hit; ``after_events`` is where ``cut`` ends the stream, ``message`` what ``stream_error`` says."""
+    counts as a hit; ``after_events`` is where ``cut`` ends the stream, ``message`` what ``stream_error`` says.
+    ``after``: the first that many matching requests pass untouched (counted in ``passed``), then it strikes (a
+    backend that fails half-way through a sync)."""
 
     kind: FaultKind
     path: str = "/backend-api/*"
@@ -774,12 +777,20 @@ class Fault:
     delay: float = 0.0
     after_events: int = 6
     message: str = "Something went wrong while generating the response."
+    after: int = 0
     hits: int = 0
+    passed: int = 0
 
     def matches(self, method: str, path: str) -> bool:
+        """Whether this request is one the fault strikes (a matching request it lets pass counts as passed)."""
         if self.count is not None and self.hits >= self.count:
             return False
-        return (self.method is None or self.method == method) and fnmatch.fnmatchcase(path, self.path)
+        if not ((self.method is None or self.method == method) and fnmatch.fnmatchcase(path, self.path)):
+            return False
+        if self.passed < self.after:
+            self.passed += 1
+            return False
+        return True
 
 
 _CLOUDFLARE_HTML = """<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>
@@ -1202,9 +1213,12 @@ class FakeBackend:
         """403 with Cloudflare's HTML challenge page (``cf-please-wait``, ``text/html``, ``cf-mitigated``)."""
         return self.add_fault(Fault("cloudflare", path, count))
 
-    def fail_status(self, status: int = 503, path: str = "/backend-api/*", count: int | None = 1) -> Fault:
-        """``status`` (500: JSON ``{"detail": …}``; 502/503/504: a small HTML page) for the next ``count``."""
-        return self.add_fault(Fault("status", path, count, status=status))
+    def fail_status(
+        self, status: int = 503, path: str = "/backend-api/*", count: int | None = 1, *, after: int = 0
+    ) -> Fault:
+        """``status`` (500: JSON ``{"detail": …}``; 502/503/504: a small HTML page) for the next ``count``, once
+        ``after`` matching requests have passed."""
+        return self.add_fault(Fault("status", path, count, status=status, after=after))
 
     def drop_connection(self, path: str = "/backend-api/*", count: int | None = 1) -> Fault:
         """Close the socket without any response (httpx: ``RemoteProtocolError``)."""

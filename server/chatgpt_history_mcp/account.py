@@ -85,7 +85,7 @@ async def sync(
     settings: Settings, store: HistoryStore, *, full: bool = False, progress: SyncProgress | None = None
 ) -> SyncReport:
     async with live_client(settings) as client:
-        return await sync_history(store, client, full=full, progress=progress)
+        return await sync_history(store, client, full=full, files=settings.sync_files, progress=progress)
 
 
 def _automation(raw: dict[str, Any], mask: Callable[[str], str]) -> Automation:

@@ -193,6 +193,15 @@ class SyncReport(BaseModel):
     memories: int | None = None
     automations: int | None = None
     names: int | None = Field(default=None, description="Projects and custom GPTs whose names were fetched")
+    files_downloaded: int | None = Field(
+        default=None,
+        description="Files of the conversations downloaded and kept (null: files are switched off, or the sync "
+        "stopped before them)",
+    )
+    files_bytes: int = Field(default=0, description="Bytes of the files downloaded and kept")
+    files_gone: int = Field(default=0, description="Files ChatGPT no longer has (not asked for again)")
+    files_skipped: int = Field(default=0, description="Files not downloaded: over the files bound")
+    files_remaining: int = Field(default=0, description="Files left for the next sync to download")
     seconds: float = 0.0
     error: str | None = None
     finished_at: datetime | None = None
@@ -207,9 +216,18 @@ class SyncReport(BaseModel):
             parts.append(f"{self.automations} automations")
         if self.names is not None:
             parts.append(f"{self.names} project and GPT names")
+        if self.files_downloaded is not None:
+            parts.append(f"{self.files_downloaded} files downloaded ({self.files_bytes / 1024**2:,.1f} MB)")
+        if self.files_gone:
+            parts.append(f"{self.files_gone} files no longer on ChatGPT")
+        if self.files_skipped:
+            parts.append(f"{self.files_skipped} files not downloaded (over CHATGPT_HISTORY_FILES_LIMIT)")
         text = f"sync {self.outcome}: {', '.join(parts)} ({self.seconds:.1f}s)"
         if self.outcome == "incomplete":
-            text += f"; {self.remaining} left for the next sync: {self.error}"
+            left = f"{self.remaining} conversations"
+            if self.files_remaining:
+                left += f" and {self.files_remaining} files"
+            text += f"; {left} left for the next sync: {self.error}"
         return text
 
 

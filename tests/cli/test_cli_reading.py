@@ -238,8 +238,9 @@ def test_sync_shows_listing_fetching_and_rate_limit_waits(
     assert "listing conversations" in lines
     assert "  0% listed 13: 13 conversations to fetch" in lines
     assert "  0% rate limited by ChatGPT: waiting 1s before retrying" in lines
-    assert lines[-2].endswith("fetched 13 of 13")
-    assert lines[-1].endswith("looking up the names the sidebar does not give (1)")  # the sample's custom GPT
+    assert lines[-3].endswith("fetched 13 of 13")
+    assert lines[-2].endswith("looking up the names the sidebar does not give (1)")  # the sample's custom GPT
+    assert lines[-1].endswith("looking for the files the stored conversations name")  # none: nothing to download
     assert fb.session_token not in err + out
 
 

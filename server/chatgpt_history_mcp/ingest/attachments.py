@@ -3,7 +3,9 @@
 For each attachment: a file the store already keeps only fills in what its bytes say (its type, size, text);
 one the source carries (the export's entry, a download a sync staged) is copied in, hashed as it streams, its type
 sniffed from its bytes and the text of a document or PDF read for search; one nobody has stays named, not
-available (missing files are normal: exports leave many out). The store never holds more than its files bound.
+available (missing files are normal: exports leave many out) and is noted as wanted, for the next sync to download
+(unless the store is full, or the message says the file is larger than the whole bound; so is one whose bytes
+could not be read). The store never holds more than its files bound.
 """
 
 from __future__ import annotations
@@ -67,9 +69,7 @@ class Attacher:
         """``conv`` with each attachment as the store knows it (files the source carries kept first)."""
         if not any(m.attachments for m in conv.messages):
             return conv
-        if self._stored is None:
-            self._stored = self._store.archive.files()
-            self._used = sum({f.sha256: f.size for f in self._stored.values()}.values())
+        self._read_stored()
         messages: list[Message] = []
         changed = False
         for message in conv.messages:
@@ -80,6 +80,19 @@ class Attacher:
                     changed = True
             messages.append(message)
         return conv.model_copy(update={"messages": messages}) if changed else conv
+
+    def _read_stored(self) -> None:
+        if self._stored is None:
+            self._stored = self._store.archive.files()
+            self._used = sum({f.sha256: f.size for f in self._stored.values()}.values())
+
+    def want(self, attachment: Attachment, conversation_id: str) -> None:
+        """Note a file nobody had as wanted, for a sync to download: unless the store is full, or the message says
+        it is larger than the whole bound."""
+        self._read_stored()
+        limit = self._store.files_limit
+        if limit is None or (self._used < limit and (attachment.size is None or attachment.size <= limit)):
+            self._write.archive.want_file(attachment.file_id, conversation_id)
 
     def _resolve(self, attachment: Attachment, conversation_id: str) -> Attachment:
         assert self._stored is not None
@@ -106,8 +119,10 @@ class Attacher:
         carried = self._source.carried(attachment.file_id) if self._source is not None else None
         if carried is None:
             self._report.files_missing += 1
+            self.want(attachment, conversation_id)
             return None
-        room = self._store.files_limit - self._used if self._store.files_limit is not None else None
+        limit = self._store.files_limit
+        room = limit - self._used if limit is not None else None
         if room is not None and (room <= 0 or carried.size > room):
             self._report.files_over_limit += 1
             if carried.staged is not None:
@@ -124,6 +139,7 @@ class Attacher:
                 "could not read the file %s of the export (%s); it is named but not kept", attachment.file_id, exc
             )
             self._report.files_unreadable += 1
+            self.want(attachment, conversation_id)  # a sync may bring a sound copy
             return None
         mime = sniff_mime(staged.head, carried.name or attachment.name)
         name = attachment.name or carried.name

@@ -12,6 +12,13 @@
    conversations carry that the sidebar does not list (custom GPTs, mostly) are looked up once each
    (``/gizmos/{id}``; again on a full sync), a 404 kept as a deleted GPT.
 5. Fetch memories and automations and keep them, with the time they were fetched, for offline listing.
+6. Download the files the stored conversations name that the store lacks (the archive's persistent wanted list:
+   what an export left out, what the conversations this or an earlier sync fetched brought; a data folder's first
+   sync, and a full one, list what every stored conversation names first), a few at a time,
+   committed every :data:`FILES_CHUNK` files with their conversations re-resolved (type, size and text from the
+   bytes, so search finds a PDF's words), within the store's files bound. A file ChatGPT no longer has is marked
+   gone and not asked for again; a failure keeps what was downloaded and leaves the rest wanted. Opt-out:
+   ``sync_files=False`` (``CHATGPT_HISTORY_SYNC_FILES=0``).
 
 One sync runs at a time (``store.sync_lock``, held throughout). The store's write lock is taken for each
 committed step only, never across network time: a message sent during a sync stores its turn between two
@@ -25,17 +32,27 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
 
-from chatgpt_history_mcp.chatgpt.backend import BackendClient, BackendNotFound, RequestRejected
-from chatgpt_history_mcp.errors import BackendError
+from chatgpt_history_mcp.chatgpt.backend import (
+    BackendClient,
+    BackendNotFound,
+    DownloadedFile,
+    FileGone,
+    RequestRejected,
+)
+from chatgpt_history_mcp.errors import BackendError, FileTooLarge
 from chatgpt_history_mcp.export.canvas import TEXTDOCS_KEY, mentions_canvas
 from chatgpt_history_mcp.export.normalize import normalize_conversation, parse_time
+from chatgpt_history_mcp.ingest.attachments import Attacher, Carried
 from chatgpt_history_mcp.ingest.conversations import write_conversations
-from chatgpt_history_mcp.model import Gizmo, gizmo_kind, to_epoch
-from chatgpt_history_mcp.results import SyncReport
+from chatgpt_history_mcp.model import Attachment, Gizmo, gizmo_kind, to_epoch
+from chatgpt_history_mcp.results import ImportReport, SyncReport
+from chatgpt_history_mcp.store.archive import WantedFile
+from chatgpt_history_mcp.store.blobs import Blobs
 from chatgpt_history_mcp.store.faults import storage_errors
 from chatgpt_history_mcp.store.history import LAST_COMPLETE_SYNC, HistoryStore
 from chatgpt_history_mcp.store.locking import WriteLock
@@ -45,6 +62,11 @@ log = logging.getLogger(__name__)
 
 #: Conversations fetched between two commits: what a killed sync can lose at most is one chunk.
 CHUNK = 20
+#: Files downloaded between two commits (the client bounds how many are in flight).
+FILES_CHUNK = 10
+#: The archive's sync_state key saying when every stored conversation's missing files were last put on the wanted
+#: list (a data folder from before the list, or whose conversations came before files were kept, has it done once).
+FILES_LISTED = "files_listed_at"
 #: Listed and stored times closer than this are the same time (ISO in lists, epoch floats in bodies).
 SAME_TIME = 0.01
 #: Seconds a step of a running sync waits for the store's write lock (a sent turn, another writer's commit)
@@ -113,10 +135,15 @@ async def list_all(
 
 
 async def sync_history(
-    store: HistoryStore, client: BackendClient, *, full: bool = False, progress: SyncProgress | None = None
+    store: HistoryStore,
+    client: BackendClient,
+    *,
+    full: bool = False,
+    files: bool = True,
+    progress: SyncProgress | None = None,
 ) -> SyncReport:
-    """Bring the store up to date with the backend. Raises StoreBusy if another sync runs, or if another
-    process writes the store when it starts."""
+    """Bring the store up to date with the backend (``files``: with the files its conversations name). Raises
+    StoreBusy if another sync runs, or if another process writes the store when it starts."""
     started = time.perf_counter()
     report = SyncReport()
     reporter = _Reporter(progress, store.sync_lock)
@@ -124,10 +151,12 @@ async def sync_history(
         reporter.lock.describe("syncing from ChatGPT", force=True)
         client.on_wait = reporter  # rate-limit and retry waits show up as progress
         try:
-            await _sync_steps(store, client, full, report, reporter)
+            await _sync_steps(store, client, full, files, report, reporter)
         finally:
             client.on_wait = None
         report.remaining = len(store.archive.queued())
+        if files:
+            report.files_remaining = len(store.archive.wanted_files())
         report.seconds = time.perf_counter() - started
         report.finished_at = datetime.now(UTC)
         finished = report.finished_at
@@ -165,7 +194,7 @@ async def _step(store: HistoryStore, change: Callable[[Write], None]) -> None:
 
 
 async def _sync_steps(
-    store: HistoryStore, client: BackendClient, full: bool, report: SyncReport, reporter: _Reporter
+    store: HistoryStore, client: BackendClient, full: bool, files: bool, report: SyncReport, reporter: _Reporter
 ) -> None:
     # What a killed writer left. A moment's holder (a sent turn, a store opening) is waited for; an import
     # still running after START_WAIT refuses the sync, which then reaches ChatGPT not at all.
@@ -208,15 +237,20 @@ async def _sync_steps(
         automations = await client.automations()
     except BackendError as exc:
         report.outcome, report.error = "incomplete", str(exc)
-    else:
-        now = time.time()
+        return
+    now = time.time()
 
-        def keep(write: Write) -> None:
-            write.archive.replace_memories(memories, now)
-            write.archive.replace_automations(automations, now)
+    def keep(write: Write) -> None:
+        write.archive.replace_memories(memories, now)
+        write.archive.replace_automations(automations, now)
 
-        await _step(store, keep)
-        report.memories, report.automations = len(memories), len(automations)
+    await _step(store, keep)
+    report.memories, report.automations = len(memories), len(automations)
+    if files:
+        try:
+            await _sync_files(store, client, full, report, reporter)
+        except BackendError as exc:
+            report.outcome, report.error = "incomplete", str(exc)
 
 
 async def _name_the_rest(
@@ -312,3 +346,146 @@ async def _add_textdocs(client: BackendClient, cid: str, body: dict[str, Any]) -
 def _store_chunk(store: HistoryStore, bodies: list[dict[str, Any]], done: list[str]) -> None:
     """One atomic step: the chunk's conversations into archive and index, and ``done`` out of the queue."""
     write_conversations(store, bodies, "api", lambda write: write.archive.dequeue(done))
+
+
+# -- files -----------------------------------------------------------------------------------------------
+
+
+class _Downloads:
+    """The files one chunk downloaded into the staging folder, as the :class:`Attacher` finds them."""
+
+    origin = "sync"
+
+    def __init__(self, blobs: Blobs, downloaded: dict[str, DownloadedFile]) -> None:
+        self._blobs = blobs
+        self._downloaded = downloaded
+
+    def carried(self, file_id: str) -> Carried | None:
+        got = self._downloaded.get(file_id)
+        if got is None or not got.path.exists():  # kept already, or dropped as over the bound
+            return None
+        return Carried(name=got.file_name, size=got.size, staged=self._blobs.adopt(got.path, got.sha256, got.size))
+
+
+def _room(store: HistoryStore) -> int | None:
+    """Bytes the files bound leaves (None: no bound)."""
+    if store.files_limit is None:
+        return None
+    return store.files_limit - store.archive.file_counts()[1]
+
+
+async def _sync_files(
+    store: HistoryStore, client: BackendClient, full: bool, report: SyncReport, reporter: _Reporter
+) -> None:
+    """Download the wanted files, committing each chunk (see the module's step 6). A failure is raised after the
+    chunk it struck is kept; the files not downloaded stay wanted for the next sync."""
+    report.files_downloaded = 0
+    if full or store.archive.sync_value(FILES_LISTED) is None:
+        await reporter("looking for the files the stored conversations name")
+        missing = await anyio.to_thread.run_sync(_missing_files, store)
+        await _step(store, partial(_want_files, store, missing))
+    wanted = store.archive.wanted_files()
+    if not wanted:
+        return
+    store.blobs.staging.mkdir(parents=True, exist_ok=True)
+    reporter.done, reporter.total = 0, len(wanted)
+    await reporter(f"downloading {len(wanted):,} files")
+    for start in range(0, len(wanted), FILES_CHUNK):
+        chunk = wanted[start : start + FILES_CHUNK]
+        room = _room(store)
+        if room is not None and room <= 0:  # the store is full: nothing more is asked for
+            report.files_skipped += len(wanted) - start
+            break
+        downloaded, gone, too_large, error = await _download(client, store.blobs.staging, chunk, room)
+        try:
+            counts = await _locked(store, partial(_store_files, store, chunk, downloaded, gone))
+        finally:
+            for got in downloaded.values():  # kept ones were moved into place; the rest go
+                got.path.unlink(missing_ok=True)
+        kept = store.archive.files(downloaded)
+        report.files_downloaded += len(kept)
+        report.files_bytes += sum(f.size for f in kept.values())
+        report.files_gone += len(gone)
+        report.files_skipped += too_large + counts.files_over_limit
+        if error is not None:
+            raise error
+        reporter.done = min(start + FILES_CHUNK, len(wanted))
+        await reporter(f"downloaded {report.files_downloaded:,} of {len(wanted):,} files")
+
+
+async def _download(
+    client: BackendClient, into: Path, files: list[WantedFile], room: int | None
+) -> tuple[dict[str, DownloadedFile], dict[str, str], int, BackendError | None]:
+    """The downloads of ``files`` (each at most ``room`` bytes) by id, the ids ChatGPT no longer has (with why),
+    how many were over ``room``, and the first failure if any (the downloads before it are returned, to be kept)."""
+    downloaded: dict[str, DownloadedFile] = {}
+    gone: dict[str, str] = {}
+    too_large = 0
+    errors: list[BackendError] = []
+
+    async def one(file: WantedFile) -> None:
+        nonlocal too_large
+        if errors:
+            return
+        try:
+            downloaded[file.file_id] = await client.download_file(
+                file.file_id, into, conversation_id=file.conversation_ids[0], max_bytes=room
+            )
+        except FileGone as exc:
+            gone[file.file_id] = str(exc)
+        except FileTooLarge:
+            too_large += 1
+        except BackendError as exc:
+            errors.append(exc)
+
+    try:
+        async with anyio.create_task_group() as group:
+            for file in files:
+                group.start_soon(one, file)
+    except BaseException:  # a full disk, a cancelled sync: nothing staged is left behind
+        for got in downloaded.values():
+            got.path.unlink(missing_ok=True)
+        raise
+    return downloaded, gone, too_large, errors[0] if errors else None
+
+
+def _missing_files(store: HistoryStore) -> list[tuple[Attachment, str]]:
+    """Each file a stored conversation names that the store neither keeps nor knows is gone, with the conversation
+    (read outside the write lock: it reads every body)."""
+    known = store.archive.files().keys() | store.archive.gone_files().keys()
+    return [
+        (attachment, conv.id)
+        for conv in store.archive.iter_ids(list(store.archive.change_keys()))
+        for attachment in conv.attachments()
+        if attachment.file_id not in known
+    ]
+
+
+def _want_files(store: HistoryStore, missing: list[tuple[Attachment, str]], write: Write) -> None:
+    attacher = Attacher(store, write, None, ImportReport(path="", outcome="imported"))
+    for attachment, conversation_id in missing:
+        attacher.want(attachment, conversation_id)
+    write.archive.set_sync_value(FILES_LISTED, str(time.time()))
+
+
+def _store_files(
+    store: HistoryStore, files: list[WantedFile], downloaded: dict[str, DownloadedFile], gone: dict[str, str]
+) -> ImportReport:
+    """One atomic step: the files ChatGPT no longer has marked gone, the downloaded ones kept with the
+    conversations that name them re-resolved (and re-indexed: a PDF's text becomes searchable). A download no
+    stored conversation names any more is dropped, and so is its wish. Returns the attacher's counts."""
+    counts = ImportReport(path="", outcome="imported")
+    with store.write() as write:
+        for file_id, why in gone.items():
+            write.archive.mark_gone(file_id, why)
+        attacher = Attacher(store, write, _Downloads(store.blobs, downloaded), counts)
+        wanting = dict.fromkeys(cid for f in files if f.file_id in downloaded for cid in f.conversation_ids)
+        named: set[str] = set()
+        for conv in store.archive.iter_ids(wanting):
+            named.update(a.file_id for a in conv.attachments())
+            resolved = attacher.attach(conv)
+            if resolved is not conv:
+                write.put(resolved, store.archive.change_key(conv.id))
+        for file_id in downloaded.keys() - named:
+            write.archive.unwant_file(file_id)
+    return counts

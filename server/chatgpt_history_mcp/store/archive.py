@@ -78,6 +78,10 @@ CREATE TABLE IF NOT EXISTS files (
 );
 CREATE INDEX IF NOT EXISTS files_content ON files(sha256);
 CREATE TABLE IF NOT EXISTS files_gone (file_id TEXT PRIMARY KEY, reason TEXT NOT NULL, checked_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS files_wanted (
+    file_id TEXT NOT NULL, conversation_id TEXT NOT NULL, wanted_at REAL NOT NULL,
+    PRIMARY KEY (file_id, conversation_id)
+);
 CREATE TABLE IF NOT EXISTS sources (
     path TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -123,6 +127,14 @@ class StoredFile:
     name: str | None
     conversation_id: str | None
     origin: str
+
+
+@dataclass(frozen=True)
+class WantedFile:
+    """A file the store lacks and the stored conversations that name it (a download asks in the first)."""
+
+    file_id: str
+    conversation_ids: tuple[str, ...]
 
 
 _FILE_COLUMNS = "file_id, sha256, size, mime_type, name, conversation_id, origin"
@@ -329,6 +341,23 @@ class Archive:
         """Files ChatGPT said are gone (or refused), by id: why. A sync does not ask for them again."""
         return {r[0]: r[1] for r in self._db.execute("SELECT file_id, reason FROM files_gone")}
 
+    def wanted_files(self) -> list[WantedFile]:
+        """Files stored conversations name that the store lacks and ChatGPT has not said are gone (keeping a file
+        or marking it gone takes it off the list): what a sync downloads, the newest conversations' files first."""
+        rows = self._db.execute(
+            "SELECT w.file_id, w.conversation_id FROM files_wanted w "
+            "LEFT JOIN conversations c ON c.id = w.conversation_id "
+            "ORDER BY coalesce(c.update_time, c.create_time) DESC, w.wanted_at, w.file_id, w.conversation_id"
+        )
+        wanted: dict[str, tuple[str, ...]] = {}
+        for fid, cid in rows:
+            wanted[fid] = (*wanted.get(fid, ()), cid)
+        return [WantedFile(fid, cids) for fid, cids in wanted.items()]
+
+    def change_key(self, conversation_id: str) -> str | None:
+        row = self._db.execute("SELECT change_key FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        return row[0] if row else None
+
     def queued(self) -> list[str]:
         """Conversations a sync listed as newer but has not fetched yet (a sync that stopped early)."""
         return [r[0] for r in self._db.execute("SELECT id FROM sync_queue ORDER BY listed_update DESC")]
@@ -466,6 +495,7 @@ class ArchiveWriter:
             ),
         )
         self.db.execute("DELETE FROM files_gone WHERE file_id = ?", (stored.file_id,))
+        self.unwant_file(stored.file_id)
 
     def file_text(self, file_id: str) -> str | None:
         """The text read from a stored file (this transaction's writes included)."""
@@ -477,6 +507,18 @@ class ArchiveWriter:
             "INSERT OR REPLACE INTO files_gone (file_id, reason, checked_at) VALUES (?, ?, ?)",
             (file_id, reason, time.time()),
         )
+        self.unwant_file(file_id)
+
+    def want_file(self, file_id: str, conversation_id: str) -> None:
+        """Note a file ``conversation_id`` names that no source had, for a sync to download (unless it is gone)."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO files_wanted (file_id, conversation_id, wanted_at) "
+            "SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM files_gone WHERE file_id = ?)",
+            (file_id, conversation_id, time.time(), file_id),
+        )
+
+    def unwant_file(self, file_id: str) -> None:
+        self.db.execute("DELETE FROM files_wanted WHERE file_id = ?", (file_id,))
 
     def set_sync_value(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)", (key, value))
