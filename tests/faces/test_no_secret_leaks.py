@@ -177,6 +177,7 @@ async def call_every_tool(client: Client, scan: Scan, label: str) -> str:
     await call("list_projects", {})
     await call("get_conversation", {"conversation_id": SOURDOUGH, "include_hidden": True, "branch": "all"})
     await call("get_conversation", {"conversation_id": "no-such-conversation"})  # an error
+    await call("get_file", {"file_id": "file-NoSuchFile"})  # an error (this account's chats carry no files)
     await call("history_status", {})
     await call("list_memories", {})
     await call("list_automations", {})

@@ -17,6 +17,7 @@ from sample import (
     FILES_2026,
     MISSING_FILES,
     MISSING_FILES_2026,
+    PDF_WORD,
     SAMPLE,
     SAMPLE_2026,
     SampleFile,
@@ -176,3 +177,21 @@ def test_an_image_that_cannot_be_decoded_is_described_with_its_bytes_kept(tmp_pa
     assert read.image is None and read.content.mime_type == "image/jpeg"  # the bytes still say JPEG
     assert read.content.note and "mug-IMG_4471.jpg" in read.content.note
     assert store.file_bytes(glaze.file_id) == (entry_bytes(broken, glaze.entry), "image/jpeg")
+
+
+def test_an_export_with_a_file_the_last_one_left_out_brings_it_to_its_unchanged_conversation(tmp_path: Path) -> None:
+    pdf = next(s for s in FILES.values() if s.mime_type == "application/pdf")
+    without = tmp_path / "without-the-pdf.zip"
+    with zipfile.ZipFile(SAMPLE) as old, zipfile.ZipFile(without, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            if info.filename != pdf.entry:
+                new.writestr(info.filename, old.read(info))
+    store = HistoryStore(tmp_path / "data")
+    import_export(store, without)
+    assert not attachments(store, pdf.conversation_id)[pdf.file_id].available  # type: ignore[arg-type,attr-defined]
+    assert store.search(PDF_WORD).results == []
+    report = import_export(store, SAMPLE)  # the same conversations, byte for byte, and the PDF
+    assert report.outcome == "imported" and report.updated == 0 and report.files_added == 1
+    assert attachments(store, pdf.conversation_id)[pdf.file_id].available  # type: ignore[arg-type,attr-defined]
+    assert [r.conversation_id for r in store.search(PDF_WORD).results] == [pdf.conversation_id]
+    assert pdf.file_id not in {w.file_id for w in store.archive.wanted_files()}

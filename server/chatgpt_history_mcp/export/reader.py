@@ -280,16 +280,14 @@ class Export(AbstractContextManager["Export"]):
         return sum(e.size for e in self.entries)
 
     def fingerprint(self) -> str:
-        """A cheap content identity: the ZIP's CRCs, or a hash of the JSON files. Of one ZIP, its conversation
-        files'; of several (parts, inner ZIPs), every entry's: a part can bring files alone, and the parts
-        imported without it must not make the whole export look imported."""
+        """A cheap content identity: the CRCs of every entry of the ZIP (or of every part, every inner ZIP), or a
+        hash of the JSON files. Every entry's, not only the conversations': the same conversations with files
+        they lacked (a part that brings files alone, an export with a file the last one left out) are more."""
         digest = hashlib.sha256()
         if self._archives:
-            every = len(self._archives) > 1
             for archive in self._archives:
                 for info in sorted(archive.members, key=lambda i: i.filename):
-                    if every or _CONVERSATION_FILE.search(info.filename):
-                        digest.update(f"{info.filename}\0{info.CRC}\0{info.file_size}\n".encode())
+                    digest.update(f"{info.filename}\0{info.CRC}\0{info.file_size}\n".encode())
             return digest.hexdigest()
         for entry in self.entries:
             digest.update(entry.name.encode() + b"\0")

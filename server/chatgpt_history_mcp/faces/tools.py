@@ -201,8 +201,8 @@ async def sync_history(
     ctx: Context,
     full: Annotated[bool, Field(description="Fetch every conversation again, not only new and changed")] = False,
 ) -> SyncReport:
-    """Fetch new and changed conversations, memories and scheduled tasks from ChatGPT into the local history
-    (needs a ChatGPT session: CHATGPT_SESSION_TOKEN or `chatgpt-history-mcp login`)."""
+    """Fetch new and changed conversations, their files, memories and scheduled tasks from ChatGPT into the
+    local history (needs a ChatGPT session: CHATGPT_SESSION_TOKEN or `chatgpt-history-mcp login`)."""
     from chatgpt_history_mcp import account
 
     keeper = session_state(ctx).keeper

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO, Protocol
 
@@ -85,6 +85,17 @@ class Attacher:
         if self._stored is None:
             self._stored = self._store.archive.files()
             self._used = sum({f.sha256: f.size for f in self._stored.values()}.values())
+
+    def reattach(self, conversation_ids: Iterable[str]) -> set[str]:
+        """Resolve again the stored conversations ``conversation_ids`` (a file they wanted may now be had), writing
+        each one that changes under its own change key; returns the file ids they name."""
+        named: set[str] = set()
+        for conv in self._store.archive.iter_ids(conversation_ids):
+            named.update(a.file_id for a in conv.attachments())
+            resolved = self.attach(conv)
+            if resolved is not conv:
+                self._write.put(resolved, self._store.archive.change_key(conv.id))
+        return named
 
     def want(self, attachment: Attachment, conversation_id: str) -> None:
         """Note a file nobody had as wanted, for a sync to download: unless the store is full, or the message says

@@ -112,6 +112,7 @@ def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | 
                     f"{export.path}: {shapes.describe()}; point to the ChatGPT data export (the .zip, its "
                     "conversations.json or the unpacked folder)"
                 )
+            _bring_wanted(store, writer, export)
             report.check_readable()
             detail = report.counts() + (f"; warning: {report.warning}" if report.warning else "")
             write.archive.record_source(resolved, "export", fingerprint, "imported", detail, report.conversations)
@@ -119,6 +120,16 @@ def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | 
                 progress(Progress(resolved, total, total, report.conversations))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _bring_wanted(store: HistoryStore, writer: Writer, export: Export) -> None:
+    """Files the store wanted (an earlier export left them out, a sync has not fetched them) that this export
+    carries, brought into the conversations that name them even when those are unchanged (passed over unread):
+    the part of a split export that holds the files may come after the others."""
+    files = export.files()
+    wanted = [w for w in store.archive.wanted_files() if files.find(w.file_id) is not None]
+    written = writer.write.indexed  # what this import wrote was resolved against this export already
+    writer.attacher.reattach(dict.fromkeys(c for w in wanted for c in w.conversation_ids if c not in written))
 
 
 def import_all(store: HistoryStore, paths: list[Path], busy: list[Path] | None = None) -> list[ImportReport]:

@@ -480,12 +480,7 @@ def _store_files(
             write.archive.mark_gone(file_id, why)
         attacher = Attacher(store, write, _Downloads(store.blobs, downloaded), counts)
         wanting = dict.fromkeys(cid for f in files if f.file_id in downloaded for cid in f.conversation_ids)
-        named: set[str] = set()
-        for conv in store.archive.iter_ids(wanting):
-            named.update(a.file_id for a in conv.attachments())
-            resolved = attacher.attach(conv)
-            if resolved is not conv:
-                write.put(resolved, store.archive.change_key(conv.id))
+        named = attacher.reattach(wanting)
         for file_id in downloaded.keys() - named:
             write.archive.unwant_file(file_id)
     return counts
