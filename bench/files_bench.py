@@ -144,6 +144,26 @@ def disk_copy(export: Path, work: Path) -> Json:
     return {"seconds": seconds, "bytes": total}
 
 
+def pressure() -> dict[str, float]:
+    """The share of the last 5 minutes some task waited for a CPU or for the disk (Linux PSI, ``some avg300``):
+    how much other processes' load was in this run's numbers. Empty where the kernel does not say."""
+    out = {}
+    for resource in ("cpu", "io"):
+        try:
+            line = Path(f"/proc/pressure/{resource}").read_text().splitlines()[0]
+        except (OSError, IndexError):
+            continue
+        out[resource] = float(dict(f.split("=") for f in line.split()[1:])["avg300"])
+    return out
+
+
+def _noise(r: Json) -> str:
+    found = r.get("pressure") or {}
+    if not found:
+        return ""
+    return "; waiting over the last 5 min: " + ", ".join(f"{k} {v:.0f} %" for k, v in found.items())
+
+
 def _median(runs: list[Json], *keys: str) -> float:
     values = []
     for run in runs:
@@ -196,6 +216,7 @@ def run(n: int, seed: int, size: int, layout: str, repeat: int, work: Path) -> J
         "continued": continued,
         "continued_with_files": continued_with_files,
         "runs": runs,
+        "pressure": pressure(),
     }
 
 
@@ -205,7 +226,7 @@ def print_report(r: Json) -> None:
     fr, nr = last["files"]["report"], last["next_month"]["report"]
     print(
         f"\nfiles benchmark: N={r['n']:,} conversations (--rich), {r['layout']} layout, seed {r['seed']}, "
-        f"median of {r['repeat']} runs ({r['cpus']} CPUs, shared)"
+        f"median of {r['repeat']} runs ({r['cpus']} CPUs, shared{_noise(r)})"
     )
     print(
         f"exports: without files {gen['plain']['zip_bytes'] / MB:,.0f} MB zip; with files "
@@ -287,13 +308,13 @@ def series(n: int, seed: int, sizes: list[int], layout: str, repeat: int, work: 
         )
     if _source_stamp() != stamp:
         raise SystemExit("the product's sources changed during the run; its numbers mix two versions: run it again")
-    return {"n": n, "seed": seed, "layout": layout, "repeat": repeat, "rows": rows}
+    return {"n": n, "seed": seed, "layout": layout, "repeat": repeat, "rows": rows, "pressure": pressure()}
 
 
 def print_series(r: Json) -> None:
     print(
         f"\nfiles benchmark, memory by files' size: N={r['n']:,} conversations (--rich), {r['layout']} layout, "
-        f"median of {r['repeat']} import(s) each, fresh data folder and child process"
+        f"median of {r['repeat']} import(s) each, fresh data folder and child process{_noise(r)}"
     )
     print(f"{'files':>8}{'kept':>8}{'MB kept':>9}{'import s':>10}{'file part MB/s':>16}{'peak RSS self':>15}", end="")
     print(f"{'+ 2 x child':>13}")
