@@ -35,7 +35,7 @@ import re
 import sys
 import time
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -1118,6 +1118,7 @@ def write_export(
     rich: bool = False,
     files_bytes: int | None = None,
     layout: str = "2025",
+    edit: Callable[[int, Json], None] | None = None,
 ) -> dict[str, float]:
     """Write the export ZIP; returns conversation, node and JSON byte counts (and file counts with files).
 
@@ -1125,6 +1126,8 @@ def write_export(
     (:func:`rich_plan`). ``files_bytes``: also write their files, scaled to about that many bytes in total and
     streamed (``rich`` implied). ``layout="2026"``: ``conversations-NNN.json`` (at least one), the files flat as
     ``<id>.dat`` with ``conversation_asset_file_names.json``, ``library_files.json`` and ``export_manifest.json``.
+    ``edit(i, conversation)``: called on each conversation before it is written, to change it in place (a later
+    export of the same history: its files stay byte for byte the same).
     """
     if layout not in ("2025", "2026"):
         raise ValueError(f"layout must be 2025 or 2026, not {layout!r}")
@@ -1140,6 +1143,8 @@ def write_export(
     convs = iter_conversations(n, seed, profile)
     if rich:
         convs = (enrich(c, plans[i], i, seed, sizes) if plans[i] else c for i, c in enumerate(convs))
+    if edit is not None:
+        convs = _edited(convs, edit)
     stats: dict[str, float] = {"conversations": 0, "nodes": 0, "json_bytes": 0}
     enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -1169,6 +1174,12 @@ def write_export(
         if files_bytes is not None:
             stats.update(_write_files(zf, plans, sizes, layout))
     return stats
+
+
+def _edited(convs: Iterator[Json], edit: Callable[[int, Json], None]) -> Iterator[Json]:
+    for i, conv in enumerate(convs):
+        edit(i, conv)
+        yield conv
 
 
 def _write_files(

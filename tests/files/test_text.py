@@ -4,9 +4,11 @@ export holds, bounded by ``max_chars``, and a damaged or locked PDF that says wh
 from __future__ import annotations
 
 import io
+import random
 import re
 import subprocess
 import sys
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -155,6 +157,52 @@ def test_a_pdf_with_a_damaged_xref_table_is_still_read(tmp_path: Path) -> None:
     extracted = extract_text(written(tmp_path, _damaged_xref(kayak_bytes())), "application/pdf")
     assert extracted is not None
     assert PDF_WORD in extracted.text
+
+
+def _scanned_pdf(pages: int, image_bytes: int) -> bytes:
+    """A PDF whose every page is a large image (random bytes, all a text reader sees of a scan's JPEG) under one
+    line of text, ``Scanned page N``."""
+    objects: list[bytes] = [b"", b"", b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    kids = []
+    for number in range(pages):
+        image = random.Random(number).randbytes(image_bytes)
+        objects.append(
+            b"<< /Type /XObject /Subtype /Image /Width 1000 /Height 1000 /ColorSpace /DeviceRGB "
+            b"/BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n%s\nendstream" % (len(image), image)
+        )
+        ops = b"q 595 0 0 842 0 0 cm /Im0 Do Q BT /F1 11 Tf 56 790 Td (Scanned page %d) Tj ET" % number
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(ops), ops))
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> "
+            b"/XObject << /Im0 %d 0 R >> >> /Contents %d 0 R >>" % (len(objects) - 1, len(objects))
+        )
+        kids.append(b"%d 0 R" % len(objects))
+    objects[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), pages)
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(
+        b"%010d 00000 n \n" % o for o in offsets
+    )
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_a_scanned_pdf_is_read_in_memory_that_does_not_grow_with_its_pages(tmp_path: Path) -> None:
+    """A 40 MB scan (one 1 MB image a page) holds one page's objects at a time, not every image it has read."""
+    path = written(tmp_path, _scanned_pdf(pages=40, image_bytes=1_000_000))
+    tracemalloc.start()
+    try:
+        extracted = extract_text(path, "application/pdf")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert extracted is not None and extracted.pages == 40
+    assert [line.strip() for line in extracted.text.split("\n\n")] == [f"Scanned page {n}" for n in range(40)]
+    assert peak < 8_000_000, f"peak {peak:,} bytes of Python memory reading a 40 MB scan"
 
 
 def _encrypted(user_password: str, algorithm: str = "RC4-128") -> bytes:

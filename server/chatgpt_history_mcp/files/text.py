@@ -2,8 +2,9 @@
 
 Files come from anyone (an upload, a generated report), so nothing here trusts them: a text file is read only as
 far as ``max_chars`` can need, a PDF through a file handle (pypdf reads objects as pages ask for them, where a
-path would have it read the whole file) and only up to :data:`MAX_PDF_PAGES` pages; a damaged or
-password-protected PDF gives what could be read and a note saying why the rest is missing, never an exception.
+path would have it read the whole file), one page's objects at a time and only up to :data:`MAX_PDF_PAGES` pages;
+a damaged or password-protected PDF gives what could be read and a note saying why the rest is missing, never an
+exception.
 """
 
 from __future__ import annotations
@@ -107,6 +108,10 @@ def _pdf_text(path: Path, max_chars: int) -> ExtractedText:
             except Exception:
                 failed += 1
                 continue
+            finally:
+                # pypdf caches every object it resolves for the reader's life, a scan's page images included:
+                # memory would grow to the PDF's size. Fonts shared by pages are parsed again (no slower here).
+                reader.resolved_objects.clear()
             if not page_text.strip():
                 continue
             separator = len(_PAGE_SEPARATOR) if parts else 0
