@@ -195,3 +195,18 @@ def test_an_export_with_a_file_the_last_one_left_out_brings_it_to_its_unchanged_
     assert attachments(store, pdf.conversation_id)[pdf.file_id].available  # type: ignore[arg-type,attr-defined]
     assert [r.conversation_id for r in store.search(PDF_WORD).results] == [pdf.conversation_id]
     assert pdf.file_id not in {w.file_id for w in store.archive.wanted_files()}
+
+
+def test_raising_the_files_bound_and_importing_again_brings_what_did_not_fit(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    small = HistoryStore(data, files_limit=8_000)
+    first = import_export(small, SAMPLE)
+    assert first.files_over_limit > 0
+    assert import_export(small, SAMPLE).outcome == "unchanged"  # the same bound: nothing more to do
+    small.close()
+    larger = HistoryStore(data)  # the default bound
+    again = import_export(larger, SAMPLE)
+    assert again.outcome == "imported" and again.updated == 0  # every conversation as it was
+    assert again.files_added == first.files_over_limit
+    assert larger.archive.file_counts()[0] == len(FILES)
+    assert all(attachments(larger, s.conversation_id)[s.file_id].available for s in FILES.values())  # type: ignore[arg-type,attr-defined]

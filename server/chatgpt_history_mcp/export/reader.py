@@ -43,7 +43,9 @@ from chatgpt_history_mcp.export.files import MAX_MAP_BYTES, ExportFiles, Listed
 from chatgpt_history_mcp.export.normalize import conversation_id
 
 _CONVERSATION_FILE = re.compile(r"(?:^|/)conversations(?:-(\d+))?\.json$", re.IGNORECASE)
-#: Refuse archives whose entries claim more than this in total (zip bombs).
+#: Refuse archives whose conversation files claim more than this in total (zip bombs). The files beside them
+#: (uploads, images, voice clips: tens of gigabytes in a big export) are not counted: each streams to disk within
+#: the store's files bound (CHATGPT_HISTORY_FILES_LIMIT), and its inflation ratio is checked as every entry's is.
 MAX_TOTAL_BYTES = 64 * 1024**3
 #: Refuse an entry that inflates more than this ratio (JSON compresses 5–20×; bombs 1000×).
 MAX_RATIO = 250
@@ -174,10 +176,16 @@ class Export(AbstractContextManager["Export"]):
         try:
             for path in paths:
                 self._add_zip(path, split=len(paths) > 1 or parts.part_number(path) is not None)
-            total = sum(info.file_size for archive in self._archives for info in archive.members)
+            total = sum(
+                info.file_size
+                for archive in self._archives
+                for info in archive.members
+                if _CONVERSATION_FILE.search(info.filename)
+            )
             if total > MAX_TOTAL_BYTES:
                 raise ExportError(
-                    f"{self.path}: the ZIP claims {total / 1024**3:.0f} GiB uncompressed; refusing (zip bomb?)"
+                    f"{self.path}: its conversation files claim {total / 1024**3:.0f} GiB uncompressed; refusing "
+                    "(zip bomb?)"
                 )
             found = [
                 (

@@ -98,12 +98,9 @@ class Attacher:
         return named
 
     def want(self, attachment: Attachment, conversation_id: str) -> None:
-        """Note a file nobody had as wanted, for a sync to download: unless the store is full, or the message says
-        it is larger than the whole bound."""
-        self._read_stored()
-        limit = self._store.files_limit
-        if limit is None or (self._used < limit and (attachment.size is None or attachment.size <= limit)):
-            self._write.archive.want_file(attachment.file_id, conversation_id)
+        """Note a file this write could not keep (no source had it, or it did not fit the files bound) as wanted:
+        a sync downloads it, a later import that carries it brings it, once there is room."""
+        self._write.archive.want_file(attachment.file_id, conversation_id)
 
     def _resolve(self, attachment: Attachment, conversation_id: str) -> Attachment:
         assert self._stored is not None
@@ -136,6 +133,7 @@ class Attacher:
         room = limit - self._used if limit is not None else None
         if room is not None and (room <= 0 or carried.size > room):
             self._report.files_over_limit += 1
+            self.want(attachment, conversation_id)  # for when the bound is raised
             if carried.staged is not None:
                 carried.staged.path.unlink(missing_ok=True)
             return None

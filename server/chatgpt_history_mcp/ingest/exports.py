@@ -60,13 +60,15 @@ class ExportFileSource:
         return Carried(name=found.name, size=found.size, open=found.open)
 
 
-def _fingerprint_key(fingerprint: str) -> str:
-    return f"{NORMALIZER_VERSION}:{fingerprint}"
+def _fingerprint_key(store: HistoryStore, fingerprint: str) -> str:
+    """What makes an import of the same content the same: the normalizer, and the files bound (an export
+    imported under a lower bound left files out, which a raised one takes)."""
+    return f"{NORMALIZER_VERSION}:{store.files_limit}:{fingerprint}"
 
 
 def already_imported(store: HistoryStore, export: Export) -> bool:
     """Whether this export's content (under any name) was imported, by the normalizer in use."""
-    return _imported(store, _fingerprint_key(export.fingerprint()))
+    return _imported(store, _fingerprint_key(store, export.fingerprint()))
 
 
 def _imported(store: HistoryStore, fingerprint: str) -> bool:
@@ -79,7 +81,7 @@ def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | 
     resolved = str(Path(path).expanduser().resolve())
     with store.write_lock, Export(path) as export:
         store.write_lock.describe(f"importing {resolved}", force=True)
-        fingerprint = _fingerprint_key(export.fingerprint())
+        fingerprint = _fingerprint_key(store, export.fingerprint())
         store.reindex_pending()
         store.blobs.sweep(store.archive.file_hashes())  # what a killed import placed
         if _imported(store, fingerprint):
