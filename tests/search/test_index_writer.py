@@ -17,7 +17,7 @@ from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
 
 from chatgpt_history_mcp.export.normalize import normalize_conversation
 from chatgpt_history_mcp.export.reader import Export
-from chatgpt_history_mcp.search.index import Filters, SearchIndex, _fields, index_schema
+from chatgpt_history_mcp.search.index import Filters, IndexDocument, SearchIndex, _fields, index_schema
 from chatgpt_history_mcp.search.query import parse_query
 from chatgpt_history_mcp.search.searchable import index_document
 from sample import REPO
@@ -163,3 +163,43 @@ def test_date_columns_and_filters_agree(indexes: dict[str, SearchIndex]) -> None
         assert 0 < len(expected) < 90  # the filter filters
         for name in ("lean", "workers"):
             assert found(name, filters) == expected, name
+
+
+def _doc(n: int, word: str) -> IndexDocument:
+    return IndexDocument(f"conv-{n:03d}", f"Note {n}", {"user": [f"{word} number{n}"]}, None, (), 1e9 + n, 1e9 + n)
+
+
+def test_replacing_documents_spread_over_segments_deletes_exactly_their_old_copies(tmp_path: Path) -> None:
+    """Documents replaced in one batch, from every segment (the caller's, each worker's, one written by stock
+    Whoosh, with one id twice): their old words no longer match, their new ones do, the others stay, and each is
+    counted once."""
+    ix = SearchIndex(tmp_path / "index")
+    first = ix.writer(parallel_after=10)  # a segment of this process and one per worker
+    for n in range(60):
+        first.put(_doc(n, "alpha"), replace=False)
+    first.commit()
+    stock = ix._ix.writer(codec=W3Codec())
+    for n in [*range(60, 70), 69]:
+        stock.add_document(**_fields(_doc(n, "alpha")))
+    stock.commit(merge=False)
+    ix.close()
+    ix = SearchIndex(tmp_path / "index")
+    segments = ix._ix._segments()
+    assert len(segments) >= 3
+    assert ix.doc_count() == 71
+
+    replaced = {0, 5, 15, 30, 45, 59, 60, 69}
+    batch = ix.writer()
+    for n in sorted(replaced):
+        batch.put(_doc(n, "bravo"))
+    batch.put(_doc(70, "bravo"))  # new: nothing to delete
+    batch.commit()
+
+    def found(word: str) -> set[int]:
+        outcome = ix.search(parse_query(word), Filters(), limit=200)
+        return {int(cid.removeprefix("conv-")) for cid, _ in outcome.hits}
+
+    assert found("bravo") == replaced | {70}
+    assert found("alpha") == set(range(70)) - replaced
+    assert ix.doc_count() == 71
+    ix.close()

@@ -876,16 +876,13 @@ class IndexBatch:
         self._buffer: list[dict[str, Any]] = []
         self._final: list[Any] = []
         self._deleter: Any = None
+        self._id_terms: list[tuple[Any, int]] = []
         self.count = 0
 
     def put(self, doc: IndexDocument, replace: bool = True) -> None:
         """Add ``doc``; ``replace`` first deletes an indexed copy (skip it for ids known to be new: faster)."""
         if replace:
-            # One searcher for all of the batch's deletions: without one, Whoosh opens a reader over every
-            # segment for each deletion, and a re-import's cost grew with the size of the store, not the change.
-            if self._deleter is None:
-                self._deleter = self._writer.searcher()
-            self._writer.delete_by_term("conversation_id", doc.conversation_id, searcher=self._deleter)
+            self._delete_indexed(doc.conversation_id)
         if self._workers is None and self._parallel_after is not None and self.count >= self._parallel_after:
             self._workers = _Workers(self._path)
         if self._workers is not None:
@@ -897,9 +894,32 @@ class IndexBatch:
             self._writer.add_document(**_fields(doc))
         self.count += 1
 
+    def _delete_indexed(self, conversation_id: str) -> None:
+        """Delete the indexed copy of a conversation: one look-up of its id in each segment's terms table, whose
+        term info holds the document's number, not Whoosh's ``delete_by_term`` (a query, a matcher and a postings
+        read per segment: a re-import deletes hundreds, and that cost grew with the number of segments). One
+        reader for the batch: the segments it deletes from are the ones the writer started with."""
+        if self._deleter is None:
+            self._deleter = self._writer.searcher()
+            leaves = self._deleter.reader().leaf_readers()
+            self._id_terms = [(leaf._terms, offset) for leaf, offset in leaves if leaf.doc_count_all()]
+        term = conversation_id.encode("utf-8")
+        for terms, offset in self._id_terms:
+            raw = terms._tindex.get(terms._keycoder("conversation_id", term))
+            if raw is None:
+                continue
+            info = W3TermInfo.from_bytes(raw)
+            if info.doc_frequency() == 1:  # an id is one document: its number is the term's first
+                docs: Iterable[int] = (info.min_id(),)
+            else:  # one id twice in a segment (this project writes none): its posting list says where
+                docs = terms.matcher("conversation_id", term, self._writer.schema["conversation_id"].format).all_ids()
+            for docnum in docs:
+                self._writer.delete_document(docnum + offset)
+
     def _close_deleter(self) -> None:
         if self._deleter is not None:
             self._deleter.close()
+            self._id_terms = []
             self._deleter = None
 
     def commit(self) -> None:
