@@ -5,6 +5,7 @@ answers. A Whoosh upgrade that changes what the lean writer relies on fails here
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import sys
 from collections.abc import Iterator
@@ -14,10 +15,19 @@ from typing import Any
 import pytest
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filetables import OrderedHashWriter
 
 from chatgpt_history_mcp.export.normalize import normalize_conversation
 from chatgpt_history_mcp.export.reader import Export
-from chatgpt_history_mcp.search.index import Filters, IndexDocument, SearchIndex, _fields, index_schema
+from chatgpt_history_mcp.search.index import (
+    Filters,
+    IndexDocument,
+    SearchIndex,
+    _add_terms,
+    _fields,
+    index_schema,
+)
 from chatgpt_history_mcp.search.query import parse_query
 from chatgpt_history_mcp.search.searchable import index_document
 from sample import REPO
@@ -203,3 +213,30 @@ def test_replacing_documents_spread_over_segments_deletes_exactly_their_old_copi
     assert found("alpha") == set(range(70)) - replaced
     assert ix.doc_count() == 71
     ix.close()
+
+
+def test_terms_added_at_once_make_the_file_whoosh_writes_a_term_at_a_time(tmp_path: Path) -> None:
+    """The lean writer's batched terms table is byte for byte Whoosh's own (records, key positions, hash tables)."""
+    fields_ = [
+        [b"\x00\x00" + w.encode() for w in sorted(["alpha", "bravo", "caf\u00e9", "x" * 300])],
+        [b"\x00\x01" + str(n).encode() for n in sorted(range(70_000), key=str)],  # positions past 16 bits
+    ]
+    written = []
+    for name, batched in (("stock", False), ("batched", True)):
+        storage = FileStorage(str(tmp_path))
+        table = OrderedHashWriter(storage.create_file(name))
+        for keys in fields_:
+            values = [hashlib.sha256(k).digest()[: len(k) % 29] for k in keys]
+            if batched:
+                _add_terms(table, keys, values)
+            else:
+                for key, value in zip(keys, values, strict=True):
+                    table.add(key, value)
+        table.close()
+        written.append((tmp_path / name).read_bytes())
+    assert written[0] == written[1]
+    table = OrderedHashWriter(FileStorage(str(tmp_path)).create_file("out-of-order"))
+    table.add(b"\x00\x01m", b"")
+    with pytest.raises(ValueError, match="Keys must increase"):  # as Whoosh refuses it
+        _add_terms(table, [b"\x00\x00z"], [b""])
+    table.close()

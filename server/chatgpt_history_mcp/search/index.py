@@ -13,6 +13,7 @@ Design, for speed at 10k+ conversations:
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
 import multiprocessing
@@ -445,15 +446,43 @@ class _BulkWriter(SegmentWriter):
                     raise TypeError(f"{fieldname}: posting values of a fixed size are not supported")
                 postings = self.pool.fields[fieldname].in_term_order()
                 infos = writer._postwriter.write_field(postings, lengths[postings.docs], value_size is None)
-                add_term = writer._tindex.add
                 prefix = pack_ushort(writer._fieldid)
-                for tbytes, info in zip(postings.terms, infos, strict=True):
-                    add_term(prefix + tbytes, info)
+                _add_terms(writer._tindex, [prefix + tbytes for tbytes in postings.terms], infos)
                 del postings, infos
                 writer.finish_field()
         finally:
             reader.close()
         self.fieldwriter.close()
+
+
+def _add_terms(table: Any, keys: list[bytes], values: list[bytes]) -> None:
+    """Whoosh's ``OrderedHashWriter.add`` for a field's terms at once (``keys`` ascending, after every key added
+    before): the same records, key positions and hash buckets, in one write instead of three writes, a hash and
+    two method calls per term (a tenth of writing a re-import's small segment)."""
+    if not keys:
+        return
+    if keys[0] <= table.lastkey:
+        raise ValueError(f"Keys must increase: {table.lastkey!r}..{keys[0]!r}")
+    dbfile = table.dbfile
+    records = [_KEY_VALUE_LENGTHS.pack(len(k), len(v)) + k + v for k, v in zip(keys, values, strict=True)]
+    positions = list(itertools.accumulate(map(len, records), initial=dbfile.tell()))
+    del positions[-1]
+    table.index.extend(positions)
+    # Whoosh's hash 0 is the low 32 bits of the key's MD5, as a number: its last four bytes, big-endian.
+    hashes = map(_md5_low32, keys) if table.hashtype == 0 else map(table.hashfn, keys)
+    buckets = table.buckets
+    for keyhash, position in zip(hashes, positions, strict=True):
+        buckets[keyhash & 255].append((keyhash, position))
+    dbfile.write(b"".join(records))
+    table.lastkey = keys[-1]
+
+
+def _md5_low32(key: bytes) -> int:
+    return int.from_bytes(hashlib.md5(key, usedforsecurity=False).digest()[12:], "big")
+
+
+#: The lengths of a key and its value before them in Whoosh's hash files.
+_KEY_VALUE_LENGTHS = Struct("!ii")
 
 
 def index_schema() -> fields.Schema:
