@@ -388,6 +388,19 @@ def test_corrupted_zip_entry_is_a_clear_error(tmp_path: Path) -> None:
     assert "damaged" in message or "truncated" in message
 
 
+def test_deflated_entry_whose_crc_disagrees_is_a_clear_error(tmp_path: Path) -> None:
+    # Intact deflate data whose bytes are not the ones the ZIP vouches for: only the CRC check can tell.
+    data = dumps([conv(f"c{i}", text=f"the quick brown fox {i}") for i in range(200)])
+    path = make_zip(tmp_path / "export.zip", {"conversations.json": data})
+    crc = zipfile.ZipFile(path).getinfo("conversations.json").CRC.to_bytes(4, "little")
+    raw = path.read_bytes()
+    assert raw.count(crc) == 2  # in the local header and in the central directory
+    path.write_bytes(raw.replace(crc, (int.from_bytes(crc, "little") ^ 1).to_bytes(4, "little")))
+    message = export_error(path)
+    assert "export.zip" in message
+    assert "damaged" in message or "truncated" in message
+
+
 @pytest.mark.parametrize(
     "body",
     [b"42", b'"conversations"', b"null", b"true", b"<!DOCTYPE html><html></html>"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Callable
@@ -271,6 +272,47 @@ def test_a_store_from_before_digests_is_read_fully_once_then_kept_up(
 
     files = index_files(store)
     again = import_export(store, make_export(list(reversed(newer))))
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 5)
+    assert index_files(store) == files
+
+
+def sha256_key(raw: dict[str, Any], element: bytes) -> str:
+    """The change key the version before XXH3 stored for an element: its length and SHA-256 digests."""
+    head, whole = hashlib.sha256(element[:256]).digest()[:8], hashlib.sha256(element).digest()[:16]
+    return f"bytes:{len(element)}:{head.hex()}:{whole.hex()}#{change_key(raw)}"
+
+
+def test_a_store_keyed_by_sha256_digests_compares_once_then_passes_over(
+    make_store: Callable[..., HistoryStore], make_export: Callable[..., Path], five: list[dict[str, Any]]
+) -> None:
+    """Keys of the SHA-256 digests an older version stored are never taken for keys of today's digests: the first
+    newer export compares every conversation with its stored copy (an in-place edit is found, nothing else is
+    rewritten), and stores today's keys, by which the next export passes over them."""
+    store = make_store()
+
+    def layout(conversations: list[dict[str, Any]]) -> tuple[list[bytes], bytes]:
+        elements = [json.dumps(c).encode() for c in conversations]
+        return elements, b"[" + b", ".join(elements) + b"]"
+
+    elements, first = layout(five)
+    import_export(store, make_export(conversations_json=first))
+    db = sqlite3.connect(store.data_dir / "archive.sqlite3")
+    with db:
+        for raw, element in zip(five, elements, strict=True):
+            db.execute("UPDATE conversations SET change_key = ? WHERE id = ?", (sha256_key(raw, element), raw["id"]))
+
+    newer = [edited_in_place(c, "code word", "secret sierra") if c["id"] == "conv-delta" else c for c in five]
+    _, second = layout(newer)
+    report = import_export(store, make_export(conversations_json=second))
+    assert (report.added, report.updated, report.unchanged, report.older) == (0, 1, 4, 0)
+    assert ids(store, "sierra") == ["conv-delta"]
+    assert set(ids(store, "code")) == {"conv-alpha", "conv-bravo", "conv-charlie", "conv-echo"}
+    keys = [k for (k,) in db.execute("SELECT change_key FROM conversations")]
+    db.close()
+    assert len(keys) == 5 and all(k.startswith("bytes:xxh3:") for k in keys)  # renewed, the unchanged ones too
+
+    files = index_files(store)
+    again = import_export(store, make_export(conversations_json=second + b"\n"))  # another file, the same bytes
     assert (again.added, again.updated, again.unchanged) == (0, 0, 5)
     assert index_files(store) == files
 

@@ -5,6 +5,7 @@ answers. A Whoosh upgrade that changes what the lean writer relies on fails here
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import sys
 from collections.abc import Iterator
@@ -14,10 +15,19 @@ from typing import Any
 import pytest
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filetables import OrderedHashWriter
 
 from chatgpt_history_mcp.export.normalize import normalize_conversation
 from chatgpt_history_mcp.export.reader import Export
-from chatgpt_history_mcp.search.index import Filters, SearchIndex, _fields, index_schema
+from chatgpt_history_mcp.search.index import (
+    Filters,
+    IndexDocument,
+    SearchIndex,
+    _add_terms,
+    _fields,
+    index_schema,
+)
 from chatgpt_history_mcp.search.query import parse_query
 from chatgpt_history_mcp.search.searchable import index_document
 from sample import REPO
@@ -163,3 +173,70 @@ def test_date_columns_and_filters_agree(indexes: dict[str, SearchIndex]) -> None
         assert 0 < len(expected) < 90  # the filter filters
         for name in ("lean", "workers"):
             assert found(name, filters) == expected, name
+
+
+def _doc(n: int, word: str) -> IndexDocument:
+    return IndexDocument(f"conv-{n:03d}", f"Note {n}", {"user": [f"{word} number{n}"]}, None, (), 1e9 + n, 1e9 + n)
+
+
+def test_replacing_documents_spread_over_segments_deletes_exactly_their_old_copies(tmp_path: Path) -> None:
+    """Documents replaced in one batch, from every segment (the caller's, each worker's, one written by stock
+    Whoosh, with one id twice): their old words no longer match, their new ones do, the others stay, and each is
+    counted once."""
+    ix = SearchIndex(tmp_path / "index")
+    first = ix.writer(parallel_after=10)  # a segment of this process and one per worker
+    for n in range(60):
+        first.put(_doc(n, "alpha"), replace=False)
+    first.commit()
+    stock = ix._ix.writer(codec=W3Codec())
+    for n in [*range(60, 70), 69]:
+        stock.add_document(**_fields(_doc(n, "alpha")))
+    stock.commit(merge=False)
+    ix.close()
+    ix = SearchIndex(tmp_path / "index")
+    segments = ix._ix._segments()
+    assert len(segments) >= 3
+    assert ix.doc_count() == 71
+
+    replaced = {0, 5, 15, 30, 45, 59, 60, 69}
+    batch = ix.writer()
+    for n in sorted(replaced):
+        batch.put(_doc(n, "bravo"))
+    batch.put(_doc(70, "bravo"))  # new: nothing to delete
+    batch.commit()
+
+    def found(word: str) -> set[int]:
+        outcome = ix.search(parse_query(word), Filters(), limit=200)
+        return {int(cid.removeprefix("conv-")) for cid, _ in outcome.hits}
+
+    assert found("bravo") == replaced | {70}
+    assert found("alpha") == set(range(70)) - replaced
+    assert ix.doc_count() == 71
+    ix.close()
+
+
+def test_terms_added_at_once_make_the_file_whoosh_writes_a_term_at_a_time(tmp_path: Path) -> None:
+    """The lean writer's batched terms table is byte for byte Whoosh's own (records, key positions, hash tables)."""
+    fields_ = [
+        [b"\x00\x00" + w.encode() for w in sorted(["alpha", "bravo", "caf\u00e9", "x" * 300])],
+        [b"\x00\x01" + str(n).encode() for n in sorted(range(70_000), key=str)],  # positions past 16 bits
+    ]
+    written = []
+    for name, batched in (("stock", False), ("batched", True)):
+        storage = FileStorage(str(tmp_path))
+        table = OrderedHashWriter(storage.create_file(name))
+        for keys in fields_:
+            values = [hashlib.sha256(k).digest()[: len(k) % 29] for k in keys]
+            if batched:
+                _add_terms(table, keys, values)
+            else:
+                for key, value in zip(keys, values, strict=True):
+                    table.add(key, value)
+        table.close()
+        written.append((tmp_path / name).read_bytes())
+    assert written[0] == written[1]
+    table = OrderedHashWriter(FileStorage(str(tmp_path)).create_file("out-of-order"))
+    table.add(b"\x00\x01m", b"")
+    with pytest.raises(ValueError, match="Keys must increase"):  # as Whoosh refuses it
+        _add_terms(table, [b"\x00\x00z"], [b""])
+    table.close()

@@ -361,11 +361,28 @@ def _open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> IO[bytes]:
     """A ZIP member to read, inflated by ISA-L when it is deflated (every export): 2.4x zlib's speed, and
     inflating is most of what reading an export that repeats the last one costs. zipfile has no hook for
     this: its reader's decompressor is swapped before the first read (the same interface as zlib's; zipfile
-    still checks the CRC and the sizes). Without that attribute (another Python), zlib inflates."""
+    still checks the sizes, and the CRC with ISA-L's CRC-32). Without those attributes (another Python), zlib
+    inflates and checks."""
     member = archive.open(info)
     if info.compress_type == zipfile.ZIP_DEFLATED and hasattr(member, "_decompressor"):
         member._decompressor = isal_zlib.decompressobj(-zlib.MAX_WBITS)
+    if hasattr(member, "_running_crc"):
+        member._update_crc = _isal_crc_check(member)  # type: ignore[attr-defined]
     return member
+
+
+def _isal_crc_check(member: Any) -> Callable[[bytes], None]:
+    """zipfile's CRC check of a member as it is read, with ISA-L's CRC-32 (4.5x zlib's: zlib's was a twentieth of
+    a re-import); the same check, the same error."""
+
+    def update_crc(data: bytes) -> None:
+        if member._expected_crc is None:
+            return
+        member._running_crc = isal_zlib.crc32(data, member._running_crc)
+        if member._eof and member._running_crc != member._expected_crc:
+            raise zipfile.BadZipFile(f"Bad CRC-32 for file {member.name!r}")
+
+    return update_crc
 
 
 def _opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], IO[bytes]]:
