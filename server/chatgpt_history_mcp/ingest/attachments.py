@@ -19,7 +19,6 @@ from typing import IO, Protocol
 
 from chatgpt_history_mcp.errors import FileTooLarge
 from chatgpt_history_mcp.files.kinds import kind_of, sniff_mime
-from chatgpt_history_mcp.files.text import extract_text
 from chatgpt_history_mcp.model import Attachment, Conversation, Message
 from chatgpt_history_mcp.results import ImportReport
 from chatgpt_history_mcp.store.archive import StoredFile
@@ -177,5 +176,7 @@ class Attacher:
     def _extract(staged: Staged, mime: str) -> str | None:
         """The text of a document or PDF, for search (a file whose text cannot be read is still kept: extract_text
         says so in a note, and raises only when the disk fails, which fails the import as any write would)."""
+        from chatgpt_history_mcp.files.text import extract_text  # pypdf loads with the first file (see read_file)
+
         found = extract_text(staged.path, mime, max_chars=MAX_TEXT_CHARS)
         return found.text if found is not None and found.text.strip() else None

@@ -10,15 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chatgpt_history_mcp.errors import ImageUnreadable, NotFound
-from chatgpt_history_mcp.files.images import AgentImage, agent_image
 from chatgpt_history_mcp.files.kinds import is_text_like, kind_of
-from chatgpt_history_mcp.files.text import extract_text
 from chatgpt_history_mcp.model import Attachment, Conversation
 from chatgpt_history_mcp.results import FILE_URI, AttachmentView, FileContent
 from chatgpt_history_mcp.store.archive import Archive, StoredFile
 from chatgpt_history_mcp.store.blobs import Blobs
+
+if TYPE_CHECKING:
+    from chatgpt_history_mcp.files.images import AgentImage
 
 #: Characters of a file's text given at once by default (a transcript page is 60,000).
 FILE_PAGE_CHARS = 40_000
@@ -84,6 +86,11 @@ def read_file(
     mask: Callable[[str], str] = str,
 ) -> FileRead:
     """The file ``file_id`` as an agent reads it; ``offset``/``max_chars`` page a document's text."""
+    # Pillow and pypdf load when a file is first read, not with the store: every process that opens it (the
+    # CLI, an import's spawned index workers) would otherwise carry some 30 MB more.
+    from chatgpt_history_mcp.files.images import agent_image
+    from chatgpt_history_mcp.files.text import extract_text
+
     found, path = stored_file(archive, blobs, file_id)
     kind = kind_of(found.mime_type)
     content = FileContent(
