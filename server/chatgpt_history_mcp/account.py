@@ -121,7 +121,7 @@ async def _live_or_stored(
 
 async def memories(settings: Settings, store: HistoryStore) -> MemoryList:
     source, fetched_at, items, note = await _live_or_stored(
-        settings, lambda client: client.memories(), store.archive.memories
+        settings, lambda client: client.memories(), store.stored_memories
     )
     shown = [m.model_copy(update={"content": store.mask(m.content)}) for m in items]
     return MemoryList(source=source, fetched_at=fetched_at, memories=shown, note=note)
@@ -129,7 +129,7 @@ async def memories(settings: Settings, store: HistoryStore) -> MemoryList:
 
 async def automations(settings: Settings, store: HistoryStore) -> AutomationList:
     source, fetched_at, items, note = await _live_or_stored(
-        settings, lambda client: client.automations(), store.archive.automations
+        settings, lambda client: client.automations(), store.stored_automations
     )
     shown = [_automation(a, store.mask) for a in items]
     return AutomationList(source=source, fetched_at=fetched_at, automations=shown, note=note)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, TextIO
 import anyio
 
 from chatgpt_history_mcp import __version__
-from chatgpt_history_mcp.errors import BadArgument, StoreBusy, UserError
+from chatgpt_history_mcp.errors import BadArgument, UserError
 from chatgpt_history_mcp.install.arguments import add_commands as add_install_commands
 from chatgpt_history_mcp.model import ROLES
 from chatgpt_history_mcp.results import (
@@ -250,19 +250,6 @@ def _import(store: HistoryStore, paths: list[str]) -> int:
     return 1 if failed else 0
 
 
-def _index_pending(store: HistoryStore) -> None:
-    """Index what the archive holds but the index does not (an index rebuilt because it was damaged or of
-    another version, an import cut short) before searching, as the server does when it starts."""
-
-    if not store.archive.pending():
-        return
-    try:
-        with store.write_lock:
-            store.reindex_pending()
-    except StoreBusy:  # another process is writing: it indexes them; search what is indexed now
-        pass
-
-
 def _failed(exc: UserError) -> int:
     """The one way an expected failure ends a command: its message on stderr, its exit code."""
     print(f"\nerror: {exc}" if exc.exit_code == 3 else f"error: {exc}", file=sys.stderr)  # 3: after a streamed answer
@@ -336,7 +323,7 @@ def _on_store(command: str, settings: Settings, args: argparse.Namespace) -> int
 
 
 def _search(store: HistoryStore, args: argparse.Namespace) -> int:
-    _index_pending(store)
+    store.catch_up_index()  # what an index rebuilt or an import cut short left, as the server does at start
     page = store.search(
         args.query,
         limit=args.limit,

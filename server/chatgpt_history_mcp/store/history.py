@@ -12,7 +12,7 @@ from collections import Counter
 from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from chatgpt_history_mcp import __version__
 from chatgpt_history_mcp.errors import BadArgument, NotFound, StoreBusy
@@ -29,6 +29,7 @@ from chatgpt_history_mcp.results import (
     FilesStatus,
     HistoryStatus,
     ImportState,
+    Memory,
     MessageMatch,
     MessageView,
     ProjectList,
@@ -182,6 +183,25 @@ class HistoryStore:
     def reindex_pending(self) -> int:
         """Index what the archive holds and the index may not (the caller holds :attr:`write_lock`)."""
         return reindex_pending(self)
+
+    def catch_up_index(self) -> None:
+        """Index what is pending (an index rebuilt, an import cut short) before answering, unless another process
+        writes the store: it indexes them itself, and what is indexed now is searched."""
+        if not self.archive.pending():
+            return
+        try:
+            with self.write_lock:
+                self.reindex_pending()
+        except StoreBusy:
+            pass
+
+    def stored_memories(self) -> tuple[list[Memory], float | None]:
+        """ChatGPT's memories as the last sync kept them, and when they were fetched (epoch seconds)."""
+        return self.archive.memories()
+
+    def stored_automations(self) -> tuple[list[dict[str, Any]], float | None]:
+        """ChatGPT's scheduled tasks as the last sync kept them, and when they were fetched (epoch seconds)."""
+        return self.archive.automations()
 
     def close(self) -> None:
         self.index.close()
