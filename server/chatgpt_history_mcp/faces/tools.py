@@ -205,13 +205,12 @@ async def sync_history(
     local history (needs a ChatGPT session: CHATGPT_SESSION_TOKEN or `chatgpt-history-mcp login`)."""
     from chatgpt_history_mcp import account
 
-    keeper = session_state(ctx).keeper
-
     async def progress(done: int, total: int, message: str) -> None:
         await ctx.report_progress(done, total or None, message)
 
     with user_errors():
         store = await _store_async(ctx)
+        keeper = session_state(ctx).keeper  # once the store is open: the keeper is made just after it
         if keeper is not None:
             return await keeper.sync_after_round(full=full, progress=progress)
         return await account.sync(session_state(ctx).settings, store, full=full, progress=progress)
