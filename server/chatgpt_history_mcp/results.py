@@ -217,7 +217,7 @@ class SyncReport(BaseModel):
         if self.names is not None:
             parts.append(f"{self.names} project and GPT names")
         if self.files_downloaded is not None:
-            parts.append(f"{self.files_downloaded} files downloaded ({self.files_bytes / 1024**2:,.1f} MB)")
+            parts.append(f"{self.files_downloaded} files downloaded ({size_text(self.files_bytes)})")
         if self.files_gone:
             parts.append(f"{self.files_gone} files no longer on ChatGPT")
         if self.files_skipped:

@@ -18,7 +18,7 @@ from chatgpt_history_mcp import account
 from chatgpt_history_mcp.chatgpt.backend import BackendClient, Credentials, RetryPolicy
 from chatgpt_history_mcp.ingest.exports import import_export
 from chatgpt_history_mcp.ingest.sync import sync_history
-from chatgpt_history_mcp.results import SyncReport
+from chatgpt_history_mcp.results import SyncReport, size_text
 from chatgpt_history_mcp.settings import ENV_SYNC_FILES, Settings
 from chatgpt_history_mcp.store.history import HistoryStore
 from fake_backend import FakeBackend, export_account
@@ -86,7 +86,7 @@ async def test_a_sync_brings_every_file_its_conversations_name(
     assert report.outcome == "complete", report.error
     assert (report.files_downloaded, report.files_gone, report.files_skipped) == (len(FILES), len(MISSING_FILES), 0)
     assert report.files_bytes == sum(len(sample_bytes(f.entry)) for f in FILES.values())
-    assert f"{len(FILES)} files downloaded" in report.summary()
+    assert f"{len(FILES)} files downloaded ({size_text(report.files_bytes)})" in report.summary()
     assert sorted(fetched_ids(backend)) == sorted(FILES)  # each once
     for f in FILES.values():
         data, mime = store.file_bytes(f.file_id)
