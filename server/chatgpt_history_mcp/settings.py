@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 import platformdirs
 from pydantic import BaseModel, Field
@@ -49,6 +50,7 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([smhd]?)\s*$", re.IGNORECA
 _UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def parse_duration(text: str, bare_unit: str = "s") -> float:
@@ -71,14 +73,14 @@ def parse_size(text: str) -> int:
     return int(float(number) * (1024 ** ("kmgt".find(unit.lower()) + 1) if unit else 1))
 
 
-def _duration_setting(env: Mapping[str, str], name: str, bare_unit: str, default: float) -> float:
-    """A duration from the environment; an unreadable one is logged and the default used (a host's typo
-    must not keep the server from starting)."""
+def _parsed_setting(env: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:
+    """A setting from the environment read by ``parse``; an unreadable one is logged and the default used (a
+    host's typo must not keep the server from starting)."""
     raw = given(env.get(name))
     if raw is None:
         return default
     try:
-        return parse_duration(raw, bare_unit)
+        return parse(raw)
     except ValueError as exc:
         log.warning("%s: %s; using the default", name, exc)
         return default
@@ -149,17 +151,14 @@ class Settings(BaseModel):
         if allow_send is None:
             allow_send = (given(env.get(ENV_ALLOW_SEND)) or "").lower() in TRUTHY
         if sync_interval is None:
-            sync_interval = _duration_setting(env, ENV_SYNC_INTERVAL, "h", DEFAULT_SYNC_INTERVAL)
-        watch = _duration_setting(env, ENV_WATCH_INTERVAL, "s", DEFAULT_WATCH_INTERVAL)
+            sync_interval = _parsed_setting(
+                env, ENV_SYNC_INTERVAL, lambda raw: parse_duration(raw, "h"), DEFAULT_SYNC_INTERVAL
+            )
+        watch = _parsed_setting(env, ENV_WATCH_INTERVAL, parse_duration, DEFAULT_WATCH_INTERVAL)
         session = given(env.get(ENV_SESSION_TOKEN)) or "".join(
             given(env.get(f"{ENV_SESSION_TOKEN}_{i}")) or "" for i in range(SPLIT_TOKEN_PARTS)
         )
-        files_limit = DEFAULT_FILES_LIMIT
-        if (raw_limit := given(env.get(ENV_FILES_LIMIT))) is not None:
-            try:
-                files_limit = parse_size(raw_limit)
-            except ValueError as exc:
-                log.warning("%s: %s; using the default", ENV_FILES_LIMIT, exc)
+        files_limit = _parsed_setting(env, ENV_FILES_LIMIT, parse_size, DEFAULT_FILES_LIMIT)
         token_names = [ENV_SESSION_TOKEN, *(f"{ENV_SESSION_TOKEN}_{i}" for i in range(SPLIT_TOKEN_PARTS))]
         return cls(
             token_variables=[n for n in [*token_names, ENV_ACCESS_TOKEN] if given(env.get(n))],
