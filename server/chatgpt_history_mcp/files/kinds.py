@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import codecs
 from pathlib import PurePosixPath
-from typing import Literal
+
+from chatgpt_history_mcp.model import FileKind
 
 #: How much of a file's start :func:`sniff_mime` looks at: read this much (or the whole file, if shorter).
 SNIFF_BYTES = 4096
-
-#: What an agent is told a file is; :func:`kind_of` decides it from the type.
-FileKind = Literal["image", "document", "audio", "other"]
 
 OCTET_STREAM = "application/octet-stream"
 
@@ -174,7 +172,7 @@ def sniff_mime(head: bytes, name: str | None = None) -> str:
 
 def kind_of(mime: str) -> FileKind:
     """What an agent is told the file is: an image it can be shown, a document it can read, audio, or other."""
-    essence = _essence(mime)
+    essence = mime_essence(mime)
     major = essence.partition("/")[0]
     if major == "image":
         return "image"
@@ -190,7 +188,7 @@ def is_text_like(mime: str) -> bool:
 
     Says nothing about how it is served: :func:`sniff_mime` never gives an active type such as text/html.
     """
-    essence = _essence(mime)
+    essence = mime_essence(mime)
     return (
         essence.startswith("text/")
         or essence in _TEXT_APPLICATION_TYPES
@@ -200,10 +198,10 @@ def is_text_like(mime: str) -> bool:
 
 def extension_for(mime: str) -> str:
     """The extension (with its dot) a download of this type is named with: ``.bin`` for a type not known here."""
-    return _EXTENSION_FOR.get(_essence(mime), ".bin")
+    return _EXTENSION_FOR.get(mime_essence(mime), ".bin")
 
 
-def _essence(mime: str) -> str:
+def mime_essence(mime: str) -> str:
     """``type/subtype`` in lower case, without parameters (``; charset=utf-8``)."""
     return mime.partition(";")[0].strip().lower()
 

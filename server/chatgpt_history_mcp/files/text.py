@@ -17,7 +17,7 @@ from pathlib import Path
 import pypdf
 
 from chatgpt_history_mcp.files.complaints import complaint
-from chatgpt_history_mcp.files.kinds import is_text_like
+from chatgpt_history_mcp.files.kinds import is_text_like, mime_essence
 
 #: Characters of text kept by default: a long book's worth, well past what an index or a page of reading needs.
 MAX_TEXT_CHARS = 1_000_000
@@ -53,7 +53,7 @@ def extract_text(path: Path, mime: str, *, max_chars: int = MAX_TEXT_CHARS) -> E
     Raises only :class:`OSError`, when the file itself cannot be opened or read: its content never makes this
     fail.
     """
-    if mime.partition(";")[0].strip().lower() == "application/pdf":
+    if mime_essence(mime) == "application/pdf":
         return _pdf_text(path, max_chars)
     if is_text_like(mime):
         return _plain_text(path, max_chars)
