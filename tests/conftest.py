@@ -143,6 +143,12 @@ def write_export(
 
 
 @pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    """The async tests run on asyncio only (anyio's own fixture would run each on every backend installed)."""
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
 def sample_export() -> Path:
     assert SAMPLE_EXPORT.is_file(), f"missing {SAMPLE_EXPORT}"
     return SAMPLE_EXPORT

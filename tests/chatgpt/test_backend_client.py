@@ -24,11 +24,6 @@ pytestmark = pytest.mark.anyio
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def client(fb: FakeBackend, **kwargs: Any) -> BackendClient:
     credentials = kwargs.pop("credentials", None) or Credentials(session_token=fb.session_token)
     return BackendClient(credentials, base_url=fb.url, retry=kwargs.pop("retry", FAST), **kwargs)

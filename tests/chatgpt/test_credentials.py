@@ -37,11 +37,6 @@ pytestmark = pytest.mark.anyio
 TESTS = Path(__file__).resolve().parents[1]  # tests/: keyring_backend.py, for the CLI processes
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def cli(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "chatgpt_history_mcp", *args],

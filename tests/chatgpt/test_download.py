@@ -35,11 +35,6 @@ OLD_FORM = "/download"
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def staging(tmp_path: Path) -> Path:
     folder = tmp_path / "staging"
     folder.mkdir()

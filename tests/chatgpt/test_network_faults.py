@@ -37,11 +37,6 @@ BODY = "/backend-api/conversation/*"
 LIST = "/backend-api/conversations"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def account() -> FakeAccount:
     """150 conversations: two pages of the main list, the archive, three projects of three cursor pages each."""
     return sample_account(n_main=120, n_archived=15, n_projects=3, per_project=5)

@@ -29,11 +29,6 @@ SEND_PATH = "/backend-api/f/conversation"
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def backend() -> Any:
     with FakeBackend(sample_account()) as fb:
         yield fb

@@ -189,11 +189,6 @@ def _gained_a_comma(before: str, after: str) -> bool:
     return any(after[k] == "," and after[:k] + after[k + 1 :] == before for k in range(len(after)))
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.mark.anyio
 @pytest.mark.parametrize("case", CASES, ids=[c.host for c in CASES])
 async def test_install_writes_one_entry_that_starts_the_server(

@@ -46,11 +46,6 @@ pytestmark = pytest.mark.anyio
 Json = dict[str, Any]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def call(client: Client, tool: str, **arguments: Any) -> Json:
     structured = (await succeed(client, tool, **arguments)).structured_content
     assert structured is not None

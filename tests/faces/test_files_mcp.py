@@ -50,11 +50,6 @@ IMAGES = [f for f in ALL_FILES.values() if f.quadrants is not None]
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[Client]:
     server = create_server(Settings(data_dir=tmp_path / "data", exports=[SAMPLE, SAMPLE_2026]))
     async with Client(server) as connected:

@@ -47,11 +47,6 @@ DEBUG_CLI = (
 ALL_TOOLS = TOOLS | {SEND_TOOL}
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def _b64(obj: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(obj, separators=(",", ":")).encode()).decode().rstrip("=")
 

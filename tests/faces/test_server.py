@@ -47,11 +47,6 @@ LIVE_TOOLS = {"sync_history", "list_memories", "list_automations"}
 TOOLS = LOCAL_TOOLS | LIVE_TOOLS
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(params=["auto", "legacy"])
 def srv_mode(request: pytest.FixtureRequest) -> str:
     return request.param

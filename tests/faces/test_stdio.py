@@ -25,11 +25,6 @@ SRV_SAMPLE_ZIP = REPO / "examples" / "sample-export.zip"
 STARTUP_BOUND = 10.0
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def srv_text(result: Any) -> str:
     return "\n".join(getattr(block, "text", "") for block in result.content)
 

@@ -23,11 +23,6 @@ SNAPSHOT = Path(__file__).resolve().parents[1] / "snapshots" / "tools_list.json"
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def _tools(tmp_path: Path, allow_send: bool) -> list[dict[str, Any]]:
     server = create_server(Settings(data_dir=tmp_path / f"data-{allow_send}", allow_send=allow_send, sync_interval=0))
     async with Client(server) as client:

@@ -34,11 +34,6 @@ pytestmark = pytest.mark.anyio
 ALL = 13  # sample_account()
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def server_env(tmp_path: Path, fb: FakeBackend | None = None, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATGPT_")}
     env.update(

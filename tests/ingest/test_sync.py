@@ -37,11 +37,6 @@ ALL = 13  # sample_account(): 5 main, 2 archived, 2 projects of 3
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def backend() -> Any:
     with FakeBackend(sample_account()) as fb:
         yield fb

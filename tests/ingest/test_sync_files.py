@@ -34,11 +34,6 @@ WANTED = len(FILES) + len(MISSING_FILES)  # every file the sample's messages nam
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def backend() -> Any:
     with FakeBackend(export_account()) as fb:
         yield fb

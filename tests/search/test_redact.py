@@ -174,11 +174,6 @@ async def test_mcp_tools_and_resources_mask_by_default(secret_export: Path, tmp_
         assert not secrets_in("\n".join(texts))
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def test_cli_masks_unless_told_not_to(secret_export: Path, tmp_path: Path) -> None:
     env = {"CHATGPT_HISTORY_DATA_DIR": str(tmp_path / "data")}  # and no CHATGPT_HISTORY_REDACT of the environment
 

@@ -42,11 +42,6 @@ BUSY = "another import or sync is writing"
 SYNC_BUSY = "a sync of this history is already running"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def synth_export(path: Path, n: int, seed: int) -> list[dict[str, Any]]:
     """A synthetic export of ``n`` conversations (bench/synth_export.py); returns their raw bodies."""
     sys.path.insert(0, str(REPO))

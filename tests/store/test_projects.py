@@ -66,11 +66,6 @@ NAMES = {**PROJECT_NAMES, **GPT_NAMES}
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def text_of(result: Any) -> str:
     return "\n".join(getattr(block, "text", "") for block in result.content)
 
