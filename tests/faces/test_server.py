@@ -250,9 +250,8 @@ async def test_bad_input_gives_an_actionable_tool_error(srv_client: Client) -> N
 
 async def test_unknown_conversation_error_says_how_to_find_ids(srv_client: Client) -> None:
     message = await srv_error(srv_client, "get_conversation", {"conversation_id": "abc-123"})
-    assert "no conversation" in message.lower()
-    assert "abc-123" in message
-    assert "search_conversations" in message or "list_conversations" in message
+    assert "no conversation with id 'abc-123'" in message
+    assert "find ids with search_conversations or list_conversations" in message
 
 
 SRV_SCHEMA_VIOLATIONS = [
@@ -477,7 +476,7 @@ async def test_resource_unknown_id_says_not_found(srv_client: Client) -> None:
         await srv_client.read_resource(f"chatgpt://conversations/{missing}")
     error = caught.value.error
     assert error.code == -32602, f"code {error.code}: {error.message}"
-    assert "no conversation" in error.message.lower() or "not found" in error.message.lower(), error.message
+    assert f"no conversation with id {missing!r}" in error.message, error.message
 
 
 # -- prompts ------------------------------------------------------------------------------------------
