@@ -35,12 +35,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from chatgpt_history_mcp.results import size_text
+from chatgpt_history_mcp.settings import parse_size
+
 if __package__:
     from .run import OUT, _continue, _source_stamp, changed_counts, import_in_child
-    from .synth_export import _bytes, rich_plan, write_export
+    from .synth_export import rich_plan, write_export
 else:  # run as a script
     from run import OUT, _continue, _source_stamp, changed_counts, import_in_child  # type: ignore[no-redef]
-    from synth_export import _bytes, rich_plan, write_export  # type: ignore[no-redef]
+    from synth_export import rich_plan, write_export  # type: ignore[no-redef]
 
 MB = 1e6
 Json = dict[str, Any]
@@ -179,9 +182,7 @@ def _median(runs: list[Json], *keys: str) -> float:
 
 def run(n: int, seed: int, size: int, layout: str, repeat: int, work: Path) -> Json:
     if not _room(work, 3 * size):  # two exports with the files, and a store of them
-        raise SystemExit(
-            f"{work}: not enough free disk for {3 * size / 1024**3:.1f} GiB; try --tmp or a smaller --files"
-        )
+        raise SystemExit(f"{work}: not enough free disk for {size_text(3 * size)}; try --tmp or a smaller --files")
     stamp = _source_stamp()
     plain, with_files, next_month = work / "plain.zip", work / "files.zip", work / "next-month.zip"
     edit, continued, continued_with_files = next_month_edit(n, seed)
@@ -285,10 +286,10 @@ def series(n: int, seed: int, sizes: list[int], layout: str, repeat: int, work: 
     for size in [0, *sizes]:
         export, store = work / "export.zip", work / "store"
         if not _room(work, 2 * size):
-            print(f"{size / 1024**3:.1f} GiB: skipped, not enough free disk", file=sys.stderr)
+            print(f"{size_text(size)}: skipped, not enough free disk", file=sys.stderr)
             rows.append({"files_size": size, "skipped": True})
             continue
-        print(f"files {size / 1024**3:.1f} GiB …", file=sys.stderr, flush=True)
+        print(f"files {size_text(size)} …", file=sys.stderr, flush=True)
         _write(export, n, seed, size or None, layout)
         runs = []
         for _ in range(repeat):
@@ -339,7 +340,7 @@ def print_series(r: Json) -> None:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("n", type=int, nargs="?", default=2000, help="number of conversations (default 2,000)")
-    ap.add_argument("--files", type=_bytes, default=_bytes("2G"), metavar="SIZE", help="files in the export (2G)")
+    ap.add_argument("--files", type=parse_size, default=2 * 1024**3, metavar="SIZE", help="files in the export (2G)")
     ap.add_argument("--layout", choices=("2025", "2026"), default="2025")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--repeat", type=int, help="runs, medians printed (default 3; 1 with --series)")
@@ -350,7 +351,7 @@ def main(argv: list[str] | None = None) -> None:
     suffix = "" if args.layout == "2025" else "-2026"
     with tempfile.TemporaryDirectory(prefix="chatgpt-history-files-", dir=args.tmp) as tmp:
         if args.series:
-            sizes = [_bytes(s) for s in args.series.split(",")]
+            sizes = [parse_size(s) for s in args.series.split(",")]
             results = series(args.n, args.seed, sizes, args.layout, args.repeat or 1, Path(tmp))
             out = OUT / f"files-series-{args.n}{suffix}.json"
             out.write_text(json.dumps(results, indent=2))
