@@ -81,13 +81,13 @@ class ExportFiles:
                     and not folder.startswith("user-")
                 ):
                     self._names.setdefault(entry.path, rest)
-        self._read_maps(entries, read_small)
+        self._read_maps(read_small)
 
-    def _read_maps(self, entries: list[Listed], read_small: Callable[[str], bytes | None]) -> None:
-        """Names from the 2026 map: ``{"file-X.dat": "Screenshot.png" | "dalle-generations/….webp"}``."""
-        by_base = {PurePosixPath(e.path).name: e for e in entries}
+    def _read_maps(self, read_small: Callable[[str], bytes | None]) -> None:
+        """Names from the 2026 map: ``{"file-X.dat": "Screenshot.png" | "dalle-generations/….webp"}``, given to
+        the entry :meth:`find` answers with for that name."""
         for dat, called in _json(read_small(ASSET_NAMES)).items():
-            entry = by_base.get(dat) if isinstance(dat, str) else None
+            entry = self._by_name.get(dat) if isinstance(dat, str) else None
             if entry is None or not isinstance(called, str) or not called.strip():
                 continue
             path = PurePosixPath(called.strip())
@@ -99,9 +99,6 @@ class ExportFiles:
             fid = item.get("file_id") if isinstance(item, dict) else None
             if isinstance(fid, str) and isinstance(name := item.get("file_name"), str) and name.strip():
                 self._library_names.setdefault(fid, valid_text(name.strip()))
-
-    def __len__(self) -> int:
-        return len({e.path for e in (*self._by_name.values(), *self._by_prefix.values())})
 
     def find(self, file_id: str) -> ExportFile | None:
         """The entry holding ``file_id`` (a pointer's id), or None: a file the export does not carry is normal."""
