@@ -13,7 +13,6 @@ bytes are read when a message that names it is imported, one file at a time.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -56,7 +55,8 @@ class Listed:
 class ExportFiles:
     """The catalog: which entry holds the file a message names."""
 
-    def __init__(self, listing: Iterable[Listed], read_small: Callable[[str], bytes | None]) -> None:
+    def __init__(self, listing: Iterable[Listed], name_map: Callable[[str], Any]) -> None:
+        """``name_map``: the export's JSON file of that name, parsed (None when it has none, or a damaged one)."""
         entries = [e for e in listing if not _is_metadata(e.path)]
         self._by_name: dict[str, Listed] = {}
         self._by_prefix: dict[str, Listed] = {}
@@ -81,12 +81,12 @@ class ExportFiles:
                     and not folder.startswith("user-")
                 ):
                     self._names.setdefault(entry.path, rest)
-        self._read_maps(read_small)
+        self._read_maps(name_map)
 
-    def _read_maps(self, read_small: Callable[[str], bytes | None]) -> None:
+    def _read_maps(self, name_map: Callable[[str], Any]) -> None:
         """Names from the 2026 map: ``{"file-X.dat": "Screenshot.png" | "dalle-generations/….webp"}``, given to
         the entry :meth:`find` answers with for that name."""
-        for dat, called in _json(read_small(ASSET_NAMES)).items():
+        for dat, called in _dict(name_map(ASSET_NAMES)).items():
             entry = self._by_name.get(dat) if isinstance(dat, str) else None
             if entry is None or not isinstance(called, str) or not called.strip():
                 continue
@@ -94,7 +94,7 @@ class ExportFiles:
             generated = "dalle-generations" in path.parts or path.parent.name.startswith("user-")
             if not generated and "audio" not in path.parent.parts:  # those names are ids, not what a person chose
                 self._names[entry.path] = valid_text(path.name)
-        library = _json_value(read_small(LIBRARY_FILES))
+        library = name_map(LIBRARY_FILES)
         for item in library if isinstance(library, list) else ():
             fid = item.get("file_id") if isinstance(item, dict) else None
             if isinstance(fid, str) and isinstance(name := item.get("file_name"), str) and name.strip():
@@ -127,15 +127,5 @@ def _is_metadata(path: str) -> bool:
     return lower.endswith("/") or (lower.endswith(_NOT_FILES) and not lower.endswith(".dat"))
 
 
-def _json_value(data: bytes | None) -> Any:
-    if not data:
-        return None
-    try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        return None  # a damaged name map only costs the names it would have given
-
-
-def _json(data: bytes | None) -> Mapping[str, Any]:
-    value = _json_value(data)
+def _dict(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
