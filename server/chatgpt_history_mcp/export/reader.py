@@ -156,9 +156,9 @@ class Export(AbstractContextManager["Export"]):
                 raise ExportError(f"{path}: no conversations.json in this folder; point to the unpacked ChatGPT export")
             return sorted((self._file_entry(p) for p in files), key=lambda e: _order(e.name))
         if parts.part_number(path) is not None:
-            return self._open_zips(parts.part_set(path))
+            return self._open_zips(parts.part_set(path), split=True)
         if zipfile.is_zipfile(path):
-            return self._open_zips([path])
+            return self._open_zips([path], split=False)
         if path.suffix.lower() == ".json":
             return [self._file_entry(path)]
         with path.open("rb") as f:
@@ -172,22 +172,11 @@ class Export(AbstractContextManager["Export"]):
     def _file_entry(self, p: Path) -> _Entry:
         return _Entry(name=str(p), size=p.stat().st_size, open=lambda: p.open("rb"))
 
-    def _open_zips(self, paths: list[Path]) -> list[_Entry]:
+    def _open_zips(self, paths: list[Path], *, split: bool) -> list[_Entry]:
         """The conversation files of the export in these ZIPs (one, or every part of a split export)."""
         try:
             for path in paths:
-                self._add_zip(path, split=len(paths) > 1 or parts.part_number(path) is not None)
-            total = sum(
-                info.file_size
-                for archive in self._archives
-                for info in archive.members
-                if _CONVERSATION_FILE.search(info.filename)
-            )
-            if total > MAX_TOTAL_BYTES:
-                raise ExportError(
-                    f"{self.path}: its conversation files claim {total / 1024**3:.0f} GiB uncompressed; refusing "
-                    "(zip bomb?)"
-                )
+                self._add_zip(path, split=split)
             found = [
                 (
                     _order(info.filename),
@@ -198,7 +187,13 @@ class Export(AbstractContextManager["Export"]):
                 for info in archive.members
                 if _CONVERSATION_FILE.search(info.filename) and not info.is_dir()
             ]
-            if len(paths) > 1 or parts.part_number(paths[0]) is not None:
+            total = sum(entry.size for _, _, entry in found)
+            if total > MAX_TOTAL_BYTES:
+                raise ExportError(
+                    f"{self.path}: its conversation files claim {total / 1024**3:.0f} GiB uncompressed; refusing "
+                    "(zip bomb?)"
+                )
+            if split:
                 self._check_manifest(paths)
             if not found:
                 where = (
