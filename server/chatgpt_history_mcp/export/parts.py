@@ -64,14 +64,11 @@ def _siblings(path: Path) -> list[tuple[int, Path, bool]]:
     return sorted(found)
 
 
-def present_parts(path: Path) -> list[Path]:
-    """The parts of ``path``'s export that are there (downloaded), in order; no gap check."""
-    return [p for _, p, downloading in _siblings(path) if not downloading]
-
-
-def downloading(path: Path) -> bool:
-    """Whether a part of ``path``'s export is still being downloaded (a browser's partial file beside it)."""
-    return any(d for _, _, d in _siblings(path))
+def downloaded_parts(path: Path) -> list[Path] | None:
+    """The parts of ``path``'s export that are there, in order (no gap check), or None while one is still being
+    downloaded (a browser's partial file beside them)."""
+    siblings = _siblings(path)
+    return None if any(d for _, _, d in siblings) else [p for _, p, _ in siblings]
 
 
 def part_set(path: Path) -> list[Path]:

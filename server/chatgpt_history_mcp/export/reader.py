@@ -456,9 +456,10 @@ def is_export_zip(path: Path) -> bool:
     if parts.part_number(path) is None:
         names = _zip_names(path)
         return names is not None and any(_CONVERSATION_FILE.search(n) or parts.is_inner_export(n) for n in names)
-    if parts.downloading(path):
+    present = parts.downloaded_parts(path)
+    if present is None:
         return False
-    listed = [_zip_names(p) for p in parts.present_parts(path)]
+    listed = [_zip_names(p) for p in present]
     return all(n is not None for n in listed) and any(_CONVERSATION_FILE.search(n) for ns in listed for n in ns or ())
 
 
