@@ -14,12 +14,12 @@ bytes are read when a message that names it is imported, one file at a time.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import IO, Any
 
-from chatgpt_history_mcp.export.content import valid_text
+from chatgpt_history_mcp.export.content import as_dict, valid_text
 
 #: The 2026 map of ``.dat`` names to what the files were called (an old-layout path or an original name).
 ASSET_NAMES = "conversation_asset_file_names.json"
@@ -86,7 +86,7 @@ class ExportFiles:
     def _read_maps(self, name_map: Callable[[str], Any]) -> None:
         """Names from the 2026 map: ``{"file-X.dat": "Screenshot.png" | "dalle-generations/….webp"}``, given to
         the entry :meth:`find` answers with for that name."""
-        for dat, called in _dict(name_map(ASSET_NAMES)).items():
+        for dat, called in as_dict(name_map(ASSET_NAMES)).items():
             entry = self._by_name.get(dat) if isinstance(dat, str) else None
             if entry is None or not isinstance(called, str) or not called.strip():
                 continue
@@ -125,7 +125,3 @@ def _is_metadata(path: str) -> bool:
     """An entry that is the export's own data (conversations, user, feedback, the viewer), not a file."""
     lower = path.lower()
     return lower.endswith("/") or (lower.endswith(_NOT_FILES) and not lower.endswith(".dat"))
-
-
-def _dict(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, dict) else {}
