@@ -63,8 +63,9 @@ def _mentions(raw: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     content = as_dict(raw.get("content"))
     meta = as_dict(raw.get("metadata"))
     parts = content.get("parts")
-    for part in parts if isinstance(parts, list) else []:
-        yield from _part(part, "generated" if generated else "upload")
+    for part in parts if isinstance(parts, list) else ():
+        if isinstance(part, dict):  # most parts are strings: no generator for them (this runs per message)
+            yield from _part(part, "generated" if generated else "upload")
     if content.get("content_type") == "computer_output":
         yield from _part(content.get("screenshot"), "screenshot")
     attachments = meta.get("attachments")
