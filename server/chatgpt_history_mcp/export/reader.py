@@ -55,6 +55,10 @@ _RATIO_MIN_BYTES = 16 * 1024**2
 MAX_DEPTH = 512
 #: What ISA-L raises on damaged deflate data (its stub declares the class as an instance).
 _ISAL_ERROR: type[Exception] = isal_zlib.error  # type: ignore[assignment]
+#: What reading a damaged member of a ZIP raises: zipfile's checks (CRC, sizes), each decompressor's own error,
+#: a compressed stream that ends early.
+_DAMAGED: tuple[type[Exception], ...] = (zipfile.BadZipFile, zlib.error, _ISAL_ERROR, lzma.LZMAError, EOFError)
+_UNREADABLE: tuple[type[Exception], ...] = (*_DAMAGED, OSError, RuntimeError)  # and a failing disk, encryption
 _NOT_MARKS = bytes(b for b in range(256) if b not in b'"[]{}')
 
 
@@ -228,7 +232,7 @@ class Export(AbstractContextManager["Export"]):
             label = f"{path}: {info.filename}"
             try:
                 zipped = parts.open_inner(path, info, _opener(archive, info), label, self._stack)
-            except (_ISAL_ERROR, lzma.LZMAError) as exc:
+            except _DAMAGED as exc:
                 raise ExportError(
                     f"{label}: this inner ZIP is damaged ({_short(exc)}); download the export again"
                 ) from exc
@@ -336,7 +340,7 @@ class Export(AbstractContextManager["Export"]):
                     f"{label}: the JSON is truncated or invalid ({_short(exc)}); download the export again"
                 ) from exc
             raise ExportError(f"{label}: invalid JSON ({_short(exc)})") from exc
-        except (zipfile.BadZipFile, zlib.error, _ISAL_ERROR, lzma.LZMAError, EOFError) as exc:
+        except _DAMAGED as exc:
             raise ExportError(
                 f"{label}: the ZIP is damaged or truncated ({_short(exc)}); download the export again"
             ) from exc
@@ -407,7 +411,7 @@ def _nearest_top(listing: Iterable[Listed], name: str) -> bytes | None:
     try:
         with found[0].open() as f:
             return f.read(MAX_MAP_BYTES + 1)
-    except (OSError, zipfile.BadZipFile, zlib.error, _ISAL_ERROR, RuntimeError):
+    except _UNREADABLE:
         return None  # a damaged name map costs only the names it gives
 
 
