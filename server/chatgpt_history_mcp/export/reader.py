@@ -470,7 +470,8 @@ def is_export_zip(path: Path) -> bool:
 def holds_conversations(folder: Path) -> bool:
     """Whether a folder is an unpacked export: a conversations file in it or in a folder directly inside."""
     try:
-        candidates = [*folder.iterdir(), *(p for d in folder.iterdir() if d.is_dir() for p in d.iterdir())]
+        top = list(folder.iterdir())
+        candidates = [*top, *(p for d in top if d.is_dir() for p in d.iterdir())]
     except OSError:
         return False
     return any(p.is_file() and _CONVERSATION_FILE.search(p.name) for p in candidates)
