@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from chatgpt_history_mcp.export.content import valid_text
+from chatgpt_history_mcp.export.content import as_dict, valid_text
 from chatgpt_history_mcp.files.kinds import kind_of
 from chatgpt_history_mcp.model import Attachment, FileKind, FileOrigin
 
@@ -32,10 +32,6 @@ def file_id(pointer: Any) -> str | None:
             return None
     text = text.strip("/")
     return valid_text(text) if text and "/" not in text else None
-
-
-def _dict(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def _int(value: Any) -> int | None:
@@ -63,12 +59,13 @@ def _attachment(facts: dict[str, Any]) -> Attachment:
 
 
 def _mentions(raw: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    generated = _dict(raw.get("author")).get("role") not in ("user", None)  # in ChatGPT's or a tool's turn: made
-    content = _dict(raw.get("content"))
-    meta = _dict(raw.get("metadata"))
+    generated = as_dict(raw.get("author")).get("role") not in ("user", None)  # in ChatGPT's or a tool's turn: made
+    content = as_dict(raw.get("content"))
+    meta = as_dict(raw.get("metadata"))
     parts = content.get("parts")
-    for part in parts if isinstance(parts, list) else []:
-        yield from _part(part, "generated" if generated else "upload")
+    for part in parts if isinstance(parts, list) else ():
+        if isinstance(part, dict):  # most parts are strings: no generator for them (this runs per message)
+            yield from _part(part, "generated" if generated else "upload")
     if content.get("content_type") == "computer_output":
         yield from _part(content.get("screenshot"), "screenshot")
     attachments = meta.get("attachments")
@@ -85,9 +82,9 @@ def _mentions(raw: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
                     "origin": "upload",
                 },
             )
-    outputs = _dict(meta.get("aggregate_result")).get("messages")
+    outputs = as_dict(meta.get("aggregate_result")).get("messages")
     for output in outputs if isinstance(outputs, list) else []:
-        image = _dict(output)
+        image = as_dict(output)
         if image.get("message_type") == "image" and (fid := file_id(image.get("image_url"))) is not None:
             facts = {"width": _int(image.get("width")), "height": _int(image.get("height"))}
             yield fid, {**facts, "kind": "image", "origin": "code_output"}

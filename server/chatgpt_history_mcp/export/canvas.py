@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from chatgpt_history_mcp.export.content import valid_text
+from chatgpt_history_mcp.export.content import as_dict, text_or_none, valid_text
 from chatgpt_history_mcp.model import Canvas, CanvasComment, CanvasVersion
 
 #: Where a sync keeps, in a raw conversation body, what ChatGPT's ``…/textdocs`` answered: a list of
@@ -62,7 +62,7 @@ def mentions_canvas(raw_conversation: Mapping[str, Any]) -> bool:
     for node in mapping.values() if isinstance(mapping, Mapping) else ():
         message = node.get("message") if isinstance(node, Mapping) else None
         if isinstance(message, Mapping) and (
-            canvas_recipient(message.get("recipient")) or "canvas" in _dict(message.get("metadata"))
+            canvas_recipient(message.get("recipient")) or "canvas" in as_dict(message.get("metadata"))
         ):
             return True
     return False
@@ -201,13 +201,13 @@ def _calls(path: Sequence[tuple[str, Mapping[str, Any]]]) -> list[_Call]:
         if not isinstance(recipient, str) or recipient not in _CALLS:
             continue
         op = _CALLS[recipient]
-        if _dict(raw.get("author")).get("role") != "assistant":
+        if as_dict(raw.get("author")).get("role") != "assistant":
             continue
         reply_id, reply = _reply(path, i, recipient)
-        reply_meta = _dict(reply.get("metadata")) if reply is not None else {}
-        reply_canvas = _dict(reply_meta.get("canvas"))
+        reply_meta = as_dict(reply.get("metadata")) if reply is not None else {}
+        reply_canvas = as_dict(reply_meta.get("canvas"))
         reply_text = _text(reply.get("content")) if reply is not None else ""
-        textdoc_id = _str(reply_canvas.get("textdoc_id"))
+        textdoc_id = text_or_none(reply_canvas.get("textdoc_id"))
         if textdoc_id is None and (found := _REPLY_ID.search(reply_text)):
             textdoc_id = found.group(1)
         try:
@@ -215,7 +215,7 @@ def _calls(path: Sequence[tuple[str, Mapping[str, Any]]]) -> list[_Call]:
         except ValueError:
             payload = None
         if textdoc_id is None and isinstance(payload, dict):
-            textdoc_id = _str(payload.get("textdoc_id"))
+            textdoc_id = text_or_none(payload.get("textdoc_id"))
         succeeded = reply is None or bool(reply_canvas) or reply_text.lstrip().startswith("Successfully")
         calls.append(
             _Call(
@@ -226,7 +226,7 @@ def _calls(path: Sequence[tuple[str, Mapping[str, Any]]]) -> list[_Call]:
                 reply_canvas=reply_canvas,
                 failure=None if succeeded else " ".join(reply_text.split())[:200] or "no success reported",
                 anchor=reply_id or node_id,
-                model=_str(_dict(raw.get("metadata")).get("model_slug")),
+                model=text_or_none(as_dict(raw.get("metadata")).get("model_slug")),
             )
         )
     return calls
@@ -237,10 +237,10 @@ def _reply(
 ) -> tuple[str | None, Mapping[str, Any] | None]:
     """The tool's answer to the call at ``path[i]``: the next tool message of that tool, before anyone else speaks."""
     for node_id, raw in path[i + 1 :]:
-        author = _dict(raw.get("author"))
+        author = as_dict(raw.get("author"))
         if author.get("role") != "tool":
             break
-        if author.get("name") == recipient or _dict(raw.get("metadata")).get("canvas"):
+        if author.get("name") == recipient or as_dict(raw.get("metadata")).get("canvas"):
             return node_id, raw
     return None, None
 
@@ -259,8 +259,8 @@ def _created(call: _Call, before: _Doc | None) -> _Doc:
         version=0,
         model=call.model,
     )
-    doc.title = _str(payload.get("name")) or _str(meta.get("title")) or doc.title
-    doc.type = _str(payload.get("type")) or _str(meta.get("textdoc_type")) or doc.type
+    doc.title = text_or_none(payload.get("name")) or text_or_none(meta.get("title")) or doc.title
+    doc.type = text_or_none(payload.get("type")) or text_or_none(meta.get("textdoc_type")) or doc.type
     doc.anchor, doc.model = call.anchor, call.model or doc.model
     note = None
     if isinstance(content, str):
@@ -279,8 +279,8 @@ def _unknown(call: _Call) -> _Doc:
     doc = _Doc(
         anchor=call.anchor,
         textdoc_id=call.textdoc_id,
-        title=_str(meta.get("title")),
-        type=_str(meta.get("textdoc_type")),
+        title=text_or_none(meta.get("title")),
+        type=text_or_none(meta.get("textdoc_type")),
         text="",
         exact=False,
         version=0,
@@ -292,8 +292,8 @@ def _unknown(call: _Call) -> _Doc:
 
 def _update(doc: _Doc, call: _Call) -> None:
     meta = call.reply_canvas
-    doc.title = _str(meta.get("title")) or doc.title
-    doc.type = _str(meta.get("textdoc_type")) or doc.type
+    doc.title = text_or_none(meta.get("title")) or doc.title
+    doc.type = text_or_none(meta.get("textdoc_type")) or doc.type
     if call.failure is not None:
         doc.notes.append(f"an update was refused by ChatGPT ({call.failure}): it changed nothing")
         return
@@ -346,7 +346,7 @@ def _correct(docs: dict[str, _Doc], textdocs: list[Mapping[str, Any]], end: str 
     """Take ChatGPT's current text over the rebuild, and its history (when fetched) over the versions before it.
     A document only ChatGPT knows (no call on this branch made it) is shown at the branch's end."""
     for current in textdocs:
-        content, textdoc_id = current.get("content"), _str(current.get("id"))
+        content, textdoc_id = current.get("content"), text_or_none(current.get("id"))
         if not isinstance(content, str) or textdoc_id is None:
             continue
         doc = docs.get(textdoc_id)
@@ -365,8 +365,8 @@ def _correct(docs: dict[str, _Doc], textdocs: list[Mapping[str, Any]], end: str 
             if doc.versions and doc.text != content
             else []
         )
-        doc.title = _str(current.get("title")) or doc.title
-        doc.type = _str(current.get("textdoc_type")) or doc.type
+        doc.title = text_or_none(current.get("title")) or doc.title
+        doc.type = text_or_none(current.get("textdoc_type")) or doc.type
         final = _int(current.get("version")) or doc.version or 1
         rebuilt = {v.version: v.message_id for v in doc.versions}
         history = _history(current.get("previous_doc_states"), final)
@@ -408,14 +408,6 @@ def _text(content: Any) -> str:
 
 def _quote(pattern: str) -> str:
     return repr(pattern if len(pattern) <= _NOTE_CHARS else pattern[:_NOTE_CHARS] + "…")
-
-
-def _dict(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _str(value: Any) -> str | None:
-    return valid_text(value) if isinstance(value, str) and value else None
 
 
 def _int(value: Any) -> int | None:

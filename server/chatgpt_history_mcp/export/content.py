@@ -145,6 +145,16 @@ def valid_text(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text) if not text.isascii() else text
 
 
+def as_dict(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is a JSON object, else an empty one: ChatGPT's JSON may hold anything anywhere."""
+    return value if isinstance(value, dict) else {}
+
+
+def text_or_none(value: Any) -> str | None:
+    """A non-empty JSON string, storable (:func:`valid_text`); None for anything else."""
+    return valid_text(value) if isinstance(value, str) and value else None
+
+
 def _linked(ref: Mapping[str, Any]) -> str:
     """A reference without its readable ``alt``, in the shape ``alt`` has: ``([title](url))``, one per source."""
     items = ref.get("items")

@@ -13,14 +13,13 @@ bytes are read when a message that names it is imported, one file at a time.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import IO, Any
 
-from chatgpt_history_mcp.export.content import valid_text
+from chatgpt_history_mcp.export.content import as_dict, valid_text
 
 #: The 2026 map of ``.dat`` names to what the files were called (an old-layout path or an original name).
 ASSET_NAMES = "conversation_asset_file_names.json"
@@ -56,7 +55,8 @@ class Listed:
 class ExportFiles:
     """The catalog: which entry holds the file a message names."""
 
-    def __init__(self, listing: Iterable[Listed], read_small: Callable[[str], bytes | None]) -> None:
+    def __init__(self, listing: Iterable[Listed], name_map: Callable[[str], Any]) -> None:
+        """``name_map``: the export's JSON file of that name, parsed (None when it has none, or a damaged one)."""
         entries = [e for e in listing if not _is_metadata(e.path)]
         self._by_name: dict[str, Listed] = {}
         self._by_prefix: dict[str, Listed] = {}
@@ -81,27 +81,24 @@ class ExportFiles:
                     and not folder.startswith("user-")
                 ):
                     self._names.setdefault(entry.path, rest)
-        self._read_maps(entries, read_small)
+        self._read_maps(name_map)
 
-    def _read_maps(self, entries: list[Listed], read_small: Callable[[str], bytes | None]) -> None:
-        """Names from the 2026 map: ``{"file-X.dat": "Screenshot.png" | "dalle-generations/….webp"}``."""
-        by_base = {PurePosixPath(e.path).name: e for e in entries}
-        for dat, called in _json(read_small(ASSET_NAMES)).items():
-            entry = by_base.get(dat) if isinstance(dat, str) else None
+    def _read_maps(self, name_map: Callable[[str], Any]) -> None:
+        """Names from the 2026 map: ``{"file-X.dat": "Screenshot.png" | "dalle-generations/….webp"}``, given to
+        the entry :meth:`find` answers with for that name."""
+        for dat, called in as_dict(name_map(ASSET_NAMES)).items():
+            entry = self._by_name.get(dat) if isinstance(dat, str) else None
             if entry is None or not isinstance(called, str) or not called.strip():
                 continue
             path = PurePosixPath(called.strip())
             generated = "dalle-generations" in path.parts or path.parent.name.startswith("user-")
             if not generated and "audio" not in path.parent.parts:  # those names are ids, not what a person chose
                 self._names[entry.path] = valid_text(path.name)
-        library = _json_value(read_small(LIBRARY_FILES))
+        library = name_map(LIBRARY_FILES)
         for item in library if isinstance(library, list) else ():
             fid = item.get("file_id") if isinstance(item, dict) else None
             if isinstance(fid, str) and isinstance(name := item.get("file_name"), str) and name.strip():
                 self._library_names.setdefault(fid, valid_text(name.strip()))
-
-    def __len__(self) -> int:
-        return len({e.path for e in (*self._by_name.values(), *self._by_prefix.values())})
 
     def find(self, file_id: str) -> ExportFile | None:
         """The entry holding ``file_id`` (a pointer's id), or None: a file the export does not carry is normal."""
@@ -128,17 +125,3 @@ def _is_metadata(path: str) -> bool:
     """An entry that is the export's own data (conversations, user, feedback, the viewer), not a file."""
     lower = path.lower()
     return lower.endswith("/") or (lower.endswith(_NOT_FILES) and not lower.endswith(".dat"))
-
-
-def _json_value(data: bytes | None) -> Any:
-    if not data:
-        return None
-    try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        return None  # a damaged name map only costs the names it would have given
-
-
-def _json(data: bytes | None) -> Mapping[str, Any]:
-    value = _json_value(data)
-    return value if isinstance(value, dict) else {}

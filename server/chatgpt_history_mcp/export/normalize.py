@@ -21,7 +21,7 @@ from typing import Any
 
 from chatgpt_history_mcp.export.attachments import message_attachments
 from chatgpt_history_mcp.export.canvas import TEXTDOCS_KEY, RebuiltCanvas, canvas_recipient, rebuild_canvases
-from chatgpt_history_mcp.export.content import HIDDEN_TYPES, render_content, valid_text
+from chatgpt_history_mcp.export.content import HIDDEN_TYPES, as_dict, render_content, text_or_none, valid_text
 from chatgpt_history_mcp.export.research import Report, is_async_report, widget_report, with_sources
 from chatgpt_history_mcp.model import ROLES, Conversation, Message, MessageKind, Role, Source
 
@@ -74,14 +74,6 @@ def clean_title(title: Any) -> str | None:
     return cleaned or None
 
 
-def _dict(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _str(value: Any) -> str | None:
-    return valid_text(value) if isinstance(value, str) and value else None
-
-
 def _is_hidden(role: str, content_type: str, text: str, raw: Mapping[str, Any], meta: Mapping[str, Any]) -> bool:
     if meta.get("is_visually_hidden_from_conversation"):
         return True
@@ -101,8 +93,8 @@ def _is_hidden(role: str, content_type: str, text: str, raw: Mapping[str, Any], 
 def _message(
     node_id: str, parent_id: str | None, raw: Mapping[str, Any], created: datetime | None, report: Report | None
 ) -> Message:
-    author = _dict(raw.get("author"))
-    meta = _dict(raw.get("metadata"))
+    author = as_dict(raw.get("author"))
+    meta = as_dict(raw.get("metadata"))
     role_name = author.get("role")
     role: Role = role_name if isinstance(role_name, str) and role_name in ROLES else "tool"  # type: ignore[assignment]
     content_type, text = render_content(raw.get("content"), meta)
@@ -115,13 +107,13 @@ def _message(
         id=node_id,
         parent_id=parent_id,
         role=role,
-        author_name=_str(author.get("name")),
+        author_name=text_or_none(author.get("name")),
         create_time=created,
         content_type=content_type,
         text=text,
         hidden=_is_hidden(role, content_type, text, raw, meta) if kind == "message" else not text.strip(),
-        model=_str(meta.get("model_slug")),
-        recipient=_str(raw.get("recipient")),
+        model=text_or_none(meta.get("model_slug")),
+        recipient=text_or_none(raw.get("recipient")),
         kind=kind,
         attachments=message_attachments(raw),
     )
@@ -239,7 +231,7 @@ class _Tree:
 
 def conversation_id(raw: Mapping[str, Any]) -> str | None:
     """The id a raw conversation is stored under: ``id``, else ``conversation_id`` (older exports)."""
-    return _str(raw.get("id")) or _str(raw.get("conversation_id"))
+    return text_or_none(raw.get("id")) or text_or_none(raw.get("conversation_id"))
 
 
 def normalize_conversation(raw: Any, source: Source = "export") -> Conversation:
@@ -249,7 +241,7 @@ def normalize_conversation(raw: Any, source: Source = "export") -> Conversation:
     conv_id = conversation_id(raw)
     if conv_id is None:
         raise InvalidConversation("conversation without an id")
-    tree = _Tree(_dict(raw.get("mapping")))
+    tree = _Tree(as_dict(raw.get("mapping")))
 
     created: dict[str, datetime] = {}
     for node_id in tree.nodes:
@@ -259,7 +251,7 @@ def normalize_conversation(raw: Any, source: Source = "export") -> Conversation:
             created[node_id] = when
     times = {node_id: when.timestamp() for node_id, when in created.items()}
 
-    current = _str(raw.get("current_node"))
+    current = text_or_none(raw.get("current_node"))
     if current not in tree.nodes:
         current = _newest_leaf(tree, times)
     path = tree.path_to_root(current) if current is not None else []
@@ -289,13 +281,13 @@ def normalize_conversation(raw: Any, source: Source = "export") -> Conversation:
         update_time = update_time or datetime.fromtimestamp(max(times.values()), UTC)
     update_time = update_time or create_time
 
-    project = _str(raw.get("gizmo_id")) or _str(raw.get("conversation_template_id"))
+    project = text_or_none(raw.get("gizmo_id")) or text_or_none(raw.get("conversation_template_id"))
     return Conversation(
         id=conv_id,
         title=clean_title(raw.get("title")),
         create_time=create_time,
         update_time=update_time,
-        model=_str(raw.get("default_model_slug")) or _last_model(messages),
+        model=text_or_none(raw.get("default_model_slug")) or _last_model(messages),
         project_id=project if project and project.startswith("g-") else None,
         is_archived=bool(raw.get("is_archived")),
         is_starred=bool(raw.get("is_starred")),

@@ -12,7 +12,6 @@ The reader (:mod:`.reader`) checks every entry of every ZIP the same way.
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import shutil
@@ -32,7 +31,6 @@ _PART = re.compile(r"^(?P<stem>.+)-part-(?P<number>\d+)\.zip(?P<downloading>\.cr
 #: An inner ZIP of the Privacy Portal's download, by the names ChatGPT gives them.
 _INNER_EXPORT = re.compile(r"(?:^|/)(?:conversations_[^/]*|[^/]*-chatgpt-\d+)\.zip$", re.I)
 MANIFEST = "export_manifest.json"
-_MANIFEST_MAX = 64 * 1024**2
 _LOCAL_HEADER = struct.Struct("<4s22xHH")
 _COPY_BLOCK = 1 << 20
 
@@ -66,14 +64,11 @@ def _siblings(path: Path) -> list[tuple[int, Path, bool]]:
     return sorted(found)
 
 
-def present_parts(path: Path) -> list[Path]:
-    """The parts of ``path``'s export that are there (downloaded), in order; no gap check."""
-    return [p for _, p, downloading in _siblings(path) if not downloading]
-
-
-def downloading(path: Path) -> bool:
-    """Whether a part of ``path``'s export is still being downloaded (a browser's partial file beside it)."""
-    return any(d for _, _, d in _siblings(path))
+def downloaded_parts(path: Path) -> list[Path] | None:
+    """The parts of ``path``'s export that are there, in order (no gap check), or None while one is still being
+    downloaded (a browser's partial file beside them)."""
+    siblings = _siblings(path)
+    return None if any(d for _, _, d in siblings) else [p for _, p, _ in siblings]
 
 
 def part_set(path: Path) -> list[Path]:
@@ -99,13 +94,9 @@ def part_name(path: Path, number: int) -> str:
     return f"{match['stem']}-part-{number:0{len(match['number'])}d}.zip"
 
 
-def manifest_paths(data: bytes | None) -> list[str]:
-    """What an ``export_manifest.json`` lists, in both shapes seen: ``{"export_files": [{"path": …}]}`` and
-    ``{"files": [{"name": …, "shards": [{"name": …}]}]}`` (a sharded file is its shards). Unreadable: nothing."""
-    try:
-        value: Any = json.loads(data) if data else None
-    except (ValueError, UnicodeDecodeError):
-        return []
+def manifest_paths(value: Any) -> list[str]:
+    """What an ``export_manifest.json`` (parsed) lists, in both shapes seen: ``{"export_files": [{"path": …}]}``
+    and ``{"files": [{"name": …, "shards": [{"name": …}]}]}`` (a sharded file is its shards). Unreadable: nothing."""
     if not isinstance(value, dict):
         return []
     listed: list[str] = []
@@ -135,18 +126,6 @@ def not_held(listed: Iterable[str], held: Iterable[str]) -> list[str]:
 def is_inner_export(name: str) -> bool:
     """Whether a ZIP's member ``name`` is one of the ZIPs the Privacy Portal wraps an export in."""
     return _INNER_EXPORT.search(name) is not None
-
-
-def read_manifest(archive: zipfile.ZipFile) -> bytes | None:
-    """The manifest at the top of a part (or below one folder), if small enough to be one."""
-    infos = [i for i in archive.infolist() if PurePosixPath(i.filename).name == MANIFEST and not i.is_dir()]
-    infos.sort(key=lambda i: i.filename.count("/"))
-    if not infos or infos[0].file_size > _MANIFEST_MAX:
-        return None
-    try:
-        return archive.read(infos[0])
-    except (OSError, zipfile.BadZipFile, zlib.error, RuntimeError):
-        return None  # a damaged manifest only costs the check it allows
 
 
 class _Window(io.RawIOBase):

@@ -55,6 +55,10 @@ _RATIO_MIN_BYTES = 16 * 1024**2
 MAX_DEPTH = 512
 #: What ISA-L raises on damaged deflate data (its stub declares the class as an instance).
 _ISAL_ERROR: type[Exception] = isal_zlib.error  # type: ignore[assignment]
+#: What reading a damaged member of a ZIP raises: zipfile's checks (CRC, sizes), each decompressor's own error,
+#: a compressed stream that ends early.
+_DAMAGED: tuple[type[Exception], ...] = (zipfile.BadZipFile, zlib.error, _ISAL_ERROR, lzma.LZMAError, EOFError)
+_UNREADABLE: tuple[type[Exception], ...] = (*_DAMAGED, OSError, RuntimeError)  # and a failing disk, encryption
 _NOT_MARKS = bytes(b for b in range(256) if b not in b'"[]{}')
 
 
@@ -140,6 +144,7 @@ class Export(AbstractContextManager["Export"]):
         self.path = Path(path).expanduser()
         self._stack = ExitStack()
         self._archives: list[_Archive] = []
+        self._listed: list[list[Listed]] | None = None
         self.entries: list[_Entry] = self._open()
         self._files: ExportFiles | None = None
 
@@ -155,9 +160,9 @@ class Export(AbstractContextManager["Export"]):
                 raise ExportError(f"{path}: no conversations.json in this folder; point to the unpacked ChatGPT export")
             return sorted((self._file_entry(p) for p in files), key=lambda e: _order(e.name))
         if parts.part_number(path) is not None:
-            return self._open_zips(parts.part_set(path))
+            return self._open_zips(parts.part_set(path), split=True)
         if zipfile.is_zipfile(path):
-            return self._open_zips([path])
+            return self._open_zips([path], split=False)
         if path.suffix.lower() == ".json":
             return [self._file_entry(path)]
         with path.open("rb") as f:
@@ -171,22 +176,11 @@ class Export(AbstractContextManager["Export"]):
     def _file_entry(self, p: Path) -> _Entry:
         return _Entry(name=str(p), size=p.stat().st_size, open=lambda: p.open("rb"))
 
-    def _open_zips(self, paths: list[Path]) -> list[_Entry]:
+    def _open_zips(self, paths: list[Path], *, split: bool) -> list[_Entry]:
         """The conversation files of the export in these ZIPs (one, or every part of a split export)."""
         try:
             for path in paths:
-                self._add_zip(path, split=len(paths) > 1 or parts.part_number(path) is not None)
-            total = sum(
-                info.file_size
-                for archive in self._archives
-                for info in archive.members
-                if _CONVERSATION_FILE.search(info.filename)
-            )
-            if total > MAX_TOTAL_BYTES:
-                raise ExportError(
-                    f"{self.path}: its conversation files claim {total / 1024**3:.0f} GiB uncompressed; refusing "
-                    "(zip bomb?)"
-                )
+                self._add_zip(path, split=split)
             found = [
                 (
                     _order(info.filename),
@@ -197,7 +191,13 @@ class Export(AbstractContextManager["Export"]):
                 for info in archive.members
                 if _CONVERSATION_FILE.search(info.filename) and not info.is_dir()
             ]
-            if len(paths) > 1 or parts.part_number(paths[0]) is not None:
+            total = sum(entry.size for _, _, entry in found)
+            if total > MAX_TOTAL_BYTES:
+                raise ExportError(
+                    f"{self.path}: its conversation files claim {total / 1024**3:.0f} GiB uncompressed; refusing "
+                    "(zip bomb?)"
+                )
+            if split:
                 self._check_manifest(paths)
             if not found:
                 where = (
@@ -232,7 +232,7 @@ class Export(AbstractContextManager["Export"]):
             label = f"{path}: {info.filename}"
             try:
                 zipped = parts.open_inner(path, info, _opener(archive, info), label, self._stack)
-            except (_ISAL_ERROR, lzma.LZMAError) as exc:
+            except _DAMAGED as exc:
                 raise ExportError(
                     f"{label}: this inner ZIP is damaged ({_short(exc)}); download the export again"
                 ) from exc
@@ -244,9 +244,9 @@ class Export(AbstractContextManager["Export"]):
     def _check_manifest(self, paths: list[Path]) -> None:
         """A split export whose manifest lists files no part holds lacks a part (one after the last found: a gap
         in the numbering was refused before). Without a manifest, the parts found are the export."""
-        data = next((d for a in self._archives if (d := parts.read_manifest(a.zip)) is not None), None)
+        data = next((d for ls in self._listings() if (d := _nearest_top(ls, parts.MANIFEST)) is not None), None)
         held = (info.filename for archive in self._archives for info in archive.members)
-        missing = parts.not_held(parts.manifest_paths(data), held)
+        missing = parts.not_held(parts.manifest_paths(_parsed(data)), held)
         if not missing:
             return
         shown = ", ".join(missing[:3]) + (", …" if len(missing) > 3 else "")
@@ -264,24 +264,26 @@ class Export(AbstractContextManager["Export"]):
         """The files this export carries (uploads, generated images, voice clips), by the ids messages name. A
         lone ``conversations.json`` carries none (its folder may hold anything: it is not listed)."""
         if self._files is None:
-            self._files = ExportFiles(self._listing(), self._read_small)
+            self._files = ExportFiles((e for listing in self._listings() for e in listing), self._name_map)
         return self._files
 
-    def _listing(self) -> Iterator[Listed]:
-        if self._archives:
-            for archive in self._archives:
-                yield from _archive_listing(archive)
-        elif self.path.is_dir():
-            for p in self.path.rglob("*"):
-                if p.is_file() and not p.is_symlink():
-                    yield Listed(p.relative_to(self.path).as_posix(), p.stat().st_size, lambda p=p: p.open("rb"))  # type: ignore[misc]
+    def _listings(self) -> list[list[Listed]]:
+        """The entries of each ZIP of the export (of the folder, when unpacked), listed once: the catalog, the
+        name maps and the manifest all look in them."""
+        if self._listed is None:
+            if self._archives:
+                self._listed = [list(_archive_listing(archive)) for archive in self._archives]
+            elif self.path.is_dir():
+                self._listed = [list(_folder_listing(self.path))]
+            else:
+                self._listed = []
+        return self._listed
 
-    def _read_small(self, name: str) -> bytes | None:
-        """The bytes of the export's own small JSON file ``name`` nearest the top (a name map), if any. An
-        export in several ZIPs may carry one in each: their entries are merged (the first ZIP's win)."""
-        if len(self._archives) <= 1:
-            return _nearest_top(self._listing(), name)
-        return _merged([d for a in self._archives if (d := _nearest_top(_archive_listing(a), name)) is not None])
+    def _name_map(self, name: str) -> Any:
+        """The export's own small JSON file ``name`` nearest the top (a name map), parsed; None if there is none
+        or it is damaged. An export in several ZIPs may carry one in each: their entries are merged (the first
+        ZIP's win)."""
+        return _merged([_parsed(d) for ls in self._listings() if (d := _nearest_top(ls, name)) is not None])
 
     @property
     def total_bytes(self) -> int:
@@ -338,7 +340,7 @@ class Export(AbstractContextManager["Export"]):
                     f"{label}: the JSON is truncated or invalid ({_short(exc)}); download the export again"
                 ) from exc
             raise ExportError(f"{label}: invalid JSON ({_short(exc)})") from exc
-        except (zipfile.BadZipFile, zlib.error, _ISAL_ERROR, lzma.LZMAError, EOFError) as exc:
+        except _DAMAGED as exc:
             raise ExportError(
                 f"{label}: the ZIP is damaged or truncated ({_short(exc)}); download the export again"
             ) from exc
@@ -395,36 +397,49 @@ def _archive_listing(archive: _Archive) -> Iterator[Listed]:
             yield Listed(info.filename, info.file_size, _opener(archive.zip, info))
 
 
+def _folder_listing(folder: Path) -> Iterator[Listed]:
+    for p in folder.rglob("*"):
+        if p.is_file() and not p.is_symlink():
+            yield Listed(p.relative_to(folder).as_posix(), p.stat().st_size, lambda p=p: p.open("rb"))  # type: ignore[misc]
+
+
 def _nearest_top(listing: Iterable[Listed], name: str) -> bytes | None:
     """The bytes of the small file ``name`` nearest the top of a listing, if any and readable."""
-    found = sorted((e for e in listing if PurePosixPath(e.path).name == name), key=lambda e: e.path.count("/"))
+    found = sorted((e for e in listing if e.path.rpartition("/")[2] == name), key=lambda e: e.path.count("/"))
     if not found or found[0].size > MAX_MAP_BYTES:
         return None
     try:
         with found[0].open() as f:
             return f.read(MAX_MAP_BYTES + 1)
-    except (OSError, zipfile.BadZipFile, zlib.error, _ISAL_ERROR, RuntimeError):
+    except _UNREADABLE:
         return None  # a damaged name map costs only the names it gives
 
 
-def _merged(copies: list[bytes]) -> bytes | None:
-    """One name map from several ZIPs' copies: objects united (the first copy's keys win), arrays joined. Copies
-    that are not all objects or all arrays: the first, as a single ZIP's would be."""
-    if len(copies) <= 1:
-        return copies[0] if copies else None
+def _parsed(data: bytes | None) -> Any:
+    """A small JSON file of the export (a name map, the manifest), or None when absent or damaged: a damaged one
+    costs only what it would have given."""
+    if not data:
+        return None
     try:
-        values = [json.loads(c) for c in copies]
+        return json.loads(data)
     except (ValueError, UnicodeDecodeError):
-        return copies[0]
+        return None
+
+
+def _merged(values: list[Any]) -> Any:
+    """One name map from several ZIPs' copies: objects united (the first copy's keys win), arrays joined. Copies
+    that are not all objects or all arrays (one damaged, say): the first, as a single ZIP's would be."""
+    if len(values) <= 1:
+        return values[0] if values else None
     if all(isinstance(v, dict) for v in values):
         united: dict[str, Any] = {}
         for value in values:
             for key, item in value.items():
                 united.setdefault(key, item)
-        return json.dumps(united).encode()
+        return united
     if all(isinstance(v, list) for v in values):
-        return json.dumps([item for value in values for item in value]).encode()
-    return copies[0]
+        return [item for value in values for item in value]
+    return values[0]
 
 
 def _zip_names(path: Path) -> list[str] | None:
@@ -445,16 +460,18 @@ def is_export_zip(path: Path) -> bool:
     if parts.part_number(path) is None:
         names = _zip_names(path)
         return names is not None and any(_CONVERSATION_FILE.search(n) or parts.is_inner_export(n) for n in names)
-    if parts.downloading(path):
+    present = parts.downloaded_parts(path)
+    if present is None:
         return False
-    listed = [_zip_names(p) for p in parts.present_parts(path)]
+    listed = [_zip_names(p) for p in present]
     return all(n is not None for n in listed) and any(_CONVERSATION_FILE.search(n) for ns in listed for n in ns or ())
 
 
 def holds_conversations(folder: Path) -> bool:
     """Whether a folder is an unpacked export: a conversations file in it or in a folder directly inside."""
     try:
-        candidates = [*folder.iterdir(), *(p for d in folder.iterdir() if d.is_dir() for p in d.iterdir())]
+        top = list(folder.iterdir())
+        candidates = [*top, *(p for d in top if d.is_dir() for p in d.iterdir())]
     except OSError:
         return False
     return any(p.is_file() and _CONVERSATION_FILE.search(p.name) for p in candidates)

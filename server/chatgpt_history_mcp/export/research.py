@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chatgpt_history_mcp.export.content import render_content, valid_text
+from chatgpt_history_mcp.export.content import as_dict, render_content, valid_text
 
 _WIDGET_TEXT = "The latest state of the widget is:"
 #: Where the widget's state is kept, under the message's metadata (each may be a JSON string).
@@ -50,10 +50,8 @@ def is_async_report(metadata: Mapping[str, Any]) -> bool:
 
 def widget_report(raw: Mapping[str, Any]) -> Report | None:
     """The 2026 form: the report in a message's widget state, or None when it holds none."""
-    meta = raw.get("metadata")
-    meta = meta if isinstance(meta, Mapping) else {}
-    author = raw.get("author")
-    role = author.get("role") if isinstance(author, Mapping) else None
+    meta = as_dict(raw.get("metadata"))
+    role = as_dict(raw.get("author")).get("role")
     if role not in ("assistant", "tool"):
         return None
     from_tool = role == "tool"
