@@ -210,3 +210,28 @@ def test_raising_the_files_bound_and_importing_again_brings_what_did_not_fit(tmp
     assert again.files_added == first.files_over_limit
     assert larger.archive.file_counts()[0] == len(FILES)
     assert all(attachments(larger, s.conversation_id)[s.file_id].available for s in FILES.values())  # type: ignore[arg-type,attr-defined]
+
+
+def test_a_damaged_name_map_costs_only_the_names_it_gives(tmp_path: Path) -> None:
+    """The 2026 name map compressed with LZMA and damaged in the middle: the import keeps every file (their
+    types come from their bytes), only the names that map would have given are missing."""
+    broken = tmp_path / "damaged-map.zip"
+    with zipfile.ZipFile(SAMPLE_2026) as old, zipfile.ZipFile(broken, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            data = old.read(info)
+            if info.filename == "conversation_asset_file_names.json":
+                new.writestr(info.filename, data, compress_type=zipfile.ZIP_LZMA)
+            else:
+                new.writestr(info.filename, data)
+    raw = bytearray(broken.read_bytes())
+    with zipfile.ZipFile(broken) as archive:
+        info = archive.getinfo("conversation_asset_file_names.json")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra) + 20  # inside its compressed bytes
+    raw[start : start + 40] = bytes(40)
+    broken.write_bytes(bytes(raw))
+    store = HistoryStore(tmp_path / "data")
+    report = import_export(store, broken)
+    assert report.files_added == len(FILES_2026)
+    for sample in FILES_2026.values():
+        stored = store.archive.file(sample.file_id)
+        assert stored is not None and stored.mime_type == sample.mime_type
