@@ -343,11 +343,6 @@ class HistoryStore:
         """What the person calls the project or custom GPT ``project_id``, if a sync has fetched its name."""
         return projects.names(self.archive, self.mask).get(project_id) if project_id else None
 
-    def _shown(self, message: Message, text: str | None = None) -> Message:
-        """The message as results show it (secrets masked), with ``text`` in place of its own if given."""
-        text = self.mask(message.text if text is None else text)
-        return message if text == message.text else message.model_copy(update={"text": text})
-
     @translate_faults
     def conversation(self, conversation_id: str) -> Conversation:
         conv = self.archive.get(conversation_id)
