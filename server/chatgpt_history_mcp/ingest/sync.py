@@ -367,13 +367,6 @@ class _Downloads:
         return Carried(name=got.file_name, size=got.size, staged=self._blobs.adopt(got.path, got.sha256, got.size))
 
 
-def _room(store: HistoryStore) -> int | None:
-    """Bytes the files bound leaves (None: no bound)."""
-    if store.files_limit is None:
-        return None
-    return store.files_limit - store.archive.file_counts()[1]
-
-
 async def _sync_files(
     store: HistoryStore, client: BackendClient, full: bool, report: SyncReport, reporter: _Reporter
 ) -> None:
@@ -392,7 +385,7 @@ async def _sync_files(
     await reporter(f"downloading {len(wanted):,} files")
     for start in range(0, len(wanted), FILES_CHUNK):
         chunk = wanted[start : start + FILES_CHUNK]
-        room = _room(store)
+        room = store.files_room()
         if room is not None and room <= 0:  # the store is full: nothing more is asked for
             report.files_skipped += len(wanted) - start
             break

@@ -180,6 +180,10 @@ class HistoryStore:
         not at all (:mod:`.writing`). With ``parallel_after``, a large write indexes on worker processes."""
         return write(self, parallel_after)
 
+    def files_room(self) -> int | None:
+        """Bytes the files bound leaves for new content (None: no bound)."""
+        return None if self.files_limit is None else self.files_limit - self.archive.file_counts()[1]
+
     def reindex_pending(self) -> int:
         """Index what the archive holds and the index may not (the caller holds :attr:`write_lock`)."""
         return reindex_pending(self)

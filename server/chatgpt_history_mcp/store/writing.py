@@ -57,11 +57,14 @@ class Write:
         #: Contents this write placed in the files folder (none was there before): removed if it fails.
         self.placed: list[str] = []
 
-    def keep_file(self, staged: Staged, stored: StoredFile, text: str | None) -> None:
-        """Keep a staged file as ``stored`` says (its bytes once, by content) with the text read from it."""
-        if self._store.blobs.keep(staged):
+    def keep_file(self, staged: Staged, stored: StoredFile, text: str | None) -> bool:
+        """Keep a staged file as ``stored`` says (its bytes once, by content) with the text read from it; True when
+        its content is new to the files folder (it takes room under the files bound)."""
+        placed = self._store.blobs.keep(staged)
+        if placed:
             self.placed.append(staged.sha256)
         self.archive.put_file(stored, text)
+        return placed
 
     def put(self, conv: Conversation, change_key: str | None, *, new: bool = False) -> None:
         """Store ``conv`` (the last copy put wins); ``new`` says the index cannot hold it yet (faster)."""
