@@ -108,11 +108,15 @@ class Blobs:
         for sha256 in hashes:
             self.path(sha256).unlink(missing_ok=True)
 
-    def mark_placing(self) -> None:
-        """Say that a write is about to place files (on disk before the first is: a power cut keeps it too)."""
+    def mark_placing(self) -> bool:
+        """Say that a write is about to place files (on disk before the first is: a power cut keeps it too).
+        False when a killed write's mark is there already: that one stays, for the next sweep."""
+        if self._placing.exists():
+            return False
         self.root.mkdir(parents=True, exist_ok=True)
         self._placing.touch()
         _sync_folder(self.root)
+        return True
 
     def clear_placing(self) -> None:
         """The write that marked the folder committed its files, or removed them (a mark that stays costs the next

@@ -56,15 +56,15 @@ class Write:
         self.again: set[str] = set()
         #: Contents this write placed in the files folder (none was there before): removed if it fails.
         self.placed: list[str] = []
-        #: Whether this write marked the files folder as being placed into (:meth:`Blobs.mark_placing`).
-        self.marked = False
+        #: Whether this write marked the files folder as being placed into, its mark to clear once it is done
+        #: (:meth:`Blobs.mark_placing`; False: a killed write's mark was there, None: nothing kept yet).
+        self.marked: bool | None = None
 
     def keep_file(self, staged: Staged, stored: StoredFile, text: str | None) -> bool:
         """Keep a staged file as ``stored`` says (its bytes once, by content) with the text read from it; True when
         its content is new to the files folder (it takes room under the files bound)."""
-        if not self.marked:
-            self._store.blobs.mark_placing()
-            self.marked = True
+        if self.marked is None:
+            self.marked = self._store.blobs.mark_placing()
         placed = self._store.blobs.keep(staged)
         if placed:
             self.placed.append(staged.sha256)
