@@ -183,14 +183,14 @@ async def _locked(store: HistoryStore, step: Callable[[], T], *, wait: float = S
     return await anyio.to_thread.run_sync(run)
 
 
-async def _step(store: HistoryStore, change: Callable[[Write], None]) -> None:
-    """A step that changes only what the archive keeps beside conversations (the queue, sync state)."""
+async def _step(store: HistoryStore, change: Callable[[Write], T]) -> T:
+    """A step that is one store write: ``change(write)``, committed (what it returns is returned)."""
 
-    def apply() -> None:
+    def apply() -> T:
         with store.write() as write:
-            change(write)
+            return change(write)
 
-    await _locked(store, apply)
+    return await _locked(store, apply)
 
 
 async def _sync_steps(
@@ -391,7 +391,7 @@ async def _sync_files(
             break
         downloaded, gone, too_large, error = await _download(client, store.blobs.staging, chunk, room)
         try:
-            counts = await _locked(store, partial(_store_files, store, chunk, downloaded, gone))
+            counts = await _step(store, partial(_store_files, store, chunk, downloaded, gone))
         finally:
             for got in downloaded.values():  # kept ones were moved into place; the rest go
                 got.path.unlink(missing_ok=True)
@@ -462,18 +462,21 @@ def _want_files(store: HistoryStore, missing: list[tuple[Attachment, str]], writ
 
 
 def _store_files(
-    store: HistoryStore, files: list[WantedFile], downloaded: dict[str, DownloadedFile], gone: dict[str, str]
+    store: HistoryStore,
+    files: list[WantedFile],
+    downloaded: dict[str, DownloadedFile],
+    gone: dict[str, str],
+    write: Write,
 ) -> ImportReport:
     """One atomic step: the files ChatGPT no longer has marked gone, the downloaded ones kept with the
     conversations that name them re-resolved (and re-indexed: a PDF's text becomes searchable). A download no
     stored conversation names any more is dropped, and so is its wish. Returns the attacher's counts."""
     counts = ImportReport(path="", outcome="imported")
-    with store.write() as write:
-        for file_id, why in gone.items():
-            write.archive.mark_gone(file_id, why)
-        attacher = Attacher(store, write, _Downloads(store.blobs, downloaded), counts)
-        wanting = dict.fromkeys(cid for f in files if f.file_id in downloaded for cid in f.conversation_ids)
-        named = attacher.reattach(wanting)
-        for file_id in downloaded.keys() - named:
-            write.archive.unwant_file(file_id)
+    for file_id, why in gone.items():
+        write.archive.mark_gone(file_id, why)
+    attacher = Attacher(store, write, _Downloads(store.blobs, downloaded), counts)
+    wanting = dict.fromkeys(cid for f in files if f.file_id in downloaded for cid in f.conversation_ids)
+    named = attacher.reattach(wanting)
+    for file_id in downloaded.keys() - named:
+        write.archive.unwant_file(file_id)
     return counts
