@@ -156,7 +156,7 @@ async def sync_history(
             client.on_wait = None
         report.remaining = len(store.archive.queued())
         if files:
-            report.files_remaining = len(store.archive.wanted_files())
+            report.files_remaining = store.archive.wanted_count()
         report.seconds = time.perf_counter() - started
         report.finished_at = datetime.now(UTC)
         finished = report.finished_at

@@ -354,6 +354,10 @@ class Archive:
             wanted[fid] = (*wanted.get(fid, ()), cid)
         return [WantedFile(fid, cids) for fid, cids in wanted.items()]
 
+    def wanted_count(self) -> int:
+        """How many files :meth:`wanted_files` lists (without reading and ordering them)."""
+        return int(self._db.execute("SELECT count(DISTINCT file_id) FROM files_wanted").fetchone()[0])
+
     def change_key(self, conversation_id: str) -> str | None:
         row = self._db.execute("SELECT change_key FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
         return row[0] if row else None
