@@ -198,7 +198,7 @@ async def _sync_steps(
 ) -> None:
     # What a killed writer left. A moment's holder (a sent turn, a store opening) is waited for; an import
     # still running after START_WAIT refuses the sync, which then reaches ChatGPT not at all.
-    await _locked(store, store.reindex_pending, wait=START_WAIT)
+    await _locked(store, store.repair, wait=START_WAIT)
     await reporter("listing conversations")
     try:
         sidebar = await client.sidebar()

@@ -188,6 +188,12 @@ class HistoryStore:
         """Index what the archive holds and the index may not (the caller holds :attr:`write_lock`)."""
         return reindex_pending(self)
 
+    def repair(self) -> None:
+        """Set right what a killed writer left before writing anew (the caller holds :attr:`write_lock`): the
+        conversations it stored but did not index, the files it placed but did not commit."""
+        self.reindex_pending()
+        self.blobs.sweep(self.archive.file_hashes)
+
     def catch_up_index(self) -> None:
         """Index what is pending (an index rebuilt, an import cut short) before answering, unless another process
         writes the store: it indexes them itself, and what is indexed now is searched."""
