@@ -4,7 +4,6 @@ work, from the store otherwise), and sending a message. The one place the faces 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -216,16 +215,14 @@ def _unknown_outcome(exc: OutcomeUnknown, asked: str | None) -> OutcomeUnknown:
 
 def _keep_turn(store: HistoryStore, conversation: dict[str, Any]) -> str | None:
     """Store the conversation with its new turn; a note instead when the store stays busy."""
-    deadline = time.monotonic() + STORE_WAIT
-    while True:
-        try:
-            with store.write_lock:
-                write_conversations(store, [conversation], "api")
-            return None
-        except StoreBusy:
-            if time.monotonic() > deadline:
-                return (
-                    "the answer is not in the local history yet (an import or sync kept the store busy); "
-                    "sync_history brings it"
-                )
-            time.sleep(0.2)
+    try:
+        store.write_lock.acquire(wait=STORE_WAIT)
+    except StoreBusy:
+        return (
+            "the answer is not in the local history yet (an import or sync kept the store busy); sync_history brings it"
+        )
+    try:
+        write_conversations(store, [conversation], "api")
+    finally:
+        store.write_lock.release()
+    return None

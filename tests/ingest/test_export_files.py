@@ -4,6 +4,8 @@ their bytes, kept once by content, atomically with the import, within the files 
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -153,12 +155,29 @@ def test_an_unpacked_export_folder_brings_its_files(tmp_path: Path) -> None:
         assert stored is not None and stored.mime_type == sample.mime_type
 
 
+#: A process killed while its write has placed a file but not committed (os._exit: nothing after it runs).
+KILLED_WRITE = """
+import io, os, sys
+from pathlib import Path
+from chatgpt_history_mcp.store.archive import StoredFile
+from chatgpt_history_mcp.store.history import HistoryStore
+store = HistoryStore(Path(sys.argv[1]))
+with store.write_lock, store.write() as write:
+    staged = store.blobs.stage(lambda: io.BytesIO(sys.argv[2].encode()), "file-orphan")
+    stored = StoredFile("file-orphan", staged.sha256, staged.size, "text/plain", None, None, "export")
+    write.keep_file(staged, stored, None)
+    os._exit(9)
+"""
+
+
 def test_files_a_killed_import_placed_are_swept_by_the_next(tmp_path: Path) -> None:
     store = HistoryStore(tmp_path / "data")
     import_export(store, SAMPLE)
-    orphan = store.blobs.path("0" * 64)
-    orphan.parent.mkdir(parents=True, exist_ok=True)
-    orphan.write_bytes(b"left by a killed import")
+    left = "left by a killed import"
+    killed = subprocess.run([sys.executable, "-c", KILLED_WRITE, str(store.data_dir), left], capture_output=True)
+    assert killed.returncode == 9, killed.stderr.decode()
+    orphan = store.blobs.path(hashlib.sha256(left.encode()).hexdigest())
+    assert orphan.exists()
     import_export(store, SAMPLE_2026)
     assert not orphan.exists()
     assert len(files_on_disk(store)) == store.archive.file_counts()[0]

@@ -15,6 +15,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import IO, Protocol
 
 from chatgpt_history_mcp.errors import FileTooLarge
@@ -60,15 +61,20 @@ class Attacher:
         self._write = write
         self._source = source
         self._report = report
-        self._stored: dict[str, StoredFile] | None = None  # read when a first conversation names a file
-        self._used = 0
+        #: The files met so far, as stored (None: not stored): read once per conversation, kept ones added.
+        self._known: dict[str, StoredFile | None] = {}
+        #: Bytes of new content this write placed (what the files bound has left shrinks by them).
+        self._placed = 0
         self._texts: dict[str, str | None] = {}
 
     def attach(self, conv: Conversation) -> Conversation:
         """``conv`` with each attachment as the store knows it (files the source carries kept first)."""
         if not any(m.attachments for m in conv.messages):
             return conv
-        self._read_stored()
+        unmet = [a.file_id for a in conv.attachments() if a.file_id not in self._known]
+        if unmet:
+            found = self._store.archive.files(unmet)
+            self._known.update((file_id, found.get(file_id)) for file_id in unmet)
         messages: list[Message] = []
         changed = False
         for message in conv.messages:
@@ -80,10 +86,10 @@ class Attacher:
             messages.append(message)
         return conv.model_copy(update={"messages": messages}) if changed else conv
 
-    def _read_stored(self) -> None:
-        if self._stored is None:
-            self._stored = self._store.archive.files()
-            self._used = sum({f.sha256: f.size for f in self._stored.values()}.values())
+    @cached_property
+    def _room_at_start(self) -> int | None:
+        """Bytes the files bound left before this write (None: no bound), read when a first file is to be kept."""
+        return self._store.files_room()
 
     def reattach(self, conversation_ids: Iterable[str]) -> set[str]:
         """Resolve again the stored conversations ``conversation_ids`` (a file they wanted may now be had), writing
@@ -102,8 +108,7 @@ class Attacher:
         self._write.archive.want_file(attachment.file_id, conversation_id)
 
     def _resolve(self, attachment: Attachment, conversation_id: str) -> Attachment:
-        assert self._stored is not None
-        stored = self._stored.get(attachment.file_id) or self._keep(attachment, conversation_id)
+        stored = self._known[attachment.file_id] or self._keep(attachment, conversation_id)
         if stored is None:
             return attachment
         kind = kind_of(stored.mime_type) if stored.mime_type != "application/octet-stream" else attachment.kind
@@ -128,8 +133,7 @@ class Attacher:
             self._report.files_missing += 1
             self.want(attachment, conversation_id)
             return None
-        limit = self._store.files_limit
-        room = limit - self._used if limit is not None else None
+        room = self._room_at_start - self._placed if self._room_at_start is not None else None
         if room is not None and (room <= 0 or carried.size > room):
             self._report.files_over_limit += 1
             self.want(attachment, conversation_id)  # for when the bound is raised
@@ -160,15 +164,13 @@ class Attacher:
             conversation_id=conversation_id,
             origin=self._source.origin if self._source is not None else "export",
         )
-        new_content = not self._store.blobs.has(staged.sha256)
         text = self._extract(staged, mime)
-        self._write.keep_file(staged, stored, text)
+        new_content = self._write.keep_file(staged, stored, text)
         self._texts[stored.file_id] = text
-        assert self._stored is not None
-        self._stored[stored.file_id] = stored
+        self._known[stored.file_id] = stored
         self._report.files_added += 1
         if new_content:
-            self._used += staged.size
+            self._placed += staged.size
             self._report.files_bytes += staged.size
         return stored
 

@@ -78,8 +78,16 @@ class Writer:
     replaced by an older copy; bytes that changed without changing it (a field the export added, another
     layout) only renew its key."""
 
-    def __init__(self, store: HistoryStore, write: Write, source: Source, files: FileSource | None = None) -> None:
-        self.keys = store.archive.change_keys()
+    def __init__(
+        self,
+        store: HistoryStore,
+        write: Write,
+        source: Source,
+        files: FileSource | None = None,
+        ids: list[str] | None = None,
+    ) -> None:
+        #: The stored change keys of the conversations ``ids`` (every stored one when None: an export's).
+        self.keys = store.archive.change_keys(ids)
         self.write = write
         self.source: Source = source
         self.report = ImportReport(path="", outcome="imported")
@@ -153,9 +161,11 @@ def write_conversations(
     """One atomic step outside an import (a sync chunk, a sent turn): raw conversations into the store, with
     ``also(write)`` in the same write. Two bodies of one conversation are resolved first: the newest (by update
     time, then the later in the list) is the one written. The caller holds the write lock."""
+    chosen = newest_per_conversation(bodies)
     with store.write() as write:
-        writer = Writer(store, write, source, files)
-        for body in newest_per_conversation(bodies):
+        ids = [cid for body in chosen if isinstance(body, Mapping) and (cid := conversation_id(body)) is not None]
+        writer = Writer(store, write, source, files, ids)  # a chunk's keys, not the whole archive's
+        for body in chosen:
             writer.apply(body)
         if also is not None:
             also(write)

@@ -82,8 +82,7 @@ def import_export(store: HistoryStore, path: str | Path, progress: ProgressFn | 
     with store.write_lock, Export(path) as export:
         store.write_lock.describe(f"importing {resolved}", force=True)
         fingerprint = _fingerprint_key(store, export.fingerprint())
-        store.reindex_pending()
-        store.blobs.sweep(store.archive.file_hashes())  # what a killed import placed
+        store.repair()
         if _imported(store, fingerprint):
             return ImportReport(path=resolved, outcome="unchanged", seconds=time.perf_counter() - started)
         total = export.total_bytes

@@ -156,7 +156,7 @@ async def sync_history(
             client.on_wait = None
         report.remaining = len(store.archive.queued())
         if files:
-            report.files_remaining = len(store.archive.wanted_files())
+            report.files_remaining = store.archive.wanted_count()
         report.seconds = time.perf_counter() - started
         report.finished_at = datetime.now(UTC)
         finished = report.finished_at
@@ -183,14 +183,14 @@ async def _locked(store: HistoryStore, step: Callable[[], T], *, wait: float = S
     return await anyio.to_thread.run_sync(run)
 
 
-async def _step(store: HistoryStore, change: Callable[[Write], None]) -> None:
-    """A step that changes only what the archive keeps beside conversations (the queue, sync state)."""
+async def _step(store: HistoryStore, change: Callable[[Write], T]) -> T:
+    """A step that is one store write: ``change(write)``, committed (what it returns is returned)."""
 
-    def apply() -> None:
+    def apply() -> T:
         with store.write() as write:
-            change(write)
+            return change(write)
 
-    await _locked(store, apply)
+    return await _locked(store, apply)
 
 
 async def _sync_steps(
@@ -198,7 +198,7 @@ async def _sync_steps(
 ) -> None:
     # What a killed writer left. A moment's holder (a sent turn, a store opening) is waited for; an import
     # still running after START_WAIT refuses the sync, which then reaches ChatGPT not at all.
-    await _locked(store, store.reindex_pending, wait=START_WAIT)
+    await _locked(store, store.repair, wait=START_WAIT)
     await reporter("listing conversations")
     try:
         sidebar = await client.sidebar()
@@ -367,13 +367,6 @@ class _Downloads:
         return Carried(name=got.file_name, size=got.size, staged=self._blobs.adopt(got.path, got.sha256, got.size))
 
 
-def _room(store: HistoryStore) -> int | None:
-    """Bytes the files bound leaves (None: no bound)."""
-    if store.files_limit is None:
-        return None
-    return store.files_limit - store.archive.file_counts()[1]
-
-
 async def _sync_files(
     store: HistoryStore, client: BackendClient, full: bool, report: SyncReport, reporter: _Reporter
 ) -> None:
@@ -392,13 +385,13 @@ async def _sync_files(
     await reporter(f"downloading {len(wanted):,} files")
     for start in range(0, len(wanted), FILES_CHUNK):
         chunk = wanted[start : start + FILES_CHUNK]
-        room = _room(store)
+        room = store.files_room()
         if room is not None and room <= 0:  # the store is full: nothing more is asked for
             report.files_skipped += len(wanted) - start
             break
         downloaded, gone, too_large, error = await _download(client, store.blobs.staging, chunk, room)
         try:
-            counts = await _locked(store, partial(_store_files, store, chunk, downloaded, gone))
+            counts = await _step(store, partial(_store_files, store, chunk, downloaded, gone))
         finally:
             for got in downloaded.values():  # kept ones were moved into place; the rest go
                 got.path.unlink(missing_ok=True)
@@ -469,18 +462,21 @@ def _want_files(store: HistoryStore, missing: list[tuple[Attachment, str]], writ
 
 
 def _store_files(
-    store: HistoryStore, files: list[WantedFile], downloaded: dict[str, DownloadedFile], gone: dict[str, str]
+    store: HistoryStore,
+    files: list[WantedFile],
+    downloaded: dict[str, DownloadedFile],
+    gone: dict[str, str],
+    write: Write,
 ) -> ImportReport:
     """One atomic step: the files ChatGPT no longer has marked gone, the downloaded ones kept with the
     conversations that name them re-resolved (and re-indexed: a PDF's text becomes searchable). A download no
     stored conversation names any more is dropped, and so is its wish. Returns the attacher's counts."""
     counts = ImportReport(path="", outcome="imported")
-    with store.write() as write:
-        for file_id, why in gone.items():
-            write.archive.mark_gone(file_id, why)
-        attacher = Attacher(store, write, _Downloads(store.blobs, downloaded), counts)
-        wanting = dict.fromkeys(cid for f in files if f.file_id in downloaded for cid in f.conversation_ids)
-        named = attacher.reattach(wanting)
-        for file_id in downloaded.keys() - named:
-            write.archive.unwant_file(file_id)
+    for file_id, why in gone.items():
+        write.archive.mark_gone(file_id, why)
+    attacher = Attacher(store, write, _Downloads(store.blobs, downloaded), counts)
+    wanting = dict.fromkeys(cid for f in files if f.file_id in downloaded for cid in f.conversation_ids)
+    named = attacher.reattach(wanting)
+    for file_id in downloaded.keys() - named:
+        write.archive.unwant_file(file_id)
     return counts

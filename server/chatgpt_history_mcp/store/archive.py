@@ -210,9 +210,22 @@ class Archive:
 
     # -- reading -------------------------------------------------------------------------------------
 
-    def change_keys(self) -> dict[str, tuple[str | None, float | None]]:
-        rows = self._db.execute("SELECT id, change_key, update_time FROM conversations")
+    def change_keys(self, ids: Iterable[str] | None = None) -> dict[str, tuple[str | None, float | None]]:
+        """The change key and update time of the stored conversations among ``ids`` (all when None), by id."""
+        rows = self._rows("SELECT id, change_key, update_time FROM conversations", "id", ids)
         return {cid: (key, updated) for cid, key, updated in rows}
+
+    def _rows(self, select: str, key: str, ids: Iterable[str] | None) -> list[Any]:
+        """The rows of ``select`` whose ``key`` is among ``ids`` (every row when None), asked for in chunks of
+        500 (SQLite bounds the parameters of one statement)."""
+        if ids is None:
+            return self._db.execute(select).fetchall()
+        wanted = list(dict.fromkeys(ids))
+        rows: list[Any] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows += self._db.execute(f"{select} WHERE {key} IN ({','.join('?' * len(chunk))})", chunk)
+        return rows
 
     def get(self, conversation_id: str) -> Conversation | None:
         row = self._db.execute("SELECT body FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
@@ -317,16 +330,7 @@ class Archive:
 
     def files(self, ids: Iterable[str] | None = None) -> dict[str, StoredFile]:
         """The stored files among ``ids`` (every stored file when None), by id."""
-        if ids is None:
-            rows = self._db.execute(f"SELECT {_FILE_COLUMNS} FROM files").fetchall()
-        else:
-            wanted = list(dict.fromkeys(ids))
-            rows = []
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows += self._db.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE file_id IN ({marks})", chunk)
-        return {r[0]: StoredFile(*r) for r in rows}
+        return {r[0]: StoredFile(*r) for r in self._rows(f"SELECT {_FILE_COLUMNS} FROM files", "file_id", ids)}
 
     def file_hashes(self) -> set[str]:
         return {r[0] for r in self._db.execute("SELECT DISTINCT sha256 FROM files")}
@@ -353,6 +357,10 @@ class Archive:
         for fid, cid in rows:
             wanted[fid] = (*wanted.get(fid, ()), cid)
         return [WantedFile(fid, cids) for fid, cids in wanted.items()]
+
+    def wanted_count(self) -> int:
+        """How many files :meth:`wanted_files` lists (without reading and ordering them)."""
+        return int(self._db.execute("SELECT count(DISTINCT file_id) FROM files_wanted").fetchone()[0])
 
     def change_key(self, conversation_id: str) -> str | None:
         row = self._db.execute("SELECT change_key FROM conversations WHERE id = ?", (conversation_id,)).fetchone()

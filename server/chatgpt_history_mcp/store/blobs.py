@@ -5,7 +5,9 @@ in the next month's export, is one file, and a re-import copies nothing it alrea
 :meth:`Blobs.stage` (streamed, hashed as they go: memory stays flat whatever the size) into ``files/.staging``,
 then :meth:`Blobs.keep` moves them into place by a rename. Which file id names which content is the archive's
 ``files`` table, written in the same transaction as the conversations (:mod:`.writing`): a write that fails
-removes what it placed, and :meth:`Blobs.sweep` removes what a killed process left.
+removes what it placed, and :meth:`Blobs.sweep` removes what a killed process left. A write marks the folder
+(:data:`PLACING`) before it places a first file and clears the mark once it committed or removed them: only a
+mark left behind says a file no row names may be there, so the folder is walked then, not at every import.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ CHUNK = 1 << 20
 STAGING_AGE = 6 * 3600.0
 #: The first bytes of a file, kept while staging it: what its type is sniffed from.
 HEAD_BYTES = 4096
+#: The mark of a write placing files (see the module's docstring).
+PLACING = ".placing"
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class Blobs:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.staging = root / ".staging"
+        self._placing = root / PLACING
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
@@ -96,22 +101,34 @@ class Blobs:
             return False
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged.path, target)
-        with contextlib.suppress(OSError):  # the rename survives a power cut once its folder is on disk
-            fd = os.open(target.parent, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        _sync_folder(target.parent)
         return True
 
     def remove(self, hashes: Iterable[str]) -> None:
         for sha256 in hashes:
             self.path(sha256).unlink(missing_ok=True)
 
-    def sweep(self, referenced: set[str]) -> int:
-        """Delete files no row names (what a killed import placed) and staging leftovers older than
-        :data:`STAGING_AGE` (younger ones may be a running sync's downloads); returns how many. The caller
-        holds the write lock (no write is placing files)."""
+    def mark_placing(self) -> bool:
+        """Say that a write is about to place files (on disk before the first is: a power cut keeps it too).
+        False when a killed write's mark is there already: that one stays, for the next sweep."""
+        if self._placing.exists():
+            return False
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._placing.touch()
+        _sync_folder(self.root)
+        return True
+
+    def clear_placing(self) -> None:
+        """The write that marked the folder committed its files, or removed them (a mark that stays costs the next
+        import a walk of the folder, nothing more)."""
+        with contextlib.suppress(OSError):
+            self._placing.unlink(missing_ok=True)
+
+    def sweep(self, referenced: Callable[[], Iterable[str]]) -> int:
+        """Delete staging leftovers older than :data:`STAGING_AGE` (younger ones may be a running sync's
+        downloads) and, when a write placing files was killed (its mark is left), the files no row names
+        (``referenced()``: the contents rows name, read only then); returns how many. The caller holds the write
+        lock (no write is placing files)."""
         removed = 0
         if self.staging.is_dir():
             for leftover in self.staging.iterdir():
@@ -119,13 +136,25 @@ class Blobs:
                     if time.time() - leftover.stat().st_mtime > STAGING_AGE:
                         leftover.unlink(missing_ok=True)
                         removed += 1
-        if not self.root.is_dir():
+        if not self._placing.exists():
             return removed
+        named = set(referenced())
         for folder in self.root.iterdir():
             if folder.name.startswith(".") or not folder.is_dir():
                 continue
             for blob in folder.iterdir():
-                if blob.name not in referenced:
+                if blob.name not in named:
                     blob.unlink(missing_ok=True)
                     removed += 1
+        self.clear_placing()
         return removed
+
+
+def _sync_folder(folder: Path) -> None:
+    """Put a folder's entries on disk: a rename or a new file in it survives a power cut once this returns."""
+    with contextlib.suppress(OSError):  # not every system can open a folder (Windows)
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

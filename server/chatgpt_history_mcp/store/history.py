@@ -180,9 +180,19 @@ class HistoryStore:
         not at all (:mod:`.writing`). With ``parallel_after``, a large write indexes on worker processes."""
         return write(self, parallel_after)
 
+    def files_room(self) -> int | None:
+        """Bytes the files bound leaves for new content (None: no bound)."""
+        return None if self.files_limit is None else self.files_limit - self.archive.file_counts()[1]
+
     def reindex_pending(self) -> int:
         """Index what the archive holds and the index may not (the caller holds :attr:`write_lock`)."""
         return reindex_pending(self)
+
+    def repair(self) -> None:
+        """Set right what a killed writer left before writing anew (the caller holds :attr:`write_lock`): the
+        conversations it stored but did not index, the files it placed but did not commit."""
+        self.reindex_pending()
+        self.blobs.sweep(self.archive.file_hashes)
 
     def catch_up_index(self) -> None:
         """Index what is pending (an index rebuilt, an import cut short) before answering, unless another process
@@ -342,11 +352,6 @@ class HistoryStore:
     def project_name(self, project_id: str | None) -> str | None:
         """What the person calls the project or custom GPT ``project_id``, if a sync has fetched its name."""
         return projects.names(self.archive, self.mask).get(project_id) if project_id else None
-
-    def _shown(self, message: Message, text: str | None = None) -> Message:
-        """The message as results show it (secrets masked), with ``text`` in place of its own if given."""
-        text = self.mask(message.text if text is None else text)
-        return message if text == message.text else message.model_copy(update={"text": text})
 
     @translate_faults
     def conversation(self, conversation_id: str) -> Conversation:

@@ -56,12 +56,20 @@ class Write:
         self.again: set[str] = set()
         #: Contents this write placed in the files folder (none was there before): removed if it fails.
         self.placed: list[str] = []
+        #: Whether this write marked the files folder as being placed into, its mark to clear once it is done
+        #: (:meth:`Blobs.mark_placing`; False: a killed write's mark was there, None: nothing kept yet).
+        self.marked: bool | None = None
 
-    def keep_file(self, staged: Staged, stored: StoredFile, text: str | None) -> None:
-        """Keep a staged file as ``stored`` says (its bytes once, by content) with the text read from it."""
-        if self._store.blobs.keep(staged):
+    def keep_file(self, staged: Staged, stored: StoredFile, text: str | None) -> bool:
+        """Keep a staged file as ``stored`` says (its bytes once, by content) with the text read from it; True when
+        its content is new to the files folder (it takes room under the files bound)."""
+        if self.marked is None:
+            self.marked = self._store.blobs.mark_placing()
+        placed = self._store.blobs.keep(staged)
+        if placed:
             self.placed.append(staged.sha256)
         self.archive.put_file(stored, text)
+        return placed
 
     def put(self, conv: Conversation, change_key: str | None, *, new: bool = False) -> None:
         """Store ``conv`` (the last copy put wins); ``new`` says the index cannot hold it yet (faster)."""
@@ -113,9 +121,13 @@ def write(store: HistoryStore, parallel_after: int | None = None) -> Iterator[Wr
             if handle is not None:
                 handle._cancel()
                 store.blobs.remove(handle.placed)  # no row names them now
+                if handle.marked:
+                    store.blobs.clear_placing()
             raise
         finally:
             reserve.unlink(missing_ok=True)
+    if handle.marked:
+        store.blobs.clear_placing()
     if not handle._publish():
         return
     _forget_pending(store, [cid for cid in handle.indexed if cid not in handle.again])
